@@ -1,0 +1,38 @@
+"""Sequence-model explorer: see inside the models that read sentences.
+
+    python app.py        # http://127.0.0.1:7860
+"""
+import os
+
+# Before gradio is imported: no usage analytics, and the hub is never asked for anything
+# the user did not name.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr  # noqa: E402
+
+from explorer import batching, tagging  # noqa: E402
+from explorer.ui import coming_soon  # noqa: E402
+
+with gr.Blocks(title="Sequence-model explorer") as demo:
+    gr.Markdown("# Sequence-model explorer\nSee inside small pretrained sequence models, live on your own text.")
+    with gr.Tab("Batch layout"):
+        batch_run, batch_inputs, batch_outputs = batching.tab()
+    with gr.Tab("Tags"):
+        tag_run, tag_inputs, tag_outputs = tagging.tab()
+    with gr.Tab("Translation attention"):
+        coming_soon("The GRU encoder-decoder translator with additive attention", "issue #4")
+    with gr.Tab("Self-attention"):
+        coming_soon("Layers × heads self-attention maps of all-MiniLM-L6-v2 (and bertviz)", "issue #3")
+    with gr.Tab("NLI alignment"):
+        coming_soon("The decomposable attention model's soft alignments", "issue #5")
+    # First paint: each view renders its default input once the page has opened.
+    demo.load(batch_run, batch_inputs, batch_outputs, api_name=False)
+    demo.load(tag_run, tag_inputs, tag_outputs, api_name=False)
+
+if __name__ == "__main__":
+    demo.queue(default_concurrency_limit=2).launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        share=False,
+    )

@@ -1,0 +1,43 @@
+"""Every input limit of the app, in one place. Widgets show them; analyze re-checks them."""
+from __future__ import annotations
+
+import unicodedata
+
+MAX_CHARS = 5000  # characters in one text field (16 long lines fit)
+MAX_SENTENCES = 16  # lines in the batch view
+MAX_TOKENS = 100  # tokens per sentence, after tokenization
+MAX_TOP_TAGS = 17  # columns of the tag-probability heatmap (the whole UPOS tagset)
+
+
+def clean_text(text: str | None, what: str = "Text") -> str:
+    """Drop control, zero-width and direction-override characters; check length and emptiness.
+
+    Those characters are invisible, so a user cannot see why a token looks odd, and
+    bidi overrides can make a label display in a misleading order.
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise ValueError(f"{what} must be text, got {type(text).__name__}.")
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"{what} has {len(text)} characters; the limit is {MAX_CHARS}.")
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    if not kept.strip():
+        raise ValueError(f"{what} is empty: type a sentence.")
+    return kept
+
+
+def check_tokens(tokens: list[str], what: str = "The sentence") -> list[str]:
+    if not tokens:
+        raise ValueError(f"{what} has no tokens: type some words.")
+    if len(tokens) > MAX_TOKENS:
+        raise ValueError(f"{what} has {len(tokens)} tokens; the limit is {MAX_TOKENS}.")
+    return tokens
+
+
+def split_lines(text: str | None, what: str = "Input") -> list[str]:
+    """One sentence per non-empty line, 1 to MAX_SENTENCES of them."""
+    lines = [line.strip() for line in clean_text(text, what).splitlines() if line.strip()]
+    if len(lines) > MAX_SENTENCES:
+        raise ValueError(f"{what} has {len(lines)} sentences (lines); the limit is {MAX_SENTENCES}.")
+    return lines

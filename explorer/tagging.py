@@ -1,0 +1,176 @@
+"""Tags per token: raw text -> EWT-style tokens -> UPOS tags with their probabilities.
+
+analyze(text, tagger) -> TaggingResult -> figures(result) -> the Gradio tab.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import figures as fg
+from .limits import check_tokens, clean_text
+
+# The 17 Universal POS tags (universaldependencies.org/u/pos), one line each.
+UPOS = {
+    "ADJ": ("adjective", "big, old, green, first"),
+    "ADP": ("adposition (preposition)", "in, to, during"),
+    "ADV": ("adverb", "very, tomorrow, down, where"),
+    "AUX": ("auxiliary verb", "is, has (done), will (do), should"),
+    "CCONJ": ("coordinating conjunction", "and, or, but"),
+    "DET": ("determiner", "a, the, this, which"),
+    "INTJ": ("interjection", "psst, ouch, hello"),
+    "NOUN": ("noun", "girl, cat, tree, air"),
+    "NUM": ("numeral", "1, 2017, one, IV"),
+    "PART": ("particle", "'s (possessive), not, n't, to (infinitive)"),
+    "PRON": ("pronoun", "I, you, he, myself, somebody"),
+    "PROPN": ("proper noun", "Mary, London, NATO"),
+    "PUNCT": ("punctuation", ". , ( ) ?"),
+    "SCONJ": ("subordinating conjunction", "that, if, while"),
+    "SYM": ("symbol", "$, %, §, :), +"),
+    "VERB": ("verb", "run, ate, eating"),
+    "X": ("other", "foreign words, typos, etc."),
+}
+COLORS = {
+    "ADJ": "#f4a261", "ADP": "#a8dadc", "ADV": "#e9c46a", "AUX": "#cdb4db", "CCONJ": "#bde0fe", "DET": "#caffbf",
+    "INTJ": "#ffadad", "NOUN": "#8ecae6", "NUM": "#ffd6a5", "PART": "#d0d1ff", "PRON": "#b5e48c", "PROPN": "#219ebc",
+    "PUNCT": "#dddddd", "SCONJ": "#fdffb6", "SYM": "#c9ada7", "VERB": "#f28482", "X": "#adb5bd",
+}
+
+
+@dataclass
+class TaggingResult:
+    """Tags for one text.
+
+    tokens: list[str], EWT-style tokens of the text
+    tags: list[str], argmax UPOS tag per token
+    confidence: float[len(tokens)], probability of the chosen tag
+    probs: float[len(tokens), len(tagset)], rows sum to 1
+    tagset: list[str], the column names of probs
+    """
+
+    tokens: list[str]
+    tags: list[str]
+    confidence: np.ndarray
+    probs: np.ndarray
+    tagset: list[str]
+    device: str
+    seconds: float
+
+
+def analyze(text: str, tagger=None) -> TaggingResult:
+    from models import registry
+
+    start = time.perf_counter()
+    tagger = tagger or registry.tagger()
+    tokens = check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text")
+    r = tagger.tag([tokens])[0]
+    return TaggingResult(r.tokens, r.tags, r.probs.max(axis=1), r.probs, tagger.tagset, str(tagger.device),
+                         time.perf_counter() - start)
+
+
+def highlighted(r: TaggingResult) -> list[tuple[str, str | None]]:
+    """(token, tag) pairs for gr.HighlightedText, with spaces between tokens."""
+    pairs: list[tuple[str, str | None]] = []
+    for i, (tok, tag) in enumerate(zip(r.tokens, r.tags)):
+        if i:
+            pairs.append((" ", None))
+        pairs.append((tok, tag))
+    return pairs
+
+
+def confidence_highlighted(r: TaggingResult) -> list[tuple[str, float | None]]:
+    """(token, score) pairs: HighlightedText shades a number from -1 (red) to 1 (green).
+
+    Confidence p in [1/17, 1] maps to 2p - 1, so a coin-flip tag shows near white.
+    """
+    pairs: list[tuple[str, float | None]] = []
+    for i, (tok, p) in enumerate(zip(r.tokens, r.confidence)):
+        if i:
+            pairs.append((" ", None))
+        pairs.append((f"{tok} {p:.2f}", float(2 * p - 1)))
+    return pairs
+
+
+def top_tags(r: TaggingResult, k: int) -> list[int]:
+    """Tag columns to show: every tag chosen here, then the most probable others, up to k."""
+    chosen = list(dict.fromkeys(int(i) for i in r.probs.argmax(axis=1)))
+    rest = [int(i) for i in np.argsort(-r.probs.sum(axis=0)) if int(i) not in chosen]
+    return chosen + rest[: max(0, k - len(chosen))]
+
+
+def probs_figure(r: TaggingResult, k: int = 8):
+    cols = top_tags(r, k)
+    return fg.heatmap(r.probs[:, cols], [f"{i}: {t}" for i, t in enumerate(r.tokens)], [r.tagset[c] for c in cols],
+                      title=f"P(tag | token, sentence): the {len(cols)} tags with most probability here",
+                      x_title="UPOS tag", y_title="token", colorscale="Blues", zmin=0, zmax=1,
+                      cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(r.probs[:, cols]),
+                      hover="p = %{z:.4f}", cell_px=26)
+
+
+def table(r: TaggingResult) -> pd.DataFrame:
+    """Per token: the tag, its probability, and the runner-up."""
+    order = np.argsort(-r.probs, axis=1)
+    return pd.DataFrame({
+        "#": range(len(r.tokens)),
+        "token": r.tokens,
+        "tag": r.tags,
+        "p(tag)": np.round(r.confidence, 4),
+        "runner-up": [r.tagset[o[1]] for o in order],
+        "p(runner-up)": np.round(r.probs[np.arange(len(r.tokens)), order[:, 1]], 4),
+    })
+
+
+def legend() -> pd.DataFrame:
+    return pd.DataFrame([{"tag": t, "meaning": m, "examples": e} for t, (m, e) in UPOS.items()])
+
+
+def figures(r: TaggingResult, k: int = 8) -> dict:
+    return {
+        "tags": highlighted(r),
+        "confidence": confidence_highlighted(r),
+        "probs": probs_figure(r, k),
+        "table": table(r),
+        "status": f"{len(r.tokens)} tokens tagged in {r.seconds * 1000:.1f} ms on {r.device}.",
+    }
+
+
+# -- the Gradio tab -------------------------------------------------------------------
+def tab():
+    """Build the Tags tab inside the current gr.Blocks; returns the load event's pieces."""
+    import gradio as gr
+
+    from .limits import MAX_CHARS, MAX_TOKENS, MAX_TOP_TAGS
+    from .ui import teaching_note, user_errors
+
+    @user_errors
+    def run(text: str, k: int):
+        f = figures(analyze(text), int(k))
+        return f["tags"], f["confidence"], f["probs"], f["table"], f["status"]
+
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(value="I don't think the new bikes will arrive before Friday.", lines=2,
+                              label=f"Text (≤ {MAX_TOKENS} tokens, ≤ {MAX_CHARS} characters)")
+            gr.Examples([["I don't think the new bikes will arrive before Friday."],
+                         ["Can you book a table for two at 7 pm?"],
+                         ["She unfriended him after he kept posting memes."],
+                         ["Time flies like an arrow; fruit flies like a banana."]], inputs=text)
+            k = gr.Slider(3, MAX_TOP_TAGS, value=8, step=1, label="Tags shown in the heatmap (top-k)")
+        with gr.Column(scale=2):
+            teaching_note("tagging")
+    status = gr.Markdown(elem_id="tag-status")
+    tags = gr.HighlightedText(label="UPOS tag per token", color_map=COLORS, show_legend=False, elem_id="tag-tags")
+    confidence = gr.HighlightedText(label="Confidence: probability of the chosen tag (green = sure)", elem_id="tag-confidence")
+    with gr.Row():
+        probs = gr.Plot(show_label=False, elem_id="tag-probs")
+        with gr.Column():
+            per_token = gr.Dataframe(label="Per token: tag, probability, runner-up")
+    with gr.Accordion("UPOS tags", open=False):
+        gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
+    outputs = [tags, confidence, probs, per_token, status]
+    text.change(run, [text, k], outputs, api_name="tag", trigger_mode="always_last", show_progress="minimal")
+    k.release(run, [text, k], outputs, api_name=False)
+    return run, [text, k], outputs

@@ -1,0 +1,5 @@
+"""Pure-PyTorch models of the explorer (no gradio here): definitions, inference, loaders."""
+from .device import pick_device
+from .tagger import TagResult, Tagger, load_tagger
+
+__all__ = ["pick_device", "load_tagger", "Tagger", "TagResult"]
