@@ -317,7 +317,7 @@ def summary_markdown(a: BatchAnalysis) -> str:
     lay = a.layout
     B, T = lay.ids.shape
     lines = [
-        f"**B = {B} sentences, T = {T}**, lengths = {lay.lengths.tolist()}; real tokens = {int(lay.lengths.sum())} of {B * T} cells.",
+        f"**B = {B} sentence{'s' if B != 1 else ''}, T = {T}**, lengths = {lay.lengths.tolist()}; real tokens = {int(lay.lengths.sum())} of {B * T} cells.",
         f"- `sorted_indices` = {lay.sorted_indices.tolist()}, `unsorted_indices` = {lay.unsorted_indices.tolist()}",
         f"- `batch_sizes` = {lay.batch_sizes.tolist()} (sums to {int(lay.batch_sizes.sum())})",
         f"- **Padding fraction (RNN, pad to longest): {lay.padding_fraction:.1%}** · transformer-style rows of "
@@ -366,7 +366,7 @@ def tab():
 
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value=example_batch(), lines=6, max_lines=MAX_SENTENCES + 2,
+            text = gr.Textbox(value=example_batch(), lines=6, elem_id="batch-text", max_lines=MAX_SENTENCES + 2,
                               label=f"Sentences, one per line (1–{MAX_SENTENCES} lines, ≤ {MAX_TOKENS} tokens each)")
             gr.Examples([[example_batch()], ["the cat sat\nhi there\na much longer sentence here ."]], inputs=text,
                         example_labels=["UD EWT dev sentences (gold tags: shows the loss)", "three short sentences"])

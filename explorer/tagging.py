@@ -152,7 +152,7 @@ def tab():
 
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value="I don't think the new bikes will arrive before Friday.", lines=2,
+            text = gr.Textbox(value="I don't think the new bikes will arrive before Friday.", lines=2, elem_id="tag-text",
                               label=f"Text (≤ {MAX_TOKENS} tokens, ≤ {MAX_CHARS} characters)")
             gr.Examples([["I don't think the new bikes will arrive before Friday."],
                          ["Can you book a table for two at 7 pm?"],

@@ -1,0 +1,42 @@
+"""End to end through gradio_client: /batch and /tag answer, bad input gets a clear message,
+and the server keeps serving afterwards."""
+import pytest
+from gradio_client.exceptions import AppError
+
+pytestmark = pytest.mark.bundled
+
+
+def test_batch_endpoint(client):
+    out = client.predict("the cat sat\nhi there\na much longer sentence here .", api_name="/batch")
+    summary = out[0]
+    assert "B = 3 sentences, T = 6" in summary
+    assert "`batch_sizes` = [3, 3, 2, 1, 1, 1]" in summary
+    assert "Padding fraction" in summary
+
+
+def test_tag_endpoint(client):
+    tags, confidence, probs, table, status = client.predict("I don't like green eggs.", 8, api_name="/tag")
+    pairs = [(d["token"], d["class_or_confidence"]) for d in tags] if isinstance(tags, list) else None
+    pairs = pairs or [(d["token"], d["class_or_confidence"]) for d in tags["value"]]
+    tagged = [(t, c) for t, c in pairs if c]
+    assert [t for t, _ in tagged] == ["I", "do", "n't", "like", "green", "eggs", "."]
+    assert dict(tagged)["n't"] == "PART" and dict(tagged)["."] == "PUNCT"
+    assert "7 tokens tagged" in status
+
+
+@pytest.mark.parametrize("api_name, args, message", [
+    ("/tag", ("", 8), "empty"),
+    ("/tag", ("a " * 500, 8), "500 tokens"),
+    ("/batch", ("\n".join(["one line"] * 17),), "17 sentences"),
+    ("/batch", ("",), "empty"),
+])
+def test_bad_input_gets_a_message_and_server_keeps_serving(client, api_name, args, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(*args, api_name=api_name)
+    assert "B = 1 sentence," in client.predict("still alive", api_name="/batch")[0]
+
+
+def test_markup_is_returned_as_text_not_html(client):
+    tags, *_ = client.predict("<img src=x onerror=alert(1)> hi", 8, api_name="/tag")
+    tokens = [d["token"] for d in (tags if isinstance(tags, list) else tags["value"]) if d["class_or_confidence"]]
+    assert "<" in tokens and "img" in tokens  # split into plain tokens; HighlightedText renders them as text

@@ -1,0 +1,88 @@
+"""A real Chromium opens the app, runs the Batch layout and Tags views, and saves screenshots."""
+import time
+
+import pytest
+
+from browser import SCREENSHOTS, chromium, outside_requests, requested_urls
+
+pytestmark = [pytest.mark.browser, pytest.mark.bundled]
+
+HOSTILE = '<img src=x onerror="window.__xss=1;document.title=\'pwned\'"> </script><script>window.__xss=2</script>'
+
+
+def wait_for(driver, script: str, timeout: float = 60, what: str = ""):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.3)
+    driver.save_screenshot(str(SCREENSHOTS / "timeout.png"))
+    pytest.fail(f"timed out waiting for {what or script}")
+
+
+def type_into(driver, selector: str, text: str):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = driver.find_element(By.CSS_SELECTOR, selector)
+    box.click()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)
+    box.send_keys(text)
+
+
+def click_tab(driver, name: str):
+    driver.execute_script(
+        "for (const b of document.querySelectorAll('button[role=tab]')) if (b.innerText.trim() === arguments[0]) { b.click(); return; }",
+        name)
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    driver = chromium()
+    try:
+        driver.get(app_url)
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_batch_view_renders(page):
+    wait_for(page, "return document.querySelectorAll('#batch-padded .js-plotly-plot').length > 0", what="padded grid")
+    wait_for(page, "return document.querySelector('#batch-summary').innerText.includes('batch_sizes')", what="summary")
+    summary = page.execute_script("return document.querySelector('#batch-summary').innerText")
+    assert "masked mean" in summary  # the default batch is the EWT example with gold tags
+    page.save_screenshot(str(SCREENSHOTS / "batch_layout.png"))
+
+    type_into(page, "#batch-text textarea", "the cat sat\nhi there\n" + HOSTILE)
+    wait_for(page, "return document.querySelector('#batch-summary').innerText.includes('B = 3 sentences')", what="live update")
+    page.execute_script("for (const b of document.querySelectorAll('button[role=tab]')) if (b.innerText.trim() === 'PackedSequence') b.click();")
+    wait_for(page, "return document.querySelectorAll('#batch-packed .js-plotly-plot').length > 0", what="packed grid")
+    time.sleep(1)
+    page.save_screenshot(str(SCREENSHOTS / "batch_packed.png"))
+
+
+def test_tags_view_renders(page):
+    click_tab(page, "Tags")
+    wait_for(page, "return document.querySelector('#tag-status') && document.querySelector('#tag-status').innerText.includes('tokens tagged')",
+             what="tags status")
+    type_into(page, "#tag-text textarea", "She unfriended him after he kept posting memes.")
+    wait_for(page, "return document.querySelector('#tag-status').innerText.includes('9 tokens tagged')", what="live tags")
+    wait_for(page, "return document.querySelectorAll('#tag-probs .js-plotly-plot').length > 0", what="probability heatmap")
+    text = page.execute_script("return document.querySelector('#tag-tags').innerText")
+    assert "unfriended" in text and "VERB" in text
+    time.sleep(1)
+    page.save_screenshot(str(SCREENSHOTS / "tags.png"))
+
+    type_into(page, "#tag-text textarea", HOSTILE)
+    wait_for(page, "return document.querySelector('#tag-tags').innerText.includes('onerror')", what="hostile tokens shown as text")
+    time.sleep(1)
+
+
+def test_no_script_ran_and_nothing_left_the_machine(page):
+    assert page.execute_script("return window.__xss") is None
+    assert page.title != "pwned"
+    urls = requested_urls(page)
+    assert urls, "the performance log recorded no requests"
+    assert outside_requests(urls) == []
