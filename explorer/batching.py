@@ -214,15 +214,12 @@ def analyze(text: str, tagger=None, repeats: int = 5) -> BatchAnalysis:
 REAL_PAD = [[0, "#eeeeee"], [0.5, "#eeeeee"], [0.5, "#9ecae1"], [1, "#9ecae1"]]
 
 
-def _cells(lay: BatchLayout, rows: np.ndarray, with_ids: bool = True) -> np.ndarray:
-    B, T = len(rows), lay.ids.shape[1]
-    text = np.empty((B, T), dtype=object)
+def _cells(lay: BatchLayout, rows: np.ndarray) -> np.ndarray:
+    """Cell text "token / id" for the given rows, "PAD / 0" past each sentence's end."""
+    text = np.full((len(rows), lay.ids.shape[1]), "PAD\n0", dtype=object)
     for r, b in enumerate(rows):
-        for t in range(T):
-            if t < lay.lengths[b]:
-                text[r, t] = f"{lay.tokens[b][t]}\n{lay.ids[b, t]}" if with_ids else lay.tokens[b][t]
-            else:
-                text[r, t] = "PAD\n0" if with_ids else "PAD"
+        for t in range(lay.lengths[b]):
+            text[r, t] = f"{lay.tokens[b][t]}\n{lay.ids[b, t]}"
     return text
 
 

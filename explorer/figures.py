@@ -58,7 +58,9 @@ def heatmap(
         ygap=1,
     )
     if cell_text is not None:
-        trace.update(text=np.vectorize(label, otypes=[object])(cell_text), texttemplate="%{text}", textfont=dict(size=10))
+        # Escape first, then turn our own "\n" into plotly's line break (tokens never hold "\n").
+        cell = np.vectorize(lambda t: label(t).replace("\n", "<br>"), otypes=[object])(cell_text)
+        trace.update(text=cell, texttemplate="%{text}", textfont=dict(size=10))
     fig = go.Figure(trace)
     fig.update_layout(
         title=dict(text=title, x=0.01),

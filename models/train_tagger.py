@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from .masking import masked_cross_entropy, sequence_mask
 from .minilm import PretrainedWordVectors
 from .tagger import ASSETS, BiLSTMTagger, Tagger, TaggerConfig
 from .text import Vocab
-from .ud import TaggedSentence, read_ewt
+from .ud import REPO, TaggedSentence, read_ewt
 
 # -- defaults (each can be overridden on the command line) --------------------------
 epochs = 8
@@ -56,6 +57,32 @@ def accuracy(tagger: Tagger, data: list[TaggedSentence], piece_table: dict[int, 
     return correct / total
 
 
+def pretrained_vectors(pieces: PretrainedWordVectors | None, sentences: list[TaggedSentence], mode: str) -> dict[int, torch.Tensor]:
+    """id(sentence) -> [len(words), 384] frozen MiniLM vectors, computed once and cached on disk.
+
+    They never change during training, and the contextual ones cost a MiniLM forward per
+    sentence (~10 min for EWT on 2 cores), so a rerun reads them from artifacts/.
+    """
+    if pieces is None:
+        return {id(s): torch.zeros(len(s.words), 0) for s in sentences}
+    cache = REPO / "artifacts" / f"ewt_minilm_{mode}.safetensors"
+    lengths = [len(s.words) for s in sentences]
+    if cache.exists():
+        stored = load_file(str(cache))
+        if stored["lengths"].tolist() == lengths:
+            rows = stored["vectors"].float().split(lengths)
+            return {id(s): v for s, v in zip(sentences, rows)}
+    table: dict[int, torch.Tensor] = {}
+    order = sorted(range(len(sentences)), key=lambda i: lengths[i])  # similar lengths, little padding
+    for i in tqdm(range(0, len(order), 64), desc=f"MiniLM {mode} vectors", mininterval=10):
+        chunk = [sentences[j] for j in order[i : i + 64]]
+        for s, v in zip(chunk, pieces.embed_sentences([s.words for s in chunk])):
+            table[id(s)] = v.cpu()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    save_file({"vectors": torch.cat([table[id(s)] for s in sentences]).half(), "lengths": torch.tensor(lengths)}, str(cache))
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, value in [("epochs", epochs), ("batch_size", batch_size), ("hidden", hidden), ("learning_rate", learning_rate),
@@ -85,15 +112,7 @@ def main() -> None:
     print(f"  {len(words)} words, {len(chars)} characters, {len(tagset)} tags: {' '.join(tagset)}")
 
     pieces = None if args.pretrained == "none" else PretrainedWordVectors(args.pretrained)
-    # The MiniLM vectors are frozen, so compute them once per sentence up front
-    # (batches of similar length waste little padding).
-    piece_table: dict[int, torch.Tensor] = {}  # id(sentence) -> (T, 384)
-    everything = sorted(train + dev + test, key=lambda s: len(s.words))
-    for i in tqdm(range(0, len(everything), 64), desc=f"MiniLM {args.pretrained} vectors", mininterval=10):
-        chunk = everything[i : i + 64]
-        vectors = pieces.embed_sentences([s.words for s in chunk]) if pieces else [torch.zeros(len(s.words), 0) for s in chunk]
-        for s, v in zip(chunk, vectors):
-            piece_table[id(s)] = v
+    piece_table = pretrained_vectors(pieces, train + dev + test, args.pretrained)
 
     model = BiLSTMTagger(config).to(device)
     tagger = Tagger(model, words, chars, tagset, pieces, device)
