@@ -141,10 +141,15 @@ def zoom_figure(r: SelfAttentionResult, layer: int, head: int):
     A = np.round(r.attentions[l, h], 3)
     T = len(r.tokens)
     labels = [f"{i}: {t}" for i, t in enumerate(r.tokens)]
-    return fg.heatmap(A, labels, labels, title=f"Layer {layer}, head {head}: each row (query) sums to 1",
-                      x_title="key token (attended to)", y_title="query token (attending)", zmin=0, zmax=1,
-                      cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(A) if T <= 16 else None,
-                      cell_px=24 if T <= 30 else 14)
+    fig = fg.heatmap(A, labels, labels, title=f"Layer {layer}, head {head}<br><sup>row = query (attending), "
+                     "column = key (attended to); rows sum to 1</sup>", y_title="query token", zmin=0, zmax=1,
+                     cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(A) if T <= 16 else None,
+                     cell_px=24 if T <= 30 else 14)
+    # The key labels stand rotated above the map: leave them room under the title.
+    longest = max(len(t) for t in labels)
+    fig.update_layout(margin=dict(t=60 + min(120, 6 * longest)), title=dict(yref="container", y=0.99, yanchor="top"),
+                      height=fig.layout.height + min(120, 6 * longest))
+    return fig
 
 
 def stats_table(r: SelfAttentionResult) -> pd.DataFrame:
@@ -255,7 +260,7 @@ def tab():
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(value="The cat sat on the mat because it was tired.", lines=2,
-                              label=f"Sentence (≤ {MAX_ATTENTION_TOKENS} word pieces, ≤ {MAX_CHARS} characters)")
+                              label=f"Sentence (≤ {MAX_ATTENTION_TOKENS} word pieces, ≤ {MAX_CHARS} characters)", elem_id="attn-text")
             text_b = gr.Textbox(value="", lines=1, label="Sentence B (optional: a pair reads [CLS] A [SEP] B [SEP])")
             gr.Examples([["The cat sat on the mat because it was tired.", ""],
                          ["The animal didn't cross the street because it was too wide.", ""],
@@ -280,6 +285,8 @@ def tab():
                              interactive=False, elem_id="attn-table")
     with gr.Accordion("bertviz: head view and model view (rendered on demand)", open=False):
         bertviz_button = gr.Button(f"Render bertviz views (≤ {MAX_BERTVIZ_TOKENS} tokens)", elem_id="attn-bertviz-button")
+        gr.Markdown("bertviz numbers layers and heads from 0 (our layer 1 is its layer 0). Head view: pick a layer, "
+                    "click a colour to show or hide a head, hover a token. Model view: click a thumbnail to enlarge it.")
         bertviz_note = gr.Markdown()
         head_view = gr.HTML(elem_id="attn-head-view")
         model_view = gr.HTML(elem_id="attn-model-view")
