@@ -153,14 +153,14 @@ def test_figures(tiny_encoder):
     r = sa.analyze("the cat sat on the mat.", encoder=tiny_encoder)
     T = len(r.tokens)
     f = sa.figures(r, layer=2, head=3)
-    grid = f["grid"].data[0]
-    assert np.asarray(grid.z).shape == (2 * T, 4 * T) and np.asarray(grid.z).dtype == np.uint8
+    grid = f["grid"]["data"][0]
+    assert grid["z"].shape == (2 * T, 4 * T) and grid["z"].dtype == np.uint8
     # row l*T + i, column h*T + j holds attentions[l, h, i, j] in whole percent
-    assert grid.z[1 * T + 2, 3 * T + 4] == round(100 * float(r.attentions[1, 3, 2, 4]))
-    assert len(set(grid.x)) == 4 * T and len(set(grid.y)) == 2 * T  # unique labels: no merged categories
-    zoom = f["zoom"].data[0]
-    np.testing.assert_allclose(np.asarray(zoom.z), np.round(r.attentions[1, 2], 3))
-    assert "Layer 2, head 3" in f["zoom"].layout.title.text
+    assert grid["z"][1 * T + 2, 3 * T + 4] == round(100 * float(r.attentions[1, 3, 2, 4]))
+    assert len(set(grid["x"])) == 4 * T and len(set(grid["y"])) == 2 * T  # unique labels: no merged categories
+    zoom = f["zoom"]["data"][0]
+    np.testing.assert_allclose(zoom["z"], np.round(r.attentions[1, 2], 3), atol=1e-6)
+    assert "Layer 2, head 3" in f["zoom"]["layout"]["title"]["text"]
     table = f["table"]
     assert len(table) == 2 * 4 and list(table.columns[:3]) == ["layer", "head", "looks like"]
     assert set(sa.STATS) <= set(table.columns)
@@ -169,14 +169,15 @@ def test_figures(tiny_encoder):
 
 
 def test_grid_of_one_token_does_not_raise():
-    fig = fg.head_grid(np.ones((1, 1, 1, 1)), ["x"])
-    assert np.asarray(fig.data[0].z).shape == (1, 1)
+    spec = fg.head_grid(np.ones((1, 1, 1, 1)), ["x"])
+    assert spec["data"][0]["z"].shape == (1, 1)
+    fg.figure(spec), fg.plotly_json(spec)
 
 
 def test_hostile_tokens_are_escaped_in_plotly_labels():
     tokens = ["[CLS]", "<img src=x onerror=alert(1)>", "</script>", "[SEP]"]
-    fig = fg.head_grid(np.full((1, 1, 4, 4), 0.25), tokens)
-    labels = list(fig.data[0].x) + list(fig.data[0].y)
+    spec = fg.head_grid(np.full((1, 1, 4, 4), 0.25), tokens)
+    labels = list(spec["data"][0]["x"]) + list(spec["data"][0]["y"])
     assert not any("<" in s for s in labels) and any("&lt;img" in s for s in labels)
 
 
@@ -269,3 +270,18 @@ def test_cdn_fallback_comes_with_a_note(monkeypatch):
     monkeypatch.setattr(safe_html, "local_scripts", lambda: {})
     urls, note = safe_html.script_sources()
     assert all(u.startswith("https://cdnjs.cloudflare.com/") for u in urls) and "offline" in note
+
+
+def test_figures_are_valid_plotly(tiny_encoder):
+    """The builders skip plotly's validation for speed; building with it on must not raise, and
+    our JSON must carry what plotly's own does."""
+    import plotly.graph_objects as go
+
+    r = sa.analyze("the cat sat on the mat.", "a cat", encoder=tiny_encoder)
+    for spec in (sa.grid_figure(r), sa.zoom_figure(r, 1, 1), fg.heatmap_spec(np.eye(3), "abc", "abc", cell_text=np.eye(3))):
+        validated = go.Figure(spec)  # raises ValueError on any unknown property or bad value
+        ours, plotly_own = json.loads(fg.plotly_json(spec)), json.loads(validated.to_json())
+        assert ours["data"][0]["z"] == plotly_own["data"][0]["z"]  # same typed array: dtype, bdata, shape
+        for key in ("x", "y", "customdata", "hovertemplate"):
+            assert ours["data"][0].get(key) == plotly_own["data"][0].get(key)
+        assert ours["layout"]["xaxis"] == plotly_own["layout"]["xaxis"]

@@ -165,7 +165,11 @@ def test_browser_shows_the_grid_and_bertviz_offline(server, browser):
     assert "head 12" in ticks
     browser.execute_script("arguments[0].scrollIntoView()", grid)
     grid.screenshot(str(SHOTS / "self_attention_grid.png"))
-    browser.find_element(By.ID, "attn-zoom").screenshot(str(SHOTS / "self_attention_zoom.png"))
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(SHOTS / "self_attention_page.png"))
+    zoom = browser.find_element(By.ID, "attn-zoom")
+    browser.execute_script("arguments[0].scrollIntoView()", zoom)
+    zoom.screenshot(str(SHOTS / "self_attention_zoom.png"))
 
     browser.find_element(By.XPATH, "//button[contains(., 'bertviz: head view and model view')]").click()
     wait.until(ec.element_to_be_clickable((By.ID, "attn-bertviz-button"))).click()
