@@ -239,11 +239,15 @@ def tab():
     def zoom(r, layer, head):
         return plot(zoom_figure(need(r), layer, head))
 
-    @user_errors
-    def pick_from_table(r, evt: gr.SelectData):
+    def pick_from_table(r, evt):
         row = evt.row_value or []
         layer, head = int(row[0]), int(row[1])  # row_value: the row as shown, so sorting does not matter
         return layer, head, plot(zoom_figure(need(r), layer, head))
+
+    # gradio finds the event argument by its type hint, but this module's hints are strings
+    # (from __future__ import annotations) naming a `gr` that exists only inside tab().
+    pick_from_table.__annotations__["evt"] = gr.SelectData
+    pick_from_table = user_errors(pick_from_table)
 
     @user_errors
     def bertviz(r):

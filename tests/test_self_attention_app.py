@@ -139,7 +139,7 @@ def requested_urls(driver) -> list[str]:
 
 
 def test_browser_shows_the_grid_and_bertviz_offline(server, browser):
-    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.common.exceptions import NoAlertPresentException, NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -170,6 +170,14 @@ def test_browser_shows_the_grid_and_bertviz_offline(server, browser):
     zoom = browser.find_element(By.ID, "attn-zoom")
     browser.execute_script("arguments[0].scrollIntoView()", zoom)
     zoom.screenshot(str(SHOTS / "self_attention_zoom.png"))
+
+    # One click on a row of the head table zooms into that head.
+    cell = browser.find_element(By.CSS_SELECTOR, '#attn-table [data-testid="cell-2-2"]')  # row 3: layer 1, head 3
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    cell.click()
+    WebDriverWait(browser, 60, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException]).until(
+        lambda d: "Layer 1, head 3" in d.find_element(By.CSS_SELECTOR, "#attn-zoom .gtitle").text)
+    assert browser.find_element(By.CSS_SELECTOR, "#attn-head input[type=number]").get_attribute("value") == "3"
 
     browser.find_element(By.XPATH, "//button[contains(., 'bertviz: head view and model view')]").click()
     wait.until(ec.element_to_be_clickable((By.ID, "attn-bertviz-button"))).click()
