@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, require
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+# Debian's chromium and chromium-driver; CHROMIUM / CHROMEDRIVER point elsewhere.
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 SHOTS = REPO / "artifacts" / "screenshots"
 SENTENCE = "The cat sat on the mat because it was tired."
 
