@@ -241,7 +241,7 @@ def tab():
 
     def pick_from_table(r, evt):
         row = evt.row_value or []
-        layer, head = int(row[0]), int(row[1])  # row_value: the row as shown, so sorting does not matter
+        layer, head = int(float(row[0])), int(float(row[1]))  # row_value: the row as shown, so sorting does not matter
         return layer, head, plot(zoom_figure(need(r), layer, head))
 
     # gradio finds the event argument by its type hint, but this module's hints are strings
