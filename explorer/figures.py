@@ -1,12 +1,19 @@
 """Shared plotly builders. Numpy in, figures out; no torch here.
 
+A builder returns a plain spec, {"data": [...], "layout": {...}}: `figure(spec)` makes it a
+go.Figure, `plotly_json(spec)` the JSON that plotly.js reads. The second skips building a
+go.Figure at all, which costs more than the encoder's forward for the big attention grid.
+
 Plotly reads a few HTML tags inside label text (<b>, <br>, <a href>), so every string
 that came from a user goes through `label()` first.
 """
 from __future__ import annotations
 
+import base64
 import html
+import json
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -14,12 +21,60 @@ import plotly.graph_objects as go
 FONT = dict(family="system-ui, sans-serif", size=12)
 
 
+def figure(spec: dict) -> go.Figure:
+    """A go.Figure from a plain {"data": [...], "layout": {...}} spec, skipping plotly's
+    per-property validation (5-60 ms a figure here). The builders' specs are validated once,
+    in the tests (tests/test_self_attention.py::test_figures_are_valid_plotly)."""
+    return go.Figure(data=spec["data"], layout=spec["layout"], _validate=False)
+
+
+# numpy dtype -> plotly.js typed-array dtype
+TYPED_ARRAYS = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+                "float32": "f4", "float64": "f8"}
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        if value.dtype.name in TYPED_ARRAYS and value.size:
+            # plotly.js reads numbers as base64 bytes: a uint8 cell costs 1.33 bytes, not ~3.
+            typed = {"dtype": TYPED_ARRAYS[value.dtype.name], "bdata": base64.b64encode(np.ascontiguousarray(value)).decode("ascii")}
+            if value.ndim > 1:
+                typed["shape"] = ", ".join(str(n) for n in value.shape)
+            return typed
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot put {type(value).__name__} in a plotly spec")
+
+
+def plotly_json(spec: dict) -> str:
+    """A spec as the JSON plotly.js reads (what go.Figure.to_json gives, without building one)."""
+    return json.dumps(spec, default=_jsonable, separators=(",", ":"))
+
+
+@lru_cache(maxsize=32)
+def _named_scale(name: str) -> tuple:
+    import plotly.colors
+
+    return tuple(tuple(stop) for stop in plotly.colors.get_colorscale(name))
+
+
+def spelled_scale(value: str | list) -> list:
+    """A named scale spelled out: plotly.js reads some names ("Blues") reversed from plotly.py."""
+    return [list(stop) for stop in _named_scale(value)] if isinstance(value, str) else value
+
+
 def label(text: str) -> str:
     """A user token made safe for plotly text: markup characters become entities."""
     return html.escape(str(text), quote=True)
 
 
-def heatmap(
+def heatmap(*args, **kwargs) -> go.Figure:
+    """heatmap_spec(...) as a go.Figure."""
+    return figure(heatmap_spec(*args, **kwargs))
+
+
+def heatmap_spec(
     z: np.ndarray,
     row_labels: Sequence[str],
     col_labels: Sequence[str],
@@ -34,8 +89,8 @@ def heatmap(
     zmax: float | None = None,
     show_scale: bool = True,
     cell_px: int = 28,
-) -> go.Figure:
-    """A matrix as a heatmap, row 0 at the top, with token labels on both axes.
+) -> dict:
+    """A matrix as a heatmap spec, row 0 at the top, with token labels on both axes.
 
     Axes are numeric with tick text, so a token that occurs twice ("the ... the") keeps
     two rows instead of being merged into one category.
@@ -44,34 +99,41 @@ def heatmap(
     rows, cols = z.shape
     y_text = [label(t) for t in row_labels]
     x_text = [label(t) for t in col_labels]
-    trace = go.Heatmap(
+    trace = dict(
+        type="heatmap",
         z=z,
         x=list(range(cols)),
         y=list(range(rows)),
-        colorscale=colorscale,
+        colorscale=spelled_scale(colorscale),
         zmin=zmin,
         zmax=zmax,
         showscale=show_scale,
-        customdata=np.array([[f"{y_text[r]} → {x_text[c]}" for c in range(cols)] for r in range(rows)], dtype=object),
+        # numpy str arrays, not lists or object arrays: plotly deep-copies every property,
+        # and copying T^2 Python strings one by one cost more than the encoder's forward.
+        customdata=np.array([[f"{y_text[r]} → {x_text[c]}" for c in range(cols)] for r in range(rows)], dtype=str),
         hovertemplate="%{customdata}<br>" + hover + "<extra></extra>",
         xgap=1,
         ygap=1,
     )
     if cell_text is not None:
         # Escape first, then turn our own "\n" into plotly's line break (tokens never hold "\n").
-        cell = np.vectorize(lambda t: label(t).replace("\n", "<br>"), otypes=[object])(cell_text)
+        cell = np.vectorize(lambda t: label(t).replace("\n", "<br>"), otypes=[str])(cell_text)
         trace.update(text=cell, texttemplate="%{text}", textfont=dict(size=10))
-    fig = go.Figure(trace)
-    fig.update_layout(
-        title=dict(text=title, x=0.01),
+    # Column labels stand above the map, rotated when there are many: leave them room
+    # between the title and the map.
+    label_room = min(120, 6 * max((len(t) for t in x_text), default=0)) if cols > 8 else 20
+    layout = dict(
+        title=dict(text=title, x=0.01, yref="container", y=1, yanchor="top", pad=dict(t=10)),
         font=FONT,
-        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-        height=min(900, max(220, 90 + cell_px * rows)),
+        margin=dict(l=10, r=10, t=(50 if title else 10) + label_room, b=10),
+        height=min(900 + label_room, max(220, 90 + cell_px * rows) + label_room),
         plot_bgcolor="white",
+        xaxis=dict(title=dict(text=x_title), automargin=True, tickmode="array", tickvals=list(range(cols)), ticktext=x_text, side="top",
+                   tickangle=-45 if cols > 8 else 0),
+        yaxis=dict(title=dict(text=y_title), automargin=True, tickmode="array", tickvals=list(range(rows)), ticktext=y_text,
+                   autorange="reversed"),
     )
-    fig.update_xaxes(title=x_title, tickmode="array", tickvals=list(range(cols)), ticktext=x_text, side="top", tickangle=-45 if cols > 8 else 0)
-    fig.update_yaxes(title=y_title, tickmode="array", tickvals=list(range(rows)), ticktext=y_text, autorange="reversed")
-    return fig
+    return {"data": [trace], "layout": layout}
 
 
 def bar(values: Sequence[float], names: Sequence[str], *, title: str = "", x_title: str = "", colors: Sequence[str] | None = None) -> go.Figure:
@@ -82,3 +144,43 @@ def bar(values: Sequence[float], names: Sequence[str], *, title: str = "", x_tit
                       height=max(180, 60 + 26 * len(names)), xaxis_title=x_title, plot_bgcolor="white")
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+def head_grid(
+    attentions: np.ndarray,
+    tokens: Sequence[str],
+    *,
+    title: str = "",
+    map_px: int = 64,
+) -> dict:
+    """Every head's attention map at once: a spec of a layers x heads grid of small [T, T] maps.
+
+    attentions: float[L, H, T, T], rows sum to 1. Drawn as ONE heatmap of L*T rows by
+    H*T columns holding whole percents as uint8 (plotly sends it as base64 bytes: about
+    L*H*T^2*4/3 bytes, ~90 KB at T = 30 for 6 x 12 heads), with white lines between maps;
+    72 separate subplots would cost 30x the time to build. Row l*T + i, column h*T + j is
+    the weight of query i on key j in layer l, head h. Each row of maps is a layer, top down.
+    """
+    L, H, T, _ = attentions.shape
+    percent = np.rint(np.clip(attentions, 0, 1) * 100).astype(np.uint8)  # (L, H, T, T)
+    z = percent.transpose(0, 2, 1, 3).reshape(L * T, H * T)  # (L*T, H*T): layer-major rows, head-major columns
+    names = [label(t) for t in tokens]
+    # Category axes with one unique label per row / column, so hover names the layer,
+    # head and both tokens; the axis ticks show only "layer l" / "head h".
+    y = np.array([f"layer {l + 1} · query {i}: {names[i]}" for l in range(L) for i in range(T)], dtype=str)
+    x = np.array([f"head {h + 1} · key {j}: {names[j]}" for h in range(H) for j in range(T)], dtype=str)
+    trace = dict(type="heatmap", z=z, x=x, y=y, zmin=0, zmax=100, colorscale=spelled_scale("Blues"), showscale=False,
+                 hovertemplate="%{y}<br>%{x}<br>attention %{z}%<extra></extra>")
+    white = dict(color="white", width=3)
+    lines = [dict(type="line", xref="x", yref="paper", x0=h * T - 0.5, x1=h * T - 0.5, y0=0, y1=1, line=white) for h in range(1, H)]
+    lines += [dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=l * T - 0.5, y1=l * T - 0.5, line=white) for l in range(1, L)]
+    layout = dict(
+        title=dict(text=title, x=0.01), font=FONT, shapes=lines, plot_bgcolor="white",
+        margin=dict(l=10, r=10, t=60 if title else 30, b=10),
+        height=min(1000, max(260, 70 + L * map_px)), dragmode=False,
+        xaxis=dict(type="category", automargin=True, side="top", tickmode="array", tickvals=[str(x[h * T + T // 2]) for h in range(H)],
+                   ticktext=[f"head {h + 1}" for h in range(H)], showgrid=False),
+        yaxis=dict(type="category", automargin=True, autorange="reversed", tickmode="array", tickvals=[str(y[l * T + T // 2]) for l in range(L)],
+                   ticktext=[f"layer {l + 1}" for l in range(L)], showgrid=False),
+    )
+    return {"data": [trace], "layout": layout}

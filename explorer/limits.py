@@ -7,6 +7,12 @@ MAX_CHARS = 5000  # characters in one text field (16 long lines fit)
 MAX_SENTENCES = 16  # lines in the batch view
 MAX_TOKENS = 100  # tokens per sentence, after tokenization
 MAX_TOP_TAGS = 17  # columns of the tag-probability heatmap (the whole UPOS tagset)
+# Self-attention: word pieces incl. [CLS]/[SEP]. The layers x heads grid grows with T^2
+# (6 x 12 x 64^2 cells at the limit); bertviz's HTML grows faster (2.8 MB at 30 pieces,
+# 12 MB at 62, before rounding), so it gets a lower cap.
+MAX_ATTENTION_TOKENS = 64
+MAX_BERTVIZ_TOKENS = 40
+MAX_MODEL_NAME = 200  # characters of a hub id typed into the encoder box
 
 
 def clean_text(text: str | None, what: str = "Text") -> str:
@@ -41,3 +47,19 @@ def split_lines(text: str | None, what: str = "Input") -> list[str]:
     if len(lines) > MAX_SENTENCES:
         raise ValueError(f"{what} has {len(lines)} sentences (lines); the limit is {MAX_SENTENCES}.")
     return lines
+
+
+def check_model_name(name: str | None) -> str:
+    """A hub id typed in the UI ("" = the bundled encoder). Local folders load only from
+    Python (models.load_encoder(path)): a web visitor must not probe the server's disk."""
+    from models.encoder import HUB_ID, is_dir
+
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if len(name) > MAX_MODEL_NAME:
+        raise ValueError(f"The model name has {len(name)} characters; the limit is {MAX_MODEL_NAME}.")
+    if not HUB_ID.match(name) or is_dir(name):
+        raise ValueError(f"{name!r} is not a hub model id like 'owner/name' (letters, digits, '-', '_', '.'). "
+                         "Local folders load only from Python: models.load_encoder(path).")
+    return name

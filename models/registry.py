@@ -26,3 +26,22 @@ def tagger():
     from .tagger import load_tagger
 
     return shared("tagger", load_tagger)
+
+
+_encoder_lock = threading.Lock()
+_named_encoder: dict[str, Any] = {}
+
+
+def encoder(name: str | None = None):
+    """The bundled encoder (shared), or the one named: only the last named one stays loaded,
+    so a stream of different names cannot fill the server's memory."""
+    from .encoder import load_encoder
+
+    name = (name or "").strip()
+    if not name:
+        return shared("encoder", load_encoder)
+    with _encoder_lock:
+        if name not in _named_encoder:
+            _named_encoder.clear()
+            _named_encoder[name] = load_encoder(name)
+        return _named_encoder[name]

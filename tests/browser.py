@@ -24,7 +24,10 @@ def chromium():
     opts.binary_location = binary
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1800"):
+                 "--window-size=1400,1800",
+                 # Keep sandboxed iframes (bertviz) in the page's process, so their requests
+                 # appear in the page's performance log that outside_requests() checks.
+                 "--disable-features=IsolateSandboxedIframes"):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

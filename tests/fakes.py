@@ -19,3 +19,21 @@ def tiny_tagger(seed: int = 0) -> Tagger:
     config = TaggerConfig(n_words=len(words), n_chars=len(chars), n_tags=len(UPOS_TAGS), word_dim=8, char_dim=4,
                           char_filters=8, pretrained="", piece_dim=0, hidden=16, layers=2, dropout=0.0)
     return Tagger(BiLSTMTagger(config), words, chars, UPOS_TAGS, None, torch.device("cpu"))
+
+
+BERT_PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "a", "un", "##fr", "##iend",
+               "##ed", ".", ",", "<", ">", "/", "script", "img"]
+
+
+def tiny_bert_dir(directory, seed: int = 0):
+    """Save a random 2-layer, 4-head BertModel (hidden 16) and its fast word-piece tokenizer
+    to `directory` as safetensors + JSON, the way a hub checkpoint looks on disk."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    torch.manual_seed(seed)
+    tokenizer = BertTokenizer(vocab={piece: i for i, piece in enumerate(BERT_PIECES)})
+    config = BertConfig(vocab_size=len(BERT_PIECES), hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=32, max_position_embeddings=64)
+    tokenizer.save_pretrained(directory)
+    BertModel(config).save_pretrained(directory, safe_serialization=True)
+    return directory

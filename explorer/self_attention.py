@@ -1,0 +1,314 @@
+"""Self-attention of a pretrained encoder: every layer x head map, head statistics, bertviz.
+
+analyze(text, text_b, encoder) -> SelfAttentionResult -> figures(result, layer, head) -> the Gradio tab.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import figures as fg
+from .limits import MAX_ATTENTION_TOKENS, clean_text
+
+# Columns of SelfAttentionResult.stats, in order (see head_statistics).
+STATS = ["entropy (bits)", "[CLS]", "[SEP]", "self", "previous", "next", "mean distance"]
+PATTERNS = ["[CLS]", "[SEP]", "self", "previous", "next"]  # a head "is" one of these if it puts >= half its mass there
+
+
+@dataclass
+class SelfAttentionResult:
+    """Self-attention of one sentence or sentence pair.
+
+    tokens: list[str], the T units shown: word pieces incl. [CLS] / [SEP], or whole words
+        when merged (special tokens stay on their own)
+    attentions: float32[layers, heads, T, T]; [l, h, i, j] = weight of query i on key j; rows sum to 1
+    stats: float[layers, heads, len(STATS)], see head_statistics
+    is_cls, is_sep: bool[T]
+    sentence_b_start: index of sentence B's first unit, None for one sentence
+    pieces: list[str], the word pieces the model read (== tokens unless merged)
+    """
+
+    tokens: list[str]
+    attentions: np.ndarray
+    stats: np.ndarray
+    is_cls: np.ndarray
+    is_sep: np.ndarray
+    sentence_b_start: int | None
+    pieces: list[str]
+    merged: bool
+    model_name: str
+    device: str
+    seconds: float
+    notice: str = ""
+
+    @property
+    def layers(self) -> int:
+        return self.attentions.shape[0]
+
+    @property
+    def heads(self) -> int:
+        return self.attentions.shape[1]
+
+
+def merge_word_pieces(attentions: np.ndarray, word_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Word-level attention from piece-level: sum over a word's key pieces, mean over its query pieces.
+
+    W[u, v] = 1/|u| sum_{i in u} sum_{j in v} A[i, j]. Summing keys keeps each row's total
+    mass, averaging queries keeps rows summing to 1 (Clark et al. 2019, "What does BERT look
+    at?", section 4.1). word_ids: int[T], -1 = a special token, kept as its own unit.
+    Returns (float32[L, H, U, U], int[U] the first piece of each unit).
+    """
+    T = len(word_ids)
+    unit_of_piece, first_piece, seen = np.empty(T, dtype=np.int64), [], {}
+    for i, w in enumerate(word_ids):
+        key = ("word", int(w)) if w >= 0 else ("special", i)
+        if key not in seen:
+            seen[key] = len(first_piece)
+            first_piece.append(i)
+        unit_of_piece[i] = seen[key]
+    U = len(first_piece)
+    M = np.zeros((T, U), dtype=np.float32)  # (T, U) one-hot piece -> unit
+    M[np.arange(T), unit_of_piece] = 1.0
+    keys_summed = attentions @ M  # (L, H, T, U)
+    merged = np.einsum("iu,lhiv->lhuv", M / M.sum(axis=0), keys_summed)  # (L, H, U, U): mean over query pieces
+    return merged.astype(np.float32), np.array(first_piece, dtype=np.int64)
+
+
+def head_statistics(attentions: np.ndarray, is_cls: np.ndarray, is_sep: np.ndarray) -> np.ndarray:
+    """float[L, H, 7], each averaged over the query rows i of a head's map A:
+    entropy -sum_j A_ij log2 A_ij; mass on [CLS] / [SEP] (sum over those keys); A_ii (self);
+    A_i,i-1 (previous) and A_i,i+1 (next) over the rows that have one; sum_j A_ij |i - j|.
+    """
+    L, H, T, _ = attentions.shape
+    a = attentions  # float32 is plenty for 3-decimal statistics, and twice as fast as float64
+    idx = np.arange(T)
+    entropy = -(a * np.log2(np.clip(a, 1e-12, 1.0))).sum(-1).mean(-1)
+    on_cls = a[..., is_cls].sum(-1).mean(-1)
+    on_sep = a[..., is_sep].sum(-1).mean(-1)
+    on_self = a[..., idx, idx].mean(-1)
+    previous = a[..., idx[1:], idx[:-1]].mean(-1) if T > 1 else np.zeros((L, H))
+    following = a[..., idx[:-1], idx[1:]].mean(-1) if T > 1 else np.zeros((L, H))
+    distance = (a * np.abs(idx[:, None] - idx[None, :]).astype(a.dtype)).sum(-1).mean(-1)
+    return np.stack([entropy, on_cls, on_sep, on_self, previous, following, distance], axis=-1).astype(np.float64)
+
+
+def analyze(text: str, text_b: str | None = None, encoder=None, merge_words: bool = False,
+            model_name: str | None = None) -> SelfAttentionResult:
+    """Run the encoder on a sentence (or the pair text, text_b) and summarise every head."""
+    from models import registry
+
+    text = clean_text(text, "Sentence A" if text_b else "The sentence")
+    pair = bool(text_b and text_b.strip())
+    start = time.perf_counter()
+    encoder = encoder or registry.encoder(model_name)
+    a = encoder.attend((text, clean_text(text_b, "Sentence B")) if pair else text, max_tokens=MAX_ATTENTION_TOKENS)
+    tokens, attentions = a.tokens, a.attentions
+    is_cls, is_sep, b_start = a.is_cls, a.is_sep, a.sentence_b_start
+    if merge_words:
+        attentions, first = merge_word_pieces(attentions, a.word_ids)
+        tokens = [a.words[a.word_ids[i]] if a.word_ids[i] >= 0 else a.tokens[i] for i in first]
+        is_cls, is_sep = is_cls[first], is_sep[first]
+        b_start = int(np.searchsorted(first, b_start)) if b_start is not None else None
+    stats = head_statistics(attentions, is_cls, is_sep)
+    return SelfAttentionResult(tokens, attentions, stats, is_cls, is_sep, b_start, a.tokens, merge_words,
+                               encoder.name, str(encoder.device), time.perf_counter() - start, a.notice)
+
+
+# -- figures and tables: numpy in, plotly specs / pandas out ----------------------------
+def grid_figure(r: SelfAttentionResult) -> dict:
+    unit = "words" if r.merged else "word pieces"
+    return fg.head_grid(r.attentions, r.tokens, title=f"All {r.layers} layers × {r.heads} heads: row = query, "
+                        f"column = key ({len(r.tokens)} {unit}; darker = more attention)")
+
+
+def check_head(r: SelfAttentionResult, layer: int, head: int) -> tuple[int, int]:
+    """1-based layer/head from the UI -> 0-based indices; ValueError when out of range."""
+    layer, head = int(layer), int(head)
+    if not (1 <= layer <= r.layers and 1 <= head <= r.heads):
+        raise ValueError(f"Layer {layer}, head {head} does not exist: this model has layers 1-{r.layers}, heads 1-{r.heads}.")
+    return layer - 1, head - 1
+
+
+def zoom_figure(r: SelfAttentionResult, layer: int, head: int) -> dict:
+    """One head's [T, T] map with token labels (a plotly spec); layer and head are 1-based, as in the UI."""
+    l, h = check_head(r, layer, head)
+    A = np.round(r.attentions[l, h], 3)
+    T = len(r.tokens)
+    labels = [f"{i}: {t}" for i, t in enumerate(r.tokens)]
+    return fg.heatmap_spec(A.astype(np.float32), labels, labels, title=f"Layer {layer}, head {head}: row = query, column = key",
+                           y_title="query token (attending); each row sums to 1", zmin=0,
+                           zmax=1, cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(A) if T <= 16 else None,
+                           cell_px=24 if T <= 30 else 14)
+
+
+def stats_table(r: SelfAttentionResult) -> pd.DataFrame:
+    """One row per head; sort a column to find e.g. the 'previous token' or '[SEP]' heads."""
+    L, H, _ = r.stats.shape
+    flat = r.stats.reshape(L * H, -1)
+    columns = {"layer": np.repeat(np.arange(1, L + 1), H), "head": np.tile(np.arange(1, H + 1), L),
+               "looks like": [pattern(row, len(r.tokens)) for row in flat]}
+    columns.update({name: np.round(flat[:, k], 3) for k, name in enumerate(STATS)})
+    return pd.DataFrame(columns)
+
+
+def pattern(row: np.ndarray, T: int) -> str:
+    """The kind of head: where at least half the mass goes, else broad (near-uniform) or mixed."""
+    masses = row[1:6]
+    best = int(np.argmax(masses))
+    if masses[best] >= 0.5:
+        return PATTERNS[best]
+    return "broad" if T > 1 and row[0] >= 0.75 * np.log2(T) else "mixed"
+
+
+def status(r: SelfAttentionResult) -> str:
+    unit = f"{len(r.tokens)} words ({len(r.pieces)} word pieces)" if r.merged else f"{len(r.tokens)} word pieces"
+    text = (f"**{r.model_name}**: {unit}, {r.layers} layers × {r.heads} heads, "
+            f"computed in {r.seconds * 1000:.0f} ms on {r.device}.")
+    return text + (f"\n\n⚠️ {r.notice}" if r.notice else "")
+
+
+def figures(r: SelfAttentionResult, layer: int = 1, head: int = 1) -> dict:
+    return {"grid": grid_figure(r), "zoom": zoom_figure(r, layer, head), "table": stats_table(r), "status": status(r)}
+
+
+# -- exports: files in a temporary folder that gradio then serves -----------------------
+def _export_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="self-attention-"))
+
+
+def head_csv(r: SelfAttentionResult, layer: int, head: int) -> Path:
+    """The zoomed head as CSV: one row per query token, one column per key token (4 decimals)."""
+    l, h = check_head(r, layer, head)
+    labels = [f"{i}: {t}" for i, t in enumerate(r.tokens)]  # "i: token" never starts with = + - @
+    frame = pd.DataFrame(np.round(r.attentions[l, h], 4), index=pd.Index(labels, name="query \\ key"), columns=labels)
+    path = _export_dir() / f"attention_layer{layer}_head{head}.csv"
+    frame.to_csv(path, encoding="utf-8")
+    return path
+
+
+def attentions_json(r: SelfAttentionResult) -> Path:
+    """Every head as JSON: {"tokens": [...], "attentions": [layer][head][query][key] (4 decimals), ...}."""
+    payload = {"model": r.model_name, "tokens": r.tokens, "word_pieces": r.pieces, "merged_words": r.merged,
+               "sentence_b_start": r.sentence_b_start, "layers": r.layers, "heads": r.heads,
+               "axes": ["layer", "head", "query", "key"], "attentions": np.round(r.attentions.astype(np.float64), 4).tolist(),
+               "head_statistics": {"columns": STATS, "values": np.round(r.stats, 4).tolist()}}
+    path = _export_dir() / "attentions.json"
+    path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+# -- the Gradio tab -------------------------------------------------------------------
+def tab():
+    """Build the Self-attention tab inside the current gr.Blocks; returns the load event's pieces."""
+    import gradio as gr
+
+    from gradio.components.plot import PlotData
+
+    from .limits import MAX_BERTVIZ_TOKENS, MAX_CHARS, check_model_name
+    from .safe_html import bertviz_iframe, local_scripts, script_sources
+    from .ui import teaching_note, user_errors
+
+    gr.set_static_paths(list(local_scripts().values()))  # d3 / jQuery for bertviz, from site-packages
+
+    def plot(spec: dict) -> PlotData:  # what gr.Plot sends for a go.Figure, without building one
+        return PlotData(type="plotly", plot=fg.plotly_json(spec))
+
+    def run_view(text, text_b, model_name, merge, layer, head):
+        r = analyze(text, text_b, merge_words=bool(merge), model_name=check_model_name(model_name))
+        if r.notice:
+            gr.Warning(r.notice)
+        layer, head = min(max(int(layer or 1), 1), r.layers), min(max(int(head or 1), 1), r.heads)
+        f = figures(r, layer, head)
+        return (f["status"], plot(f["grid"]), plot(f["zoom"]), f["table"], gr.Slider(value=layer, maximum=r.layers),
+                gr.Slider(value=head, maximum=r.heads), "", "", r)
+
+    run = user_errors(run_view)
+
+    def need(r):
+        if r is None:
+            raise ValueError("Type a sentence first.")
+        return r
+
+    @user_errors
+    def zoom(r, layer, head):
+        return plot(zoom_figure(need(r), layer, head))
+
+    def pick_from_table(r, evt):
+        row = evt.row_value or []
+        layer, head = int(float(row[0])), int(float(row[1]))  # row_value: the row as shown, so sorting does not matter
+        return layer, head, plot(zoom_figure(need(r), layer, head))
+
+    # gradio finds the event argument by its type hint, but this module's hints are strings
+    # (from __future__ import annotations) naming a `gr` that exists only inside tab().
+    pick_from_table.__annotations__["evt"] = gr.SelectData
+    pick_from_table = user_errors(pick_from_table)
+
+    @user_errors
+    def bertviz(r):
+        r = need(r)
+        urls, note = script_sources()
+        views = [bertviz_iframe(v, r.tokens, r.attentions, r.sentence_b_start, urls) for v in ("head", "model")]
+        return views[0], views[1], note
+
+    @user_errors
+    def export(r, layer, head):
+        r = need(r)
+        return str(head_csv(r, layer, head)), str(attentions_json(r))
+
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(value="The cat sat on the mat because it was tired.", lines=2,
+                              label=f"Sentence (≤ {MAX_ATTENTION_TOKENS} word pieces, ≤ {MAX_CHARS} characters)", elem_id="attn-text")
+            text_b = gr.Textbox(value="", lines=1, label="Sentence B (optional: a pair reads [CLS] A [SEP] B [SEP])")
+            gr.Examples([["The cat sat on the mat because it was tired.", ""],
+                         ["The animal didn't cross the street because it was too wide.", ""],
+                         ["A man is playing a guitar.", "Someone is making music."],
+                         ["Unbelievably, the tokenizer splits unfriendliness.", ""]], inputs=[text, text_b])
+            with gr.Row():
+                merge = gr.Checkbox(False, label="Merge word pieces into words (sum over key pieces, mean over query pieces)")
+                model_name = gr.Textbox("", label="Encoder: empty = bundled all-MiniLM-L6-v2, or a hub id (needs internet; Enter loads)",
+                                        placeholder="e.g. bert-base-uncased")
+        with gr.Column(scale=2):
+            teaching_note("self_attention")
+    status_md = gr.Markdown(elem_id="attn-status")
+    grid = gr.Plot(show_label=False, elem_id="attn-grid")
+    gr.Markdown("Pick a head with the sliders, or click a row of the table, to zoom in. "
+                "The camera icon on each figure (top right, on hover) downloads it as PNG.")
+    with gr.Row():
+        layer = gr.Slider(1, 6, value=1, step=1, label="Layer", elem_id="attn-layer")
+        head = gr.Slider(1, 12, value=1, step=1, label="Head", elem_id="attn-head")
+    with gr.Row():
+        zoom_plot = gr.Plot(show_label=False, elem_id="attn-zoom")
+        table = gr.Dataframe(label="Head statistics (mean over query tokens; click a header to sort, a row to zoom)",
+                             interactive=False, elem_id="attn-table")
+    with gr.Accordion("bertviz: head view and model view (rendered on demand)", open=False):
+        bertviz_button = gr.Button(f"Render bertviz views (≤ {MAX_BERTVIZ_TOKENS} tokens)", elem_id="attn-bertviz-button")
+        gr.Markdown("bertviz numbers layers and heads from 0 (our layer 1 is its layer 0). Head view: pick a layer, "
+                    "click a colour to show or hide a head, hover a token. Model view: click a thumbnail to enlarge it.")
+        bertviz_note = gr.Markdown()
+        head_view = gr.HTML(elem_id="attn-head-view")
+        model_view = gr.HTML(elem_id="attn-model-view")
+    with gr.Accordion("Export", open=False):
+        export_button = gr.Button("Export: CSV of the zoomed head, JSON of all attentions")
+        with gr.Row():
+            csv_file, json_file = gr.File(label="Zoomed head (CSV)"), gr.File(label="All attentions (JSON)")
+    result = gr.State(None)
+
+    inputs = [text, text_b, model_name, merge, layer, head]
+    outputs = [status_md, grid, zoom_plot, table, layer, head, head_view, model_view, result]
+    text.change(run, inputs, outputs, api_name="self_attention", trigger_mode="always_last", show_progress="minimal")
+    text_b.change(run, inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal")
+    merge.change(run, inputs, outputs, api_name=False)
+    model_name.submit(run, inputs, outputs, api_name=False)
+    layer.release(zoom, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
+    head.release(zoom, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
+    table.select(pick_from_table, [result], [layer, head, zoom_plot], api_name=False)
+    bertviz_button.click(bertviz, [result], [head_view, model_view, bertviz_note], api_name="self_attention_bertviz")
+    export_button.click(export, [result, layer, head], [csv_file, json_file], api_name=False)
+    return run, inputs, outputs
