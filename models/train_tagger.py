@@ -206,7 +206,7 @@ UD English EWT (commit 15d613d, v2.16), from `../shared/data/ud_english_ewt`:
 train 12,544 sentences for training, dev 2,001 for choosing the epoch, test 2,077 reported once.
 The data are CC BY-SA 4.0 (Universal Dependencies English Web Treebank, Silveira et al. 2014);
 these weights are derived from them and shared under the same license.
-all-MiniLM-L6-v2 (whose input embeddings are used as features) is Apache-2.0.
+all-MiniLM-L6-v2 (whose frozen states are used as input features) is Apache-2.0.
 
 ## Measured (gold tokenization, UPOS accuracy)
 | split | this model | published anchors |
@@ -214,7 +214,7 @@ all-MiniLM-L6-v2 (whose input embeddings are used as features) is Apache-2.0.
 | dev | {scores['dev_upos'] * 100:.2f} % | |
 | test | {scores['test_upos'] * 100:.2f} % | Stanza 96.20 (BiLSTM), spaCy trf 96.94, UDPipe 2 97.50 |
 
-Best epoch {scores['best_epoch']}; training took {scores['train_seconds']} s on {scores['cpu']} with
+Best epoch {scores['best_epoch']}; the epochs took {scores['train_seconds']} s on {scores['cpu']} with
 {run['threads']} threads (torch {scores['torch']}). Tagging one 20-token sentence: {scores['latency_20_tokens_ms']} ms
 (median of 50, CPU).
 
