@@ -354,7 +354,7 @@ def tab():
     import gradio as gr
 
     from .limits import MAX_TOKENS
-    from .ui import teaching_note, user_errors
+    from .ui import listen, live, teaching_note, user_errors
 
     @user_errors
     def run(text: str):
@@ -386,6 +386,5 @@ def tab():
             rows = gr.Plot(show_label=False)
             block = gr.Plot(show_label=False)
     outputs = [summary, padded, sorted_plot, packed, steps, mask, loss, rows, block]
-    # "always_last": while one analysis runs, keystrokes collapse into a single rerun with the latest text.
-    text.change(run, text, outputs, api_name="batch", trigger_mode="always_last", show_progress="minimal")
-    return run, [text], outputs
+    listen(text, run, [text], outputs, summary, api_name="batch")
+    return live(run, outputs, summary), [text], outputs

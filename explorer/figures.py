@@ -66,7 +66,8 @@ def spelled_scale(value: str | list) -> list:
 
 def label(text: str) -> str:
     """A user token made safe for plotly text: markup characters become entities."""
-    return html.escape(str(text), quote=True)
+    # Quotes stay: plotly shows "&quot;" literally, and no tag can open once < is escaped.
+    return html.escape(str(text), quote=False)
 
 
 def heatmap(*args, **kwargs) -> go.Figure:
@@ -122,6 +123,7 @@ def heatmap_spec(
     # Column labels stand above the map, rotated when there are many: leave them room
     # between the title and the map.
     label_room = min(120, 6 * max((len(t) for t in x_text), default=0)) if cols > 8 else 20
+    label_room += 24 if x_title else 0  # the axis title sits above the labels, under the figure title
     layout = dict(
         title=dict(text=title, x=0.01, yref="container", y=1, yanchor="top", pad=dict(t=10)),
         font=FONT,

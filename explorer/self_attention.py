@@ -4,6 +4,7 @@ analyze(text, text_b, encoder) -> SelfAttentionResult -> figures(result, layer, 
 """
 from __future__ import annotations
 
+import html
 import json
 import tempfile
 import time
@@ -168,9 +169,9 @@ def pattern(row: np.ndarray, T: int) -> str:
 
 def status(r: SelfAttentionResult) -> str:
     unit = f"{len(r.tokens)} words ({len(r.pieces)} word pieces)" if r.merged else f"{len(r.tokens)} word pieces"
-    text = (f"**{r.model_name}**: {unit}, {r.layers} layers × {r.heads} heads, "
+    text = (f"**{html.escape(r.model_name, quote=False)}**: {unit}, {r.layers} layers × {r.heads} heads, "
             f"computed in {r.seconds * 1000:.0f} ms on {r.device}.")
-    return text + (f"\n\n⚠️ {r.notice}" if r.notice else "")
+    return text + (f"\n\n⚠️ {html.escape(r.notice, quote=False)}" if r.notice else "")
 
 
 def figures(r: SelfAttentionResult, layer: int = 1, head: int = 1) -> dict:
@@ -212,7 +213,7 @@ def tab():
 
     from .limits import MAX_BERTVIZ_TOKENS, MAX_CHARS, check_model_name
     from .safe_html import bertviz_iframe, local_scripts, script_sources
-    from .ui import teaching_note, user_errors
+    from .ui import listen, live, teaching_note, user_errors
 
     gr.set_static_paths(list(local_scripts().values()))  # d3 / jQuery for bertviz, from site-packages
 
@@ -222,7 +223,7 @@ def tab():
     def run_view(text, text_b, model_name, merge, layer, head):
         r = analyze(text, text_b, merge_words=bool(merge), model_name=check_model_name(model_name))
         if r.notice:
-            gr.Warning(r.notice)
+            gr.Warning(html.escape(r.notice))  # it quotes the model name the user typed
         layer, head = min(max(int(layer or 1), 1), r.layers), min(max(int(head or 1), 1), r.heads)
         f = figures(r, layer, head)
         return (f["status"], plot(f["grid"]), plot(f["zoom"]), f["table"], gr.Slider(value=layer, maximum=r.layers),
@@ -302,13 +303,14 @@ def tab():
 
     inputs = [text, text_b, model_name, merge, layer, head]
     outputs = [status_md, grid, zoom_plot, table, layer, head, head_view, model_view, result]
-    text.change(run, inputs, outputs, api_name="self_attention", trigger_mode="always_last", show_progress="minimal")
-    text_b.change(run, inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal")
-    merge.change(run, inputs, outputs, api_name=False)
-    model_name.submit(run, inputs, outputs, api_name=False)
+    listen(text, run, inputs, outputs, status_md, api_name="self_attention")
+    run_live = live(run, outputs, status_md)
+    text_b.change(run_live, inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal")
+    merge.change(run_live, inputs, outputs, api_name=False)
+    model_name.submit(run_live, inputs, outputs, api_name=False)
     layer.release(zoom, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
     head.release(zoom, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
     table.select(pick_from_table, [result], [layer, head, zoom_plot], api_name=False)
     bertviz_button.click(bertviz, [result], [head_view, model_view, bertviz_note], api_name="self_attention_bertviz")
     export_button.click(export, [result, layer, head], [csv_file, json_file], api_name=False)
-    return run, inputs, outputs
+    return run_live, inputs, outputs

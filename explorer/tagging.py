@@ -81,16 +81,14 @@ def highlighted(r: TaggingResult) -> list[tuple[str, str | None]]:
     return pairs
 
 
-def confidence_highlighted(r: TaggingResult) -> list[tuple[str, float | None]]:
-    """(token, score) pairs: HighlightedText shades a number from -1 (red) to 1 (green).
-
-    Confidence p in [1/17, 1] maps to 2p - 1, so a coin-flip tag shows near white.
-    """
+def uncertainty_highlighted(r: TaggingResult) -> list[tuple[str, float | None]]:
+    """(token with p, 1 - p) pairs: HighlightedText shades a positive score red with opacity
+    equal to the score, so a sure tag stays clear and a hesitant one turns red."""
     pairs: list[tuple[str, float | None]] = []
     for i, (tok, p) in enumerate(zip(r.tokens, r.confidence)):
         if i:
             pairs.append((" ", None))
-        pairs.append((f"{tok} {p:.2f}", float(2 * p - 1)))
+        pairs.append((f"{tok} {p:.2f}", float(1 - p)))
     return pairs
 
 
@@ -117,9 +115,9 @@ def table(r: TaggingResult) -> pd.DataFrame:
         "#": range(len(r.tokens)),
         "token": r.tokens,
         "tag": r.tags,
-        "p(tag)": np.round(r.confidence, 4),
+        "p(tag)": np.round(r.confidence.astype(float), 4),
         "runner-up": [r.tagset[o[1]] for o in order],
-        "p(runner-up)": np.round(r.probs[np.arange(len(r.tokens)), order[:, 1]], 4),
+        "p(runner-up)": np.round(r.probs[np.arange(len(r.tokens)), order[:, 1]].astype(float), 4),
     })
 
 
@@ -130,7 +128,7 @@ def legend() -> pd.DataFrame:
 def figures(r: TaggingResult, k: int = 8) -> dict:
     return {
         "tags": highlighted(r),
-        "confidence": confidence_highlighted(r),
+        "confidence": uncertainty_highlighted(r),
         "probs": probs_figure(r, k),
         "table": table(r),
         "status": f"{len(r.tokens)} tokens tagged in {r.seconds * 1000:.1f} ms on {r.device}.",
@@ -143,7 +141,7 @@ def tab():
     import gradio as gr
 
     from .limits import MAX_CHARS, MAX_TOKENS, MAX_TOP_TAGS
-    from .ui import teaching_note, user_errors
+    from .ui import listen, live, teaching_note, user_errors
 
     @user_errors
     def run(text: str, k: int):
@@ -163,7 +161,7 @@ def tab():
             teaching_note("tagging")
     status = gr.Markdown(elem_id="tag-status")
     tags = gr.HighlightedText(label="UPOS tag per token", color_map=COLORS, show_legend=False, elem_id="tag-tags")
-    confidence = gr.HighlightedText(label="Confidence: probability of the chosen tag (green = sure)", elem_id="tag-confidence")
+    confidence = gr.HighlightedText(label="Probability of the chosen tag; red = the model hesitates (shade = 1 − p)", elem_id="tag-confidence")
     with gr.Row():
         probs = gr.Plot(show_label=False, elem_id="tag-probs")
         with gr.Column():
@@ -171,6 +169,6 @@ def tab():
     with gr.Accordion("UPOS tags", open=False):
         gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
     outputs = [tags, confidence, probs, per_token, status]
-    text.change(run, [text, k], outputs, api_name="tag", trigger_mode="always_last", show_progress="minimal")
-    k.release(run, [text, k], outputs, api_name=False)
-    return run, [text, k], outputs
+    listen(text, run, [text, k], outputs, status, api_name="tag")
+    k.release(live(run, outputs, status), [text, k], outputs, api_name=False)
+    return live(run, outputs, status), [text, k], outputs
