@@ -1,5 +1,6 @@
 """Pure-PyTorch models of the explorer (no gradio here): definitions, inference, loaders."""
 from .device import pick_device
+from .nli import NLI, NLIResult, load_nli
 from .tagger import TagResult, Tagger, load_tagger
 
-__all__ = ["pick_device", "load_tagger", "Tagger", "TagResult"]
+__all__ = ["pick_device", "load_tagger", "Tagger", "TagResult", "load_nli", "NLI", "NLIResult"]

@@ -26,3 +26,9 @@ def tagger():
     from .tagger import load_tagger
 
     return shared("tagger", load_tagger)
+
+
+def nli():
+    from .nli import load_nli
+
+    return shared("nli", load_nli)
