@@ -7,6 +7,7 @@ MAX_CHARS = 5000  # characters in one text field (16 long lines fit)
 MAX_SENTENCES = 16  # lines in the batch view
 MAX_TOKENS = 100  # tokens per sentence, after tokenization
 MAX_TOP_TAGS = 17  # columns of the tag-probability heatmap (the whole UPOS tagset)
+MAX_NLI_PIECES = 80  # MiniLM word pieces per NLI sentence: a wider alignment heatmap is unreadable
 
 
 def clean_text(text: str | None, what: str = "Text") -> str:

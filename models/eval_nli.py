@@ -22,6 +22,7 @@ from .nli import ASSETS, NLI, load_nli
 from .nli_data import LABELS
 from .text import read_json, write_json
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 TESTS = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"
 
 
@@ -74,10 +75,47 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="first N pairs of each set (then nothing is written)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no_write", action="store_true")
+    parser.add_argument("--examples", action="store_true", help="only (re)write assets/examples/nli_pairs.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.examples:
+        write_examples(load_nli(args.folder), EXAMPLES)
+        return
     evaluate_folder(Path(args.folder), args.sets.split(","), limit=args.limit, write=not args.no_write)
 
 
 if __name__ == "__main__":
     main()
+
+
+def write_examples(nli: NLI | None, path: Path, per_label_premises: int = 2, breaking: int = 4) -> None:
+    """assets/examples/nli_pairs.json: SNLI test premises with one hypothesis per label, and
+    Breaking NLI pairs the model gets wrong (a one-word swap it aligns as if nothing changed)."""
+    from .text import write_json
+
+    pairs = []
+    snli = nli_data.load("snli_test")
+    by_premise: dict[str, dict[str, str]] = {}
+    for p in snli:
+        by_premise.setdefault(p.premise, {}).setdefault(p.label, p.hypothesis)
+    picked = [pr for pr, hyps in by_premise.items() if len(hyps) == 3 and len(pr.split()) <= 12][:per_label_premises]
+    for premise in picked:
+        for label in LABELS:
+            pairs.append({"premise": premise, "hypothesis": by_premise[premise][label], "gold": label,
+                          "source": "SNLI test", "note": f"one premise, three hypotheses ({label})"})
+    if nli is not None and breaking:
+        candidates = [p for p in nli_data.load("breaking_nli") if len(p.premise.split()) <= 12]
+        probs = nli.predict(candidates)
+        seen = set()
+        for p, pr in zip(candidates, probs):
+            predicted = LABELS[int(pr.argmax())]
+            if predicted != p.label and p.premise not in seen:  # one failure per premise
+                seen.add(p.premise)
+                pairs.append({"premise": p.premise, "hypothesis": p.hypothesis, "gold": p.label, "source": "Breaking NLI",
+                              "note": f"one word swapped; the bundled model said {predicted} ({pr.max():.2f})"})
+            if len(seen) == breaking:
+                break
+    write_json({"source": "SNLI 1.0 test (Bowman et al. 2015) and Breaking NLI (Glockner et al. 2018), both CC BY-SA 4.0; "
+                          "a handful of pairs to start from, written by `python -m models.eval_nli --examples`",
+                "pairs": pairs}, path)
+    print(f"wrote {len(pairs)} example pairs to {path}")
