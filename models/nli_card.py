@@ -64,12 +64,67 @@ def write_model_card(folder: Path) -> None:
             note = "held out; out of distribution (one word swapped; 87 % contradiction): " + \
                    ", ".join(f"{k} {v * 100:.1f} %" for k, v in r["recall_per_label"].items() if v is not None) + " recall"
         lines.append(f"| `{name}` | {r['pairs']} | {r['accuracy'] * 100:.2f} % | {note} |")
+    if info.get("representation_options"):
+        lines += ["", "## Token representation options (measured on the held-out SNLI dev part)", "",
+                  "| word vectors a_i, b_j | intra-attention | epochs | trained parameters | valid accuracy | train time |",
+                  "|---|---|---|---|---|---|"]
+        for o in info["representation_options"]:
+            lines.append(f"| {o['name']} | {'on' if o['intra_attention'] else 'off'} | {o['epochs']} | {o['trained_millions']} M | "
+                         f"{o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min |")
+        lines.append("")
+        lines.append("Same training pairs, seed and head (F, G, H: 200 units) for every row; 1 CPU thread on a shared 2-core machine.")
     if "latency_ms" in info:
         lines += ["", f"One `infer()` (9 + 5 words, alignments and contributions included): {info['latency_ms']} ms, "
                   f"median of 30 on {info['measured_on']}."]
-    flags = " ".join(f"--{k} {v}" for k, v in run.items() if k not in ("test",) and v not in ("", False))
+    flags = " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in run.items() if k != "test" and v != "" and v is not False)
     lines += ["", "## Reproduce", "", f"    python -m models.train_nli {flags}".rstrip(), "    python -m models.eval_nli",
               "", f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU). History: "
               + "; ".join(f"epoch {h['epoch']} loss {h['train_loss']} valid {h['valid_accuracy'] * 100:.2f} %" for h in info.get("history", [])),
               ""]
     (folder / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def option_name(c: dict) -> str:
+    if c["representation"] == "glove":
+        return "GloVe (fixed) + projection"
+    if c["minilm_layer"] < 0:
+        return "MiniLM static input embeddings (frozen)"
+    if c["train_layers"] == 0:
+        return f"MiniLM layer-{c['minilm_layer']} states, frozen"
+    return f"MiniLM layer-{c['minilm_layer']} states, top {c['train_layers']} layer(s) fine-tuned (lower ones cached)"
+
+
+def trained_millions(c: dict) -> float:
+    """Parameters trained: F, G, H (+ intra-attention) and the fine-tuned MiniLM layers (1.77 M each)."""
+    from .decomposable_attention import DecomposableAttention
+
+    d = c["projection"] if c["representation"] == "glove" else 384
+    head = sum(p.numel() for p in DecomposableAttention(d, c["hidden"], len(c["labels"]), 0.0, c["intra_attention"]).parameters())
+    return round((head + c["train_layers"] * 1_774_464 * (c["representation"] != "glove")) / 1e6, 2)
+
+
+def collect_options(folders: list[Path]) -> list[dict]:
+    """One row per trained option folder (its config.json), best first."""
+    rows = []
+    for folder in folders:
+        info = read_json(folder / "config.json")
+        c, scores = info["model"], info["scores"]
+        rows.append({"name": option_name(c), "folder": folder.name, "intra_attention": c["intra_attention"],
+                     "epochs": info["training"]["epochs"], "valid_accuracy": scores["valid_accuracy"],
+                     "trained_millions": trained_millions(c), "train_minutes": round(scores["train_seconds"] / 60)})
+    return sorted(rows, key=lambda r: -r["valid_accuracy"])
+
+
+if __name__ == "__main__":
+    # python -m models.nli_card artifacts/nli_options/*  -> the options table into assets/nli/config.json + card
+    import sys
+
+    from .nli import ASSETS
+    from .text import write_json
+
+    info = read_json(ASSETS / "config.json")
+    info["representation_options"] = collect_options([Path(p) for p in sys.argv[1:]])
+    write_json(info, ASSETS / "config.json")
+    write_model_card(ASSETS)
+    for row in info["representation_options"]:
+        print(row)

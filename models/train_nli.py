@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> None:
 
     nli = NLI(model, device)
     run = {k: v for k, v in vars(args).items() if k not in ("out", "cache")}
-    info = {"training": run, "history": history, "scores": {"valid_accuracy": round(best_valid, 4), "best_epoch": best_epoch,
+    info = {"training": run, "history": history, "trained_millions": round(sum(p.numel() for p in head_params + encoder_params) / 1e6, 2),
+            "scores": {"valid_accuracy": round(best_valid, 4), "best_epoch": best_epoch,
                                                                "train_pairs": len(train_pairs),
                                                                "train_seconds": round(time.time() - start)}}
     folder = Path(args.out)
