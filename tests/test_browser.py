@@ -81,13 +81,15 @@ def test_tags_view_renders(page):
 
 
 def test_nli_view_renders(page):
+    wait_for(page, "return Array.from(document.querySelectorAll('button[role=tab]')).some(b => b.innerText.trim() === 'NLI alignment')",
+             what="NLI tab button")
     click_tab(page, "NLI alignment")
     wait_for(page, "return document.querySelector('#nli-status') && document.querySelector('#nli-status').innerText.includes('premise words')",
              timeout=120, what="NLI status")
     type_into(page, "#nli-premise textarea", "A man is playing a guitar on stage.")
     type_into(page, "#nli-hypothesis textarea", "A man is sleeping in his bed.")
     wait_for(page, "return document.querySelector('#nli-status').innerText.includes('9 premise words × 7 hypothesis words')",
-             what="live NLI update")
+             timeout=120, what="live NLI update")
     for elem in ("nli-probs", "nli-alignment", "nli-beta", "nli-alpha", "nli-contribution"):
         wait_for(page, f"return document.querySelectorAll('#{elem} .js-plotly-plot .heatmaplayer, #{elem} .js-plotly-plot .barlayer').length > 0",
                  what=f"{elem} drawn")
