@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer import batching, self_attention, tagging  # noqa: E402
+from explorer import batching, nli, self_attention, tagging  # noqa: E402
 from explorer.ui import coming_soon  # noqa: E402
 
 with gr.Blocks(title="Sequence-model explorer") as demo:
@@ -25,11 +25,12 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     with gr.Tab("Self-attention"):
         attention_run, attention_inputs, attention_outputs = self_attention.tab()
     with gr.Tab("NLI alignment"):
-        coming_soon("The decomposable attention model's soft alignments", "issue #5")
+        nli_run, nli_inputs, nli_outputs = nli.tab()
     # First paint: each view renders its default input once the page has opened.
     demo.load(batch_run, batch_inputs, batch_outputs, api_name=False)
     demo.load(tag_run, tag_inputs, tag_outputs, api_name=False)
     demo.load(attention_run, attention_inputs, attention_outputs, api_name=False)
+    demo.load(nli_run, nli_inputs, nli_outputs, api_name=False)
 
 if __name__ == "__main__":
     demo.queue(default_concurrency_limit=2).launch(

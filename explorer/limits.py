@@ -13,6 +13,7 @@ MAX_TOP_TAGS = 17  # columns of the tag-probability heatmap (the whole UPOS tags
 MAX_ATTENTION_TOKENS = 64
 MAX_BERTVIZ_TOKENS = 40
 MAX_MODEL_NAME = 200  # characters of a hub id typed into the encoder box
+MAX_NLI_PIECES = 80  # MiniLM word pieces per NLI sentence: a wider alignment heatmap is unreadable
 
 
 def clean_text(text: str | None, what: str = "Text") -> str:

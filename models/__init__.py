@@ -1,6 +1,8 @@
 """Pure-PyTorch models of the explorer (no gradio here): definitions, inference, loaders."""
 from .device import pick_device
 from .encoder import Encoder, EncoderAttention, load_encoder
+from .nli import NLI, NLIResult, load_nli
 from .tagger import TagResult, Tagger, load_tagger
 
-__all__ = ["pick_device", "load_tagger", "Tagger", "TagResult", "load_encoder", "Encoder", "EncoderAttention"]
+__all__ = ["pick_device", "load_tagger", "Tagger", "TagResult", "load_encoder", "Encoder", "EncoderAttention",
+           "load_nli", "NLI", "NLIResult"]

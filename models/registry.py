@@ -45,3 +45,9 @@ def encoder(name: str | None = None):
             _named_encoder.clear()
             _named_encoder[name] = load_encoder(name)
         return _named_encoder[name]
+
+
+def nli():
+    from .nli import load_nli
+
+    return shared("nli", load_nli)

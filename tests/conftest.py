@@ -86,3 +86,17 @@ def client(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_nli():
+    from fakes import tiny_nli as make
+
+    return make()
+
+
+@pytest.fixture(scope="session")
+def bundled_nli():
+    from models import load_nli
+
+    return load_nli()

@@ -37,3 +37,18 @@ def tiny_bert_dir(directory, seed: int = 0):
     tokenizer.save_pretrained(directory)
     BertModel(config).save_pretrained(directory, safe_serialization=True)
     return directory
+
+
+NLI_WORDS = ["a", "the", "man", "woman", "dog", "plays", "sleeps", "guitar", "music", "person", ".", "is", "red", "blue"]
+
+
+def tiny_nli(seed: int = 0, intra_attention: bool = False):
+    """A decomposable-attention NLI model over an 8-dim made-up 'GloVe' table, 16 hidden units, random weights."""
+    from models.nli import NLI, NLIConfig, NLIModel
+    from models.nli_words import GloVeWords
+
+    torch.manual_seed(seed)
+    config = NLIConfig(representation="glove", minilm_layer=0, train_layers=0, hidden=16, dropout=0.0,
+                       intra_attention=intra_attention, glove_dim=8, glove_words=len(NLI_WORDS), glove_oov=4, projection=8)
+    words = GloVeWords(NLI_WORDS, torch.randn(len(NLI_WORDS), 8), n_oov=4, projection=8, seed=seed)
+    return NLI(NLIModel(config, words), torch.device("cpu"))

@@ -40,3 +40,40 @@ def test_markup_is_returned_as_text_not_html(client):
     tags, *_ = client.predict("<img src=x onerror=alert(1)> hi", 8, api_name="/tag")
     tokens = [d["token"] for d in (tags if isinstance(tags, list) else tags["value"]) if d["class_or_confidence"]]
     assert "<" in tokens and "img" in tokens  # split into plain tokens; HighlightedText renders them as text
+
+
+def test_nli_endpoint(client):
+    summary, probs, alignment, beta, alpha, contribution, hard, files = client.predict(
+        "A man is playing a guitar on stage.", "A man is sleeping in his bed.", api_name="/nli")
+    assert "contradiction" in summary.split("(")[0]
+    assert "9 premise words × 7 hypothesis words" in summary
+    names = sorted(str(f).rsplit("/", 1)[-1] for f in (files if isinstance(files, list) else [files]))
+    assert names == ["alignment_e.csv", "alpha_hypothesis_to_premise.csv", "beta_premise_to_hypothesis.csv"]
+
+
+@pytest.mark.parametrize("premise, hypothesis, message", [
+    ("", "A dog runs.", "premise is empty"),
+    ("A dog runs.", "   ", "hypothesis is empty"),
+    ("dog " * 200, "A dog runs.", "word pieces; the limit is"),
+    ("<script>alert(1)</script>" * 400, "x", "characters; the limit is"),
+])
+def test_nli_bad_input_gets_a_message_and_server_keeps_serving(client, premise, hypothesis, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(premise, hypothesis, api_name="/nli")
+    summary = client.predict("A dog runs.", "An animal moves.", api_name="/nli")[0]
+    assert "premise words" in summary
+
+
+def test_nli_markup_is_returned_as_text(client):
+    summary, _, alignment, *_ = client.predict("<b>A</b> dog <img src=x onerror=alert(1)> runs.", "A dog runs.", api_name="/nli")
+    ticks = " ".join(str(t) for t in _ticktext(alignment))
+    assert "<img" not in ticks and "&lt;" in ticks
+
+
+def _ticktext(plot) -> list:
+    """The y-axis tick labels of a gr.Plot value as gradio_client returns it (plotly JSON)."""
+    import json
+
+    value = plot.get("plot") if isinstance(plot, dict) else plot
+    figure = json.loads(value) if isinstance(value, str) else value
+    return figure["layout"]["yaxis"]["ticktext"]

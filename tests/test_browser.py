@@ -1,4 +1,4 @@
-"""A real Chromium opens the app, runs the Batch layout and Tags views, and saves screenshots."""
+"""A real Chromium opens the app, runs the Batch layout, Tags and NLI views, and saves screenshots."""
 import time
 
 import pytest
@@ -78,6 +78,35 @@ def test_tags_view_renders(page):
     type_into(page, "#tag-text textarea", HOSTILE)
     wait_for(page, "return document.querySelector('#tag-tags').innerText.includes('onerror')", what="hostile tokens shown as text")
     time.sleep(1)
+
+
+def test_nli_view_renders(page):
+    wait_for(page, "return Array.from(document.querySelectorAll('button[role=tab]')).some(b => b.innerText.trim() === 'NLI alignment')",
+             what="NLI tab button")
+    click_tab(page, "NLI alignment")
+    wait_for(page, "return document.querySelector('#nli-status') && document.querySelector('#nli-status').innerText.includes('premise words')",
+             timeout=120, what="NLI status")
+    type_into(page, "#nli-premise textarea", "A man is playing a guitar on stage.")
+    type_into(page, "#nli-hypothesis textarea", "A man is sleeping in his bed.")
+    wait_for(page, "return document.querySelector('#nli-status').innerText.includes('9 premise words × 7 hypothesis words')",
+             timeout=120, what="live NLI update")
+    for elem in ("nli-probs", "nli-alignment", "nli-beta", "nli-alpha", "nli-contribution"):
+        wait_for(page, f"return document.querySelectorAll('#{elem} .js-plotly-plot .heatmaplayer, #{elem} .js-plotly-plot .barlayer').length > 0",
+                 what=f"{elem} drawn")
+    # the heatmap's y ticks are the premise words, drawn as text
+    ticks = page.execute_script("return Array.from(document.querySelectorAll('#nli-beta .ytick text')).map(t => t.textContent)")
+    assert "2: man" in ticks and "6: guitar" in ticks
+    assert page.execute_script("return document.querySelectorAll('#nli-alignment .modebar-btn[data-title*=\"png\"]').length") == 1
+    time.sleep(1)
+    page.execute_script("document.querySelector('#nli-status').scrollIntoView()")
+    page.save_screenshot(str(SCREENSHOTS / "nli.png"))
+    page.execute_script("document.querySelector('#nli-beta').scrollIntoView()")
+    time.sleep(0.5)
+    page.save_screenshot(str(SCREENSHOTS / "nli_beta_alpha.png"))
+
+    type_into(page, "#nli-hypothesis textarea", HOSTILE)
+    wait_for(page, "return Array.from(document.querySelectorAll('#nli-beta .xtick text')).some(t => t.textContent.includes('onerror'))",
+             what="hostile tokens shown as text")
 
 
 def test_no_script_ran_and_nothing_left_the_machine(page):

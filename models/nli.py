@@ -1,0 +1,193 @@
+"""Natural language inference with the decomposable attention model (Parikh et al. 2016)
+over word vectors from the bundled all-MiniLM-L6-v2: premise + hypothesis -> label, and the
+soft alignments that led there.
+
+    nli = load_nli()
+    n = nli.infer("A man plays a guitar.", "A person makes music.")
+    n.label, n.probs, n.alignment, n.premise_to_hypothesis, n.hypothesis_to_premise
+
+The model is in models/decomposable_attention.py, the word vectors in models/nli_words.py,
+training in models/train_nli.py.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from safetensors.torch import load_file, save_file
+
+from .decomposable_attention import DAOutput, DecomposableAttention
+from .device import pick_device
+from .nli_data import LABELS, Pair
+from .nli_words import GloVeWords, MiniLMWords, Prepared
+from .text import read_json, write_json
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "nli"
+
+
+@dataclass
+class NLIConfig:
+    representation: str = "minilm"  # "minilm" (the bundled encoder) | "glove" (a user's GloVe file)
+    minilm_layer: int = 6  # which MiniLM layer's states are the word vectors; -1 = static input embeddings
+    train_layers: int = 2  # the top layers below minilm_layer fine-tuned with the head (stored here); 0 = frozen
+    max_pieces: int = 128  # per sentence; MiniLM reads up to 512, but alignments wider than this are unreadable
+    hidden: int = 200  # width of F, G, H (the paper's 200)
+    dropout: float = 0.2
+    intra_attention: bool = False  # the paper's optional intra-sentence attention (MiniLM states already see context)
+    intra_max_distance: int = 10
+    glove_dim: int = 0  # GloVe only: vector size, rows kept, hashed OOV vectors, projection size
+    glove_words: int = 0
+    glove_oov: int = 100
+    projection: int = 200
+    labels: list[str] = field(default_factory=lambda: list(LABELS))
+
+
+class NLIModel(nn.Module):
+    """Word vectors (words) -> DecomposableAttention (da) -> label scores."""
+
+    def __init__(self, config: NLIConfig, words: MiniLMWords | GloVeWords):
+        super().__init__()
+        self.config, self.words = config, words
+        self.da = DecomposableAttention(words.dim, config.hidden, len(config.labels), config.dropout,
+                                        config.intra_attention, config.intra_max_distance)
+
+    def forward(self, premises: list[Prepared], hypotheses: list[Prepared]) -> tuple[DAOutput, torch.Tensor, torch.Tensor]:
+        A, mask_a = self.words.collate(premises)  # (B, m, D), (B, m)
+        B, mask_b = self.words.collate(hypotheses)  # (B, n, D), (B, n)
+        return self.da(A, B, mask_a, mask_b), mask_a, mask_b
+
+
+@dataclass
+class NLIResult:
+    """One premise/hypothesis pair through the model (m premise words, n hypothesis words,
+    word 0 of each being the NULL word "∅").
+
+    label: str, the most probable of labels; probs: dict label -> probability (sum 1)
+    premise_tokens: list[str] (m); hypothesis_tokens: list[str] (n)
+    alignment: float[m, n], raw scores e_ij = F(a_i)ᵀ F(b_j)
+    premise_to_hypothesis: float[m, n], softmax over j (beta weights), rows sum to 1
+    hypothesis_to_premise: float[n, m], softmax over i (alpha weights), rows sum to 1
+    premise_contribution: float[m], drop of the chosen label's score when v1_i leaves the sum v1
+    hypothesis_contribution: float[n], the same for v2_j
+    logits: float[len(labels)], H([v1; v2])
+    """
+
+    label: str
+    probs: dict[str, float]
+    premise_tokens: list[str]
+    hypothesis_tokens: list[str]
+    alignment: np.ndarray
+    premise_to_hypothesis: np.ndarray
+    hypothesis_to_premise: np.ndarray
+    premise_contribution: np.ndarray
+    hypothesis_contribution: np.ndarray
+    logits: np.ndarray
+    labels: list[str]
+
+
+class NLI:
+    """The trained model with its tokenization: text pairs -> labels and alignments."""
+
+    def __init__(self, model: NLIModel, device: torch.device | None = None):
+        self.device = device or pick_device()
+        self.model = model.to(self.device).eval()
+        self.config, self.labels = model.config, list(model.config.labels)
+
+    def count_pieces(self, text: str) -> int:
+        """Word pieces of `text` as the model reads it ([CLS] and [SEP] included)."""
+        return self.model.words.count_pieces(text)
+
+    def check(self, text: str, what: str) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{what} is empty: type a sentence.")
+        pieces = self.model.words.count_pieces(text)
+        if pieces > self.config.max_pieces:
+            raise ValueError(f"{what} has {pieces} word pieces; the limit is {self.config.max_pieces}.")
+        return text.strip()
+
+    @torch.no_grad()
+    def infer(self, premise: str, hypothesis: str) -> NLIResult:
+        premise, hypothesis = self.check(premise, "The premise"), self.check(hypothesis, "The hypothesis")
+        p, h = self.model.words.prepare([premise, hypothesis])
+        out, mask_a, mask_b = self.model([p], [h])
+        probs = torch.softmax(out.logits, -1)[0]  # (C,)
+        label = probs.argmax()[None]
+        drop_a, drop_b = self.model.da.leave_one_out(out, mask_a, mask_b, label)
+        al = out.alignment
+        return NLIResult(
+            label=self.labels[int(label)], probs={l: float(x) for l, x in zip(self.labels, probs)},
+            premise_tokens=p.words, hypothesis_tokens=h.words,
+            alignment=al.e[0].cpu().numpy(), premise_to_hypothesis=al.premise_to_hypothesis[0].cpu().numpy(),
+            hypothesis_to_premise=al.hypothesis_to_premise[0].cpu().numpy(),
+            premise_contribution=drop_a[0].cpu().numpy(), hypothesis_contribution=drop_b[0].cpu().numpy(),
+            logits=out.logits[0].cpu().numpy(), labels=self.labels)
+
+    @torch.no_grad()
+    def predict(self, pairs: list[Pair], batch_size: int = 64) -> np.ndarray:
+        """Label probabilities float[len(pairs), len(labels)]; each distinct sentence is encoded once."""
+        self.model.eval()
+        sentences = list(dict.fromkeys(s for p in pairs for s in (p.premise, p.hypothesis)))
+        prepared = dict(zip(sentences, self.model.words.prepare(sentences, batch_size)))
+        probs = []
+        for k in range(0, len(pairs), batch_size):
+            chunk = pairs[k: k + batch_size]
+            out, _, _ = self.model([prepared[p.premise] for p in chunk], [prepared[p.hypothesis] for p in chunk])
+            probs.append(torch.softmax(out.logits, -1).cpu())
+        return torch.cat(probs).numpy()
+
+    def accuracy(self, pairs: list[Pair], batch_size: int = 64) -> float:
+        gold = np.array([self.labels.index(p.label) for p in pairs])
+        return float((self.predict(pairs, batch_size).argmax(1) == gold).mean())
+
+    def save(self, folder: Path, extra: dict | None = None) -> None:
+        """model.safetensors (head + fine-tuned MiniLM layers or GloVe rows) and config.json."""
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, str(folder / "model.safetensors"))
+        info = {"model": asdict(self.config), **(extra or {})}
+        if isinstance(self.model.words, GloVeWords):
+            info["glove_vocab"] = self.model.words.vocab
+        write_json(info, folder / "config.json")
+
+
+def build_minilm_words(config: NLIConfig, model_dir: Path | None = None):
+    """The bundled MiniLM (or a BertModel folder) wrapped as word vectors for `config`."""
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
+
+    from .minilm import _plain_tokenizer, bundled_dir
+
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar in the server log
+    model_dir = model_dir or bundled_dir()
+    bert = BertModel.from_pretrained(str(model_dir))  # its pooler stays unused
+    return MiniLMWords(bert, _plain_tokenizer(model_dir), config.minilm_layer, config.train_layers, config.max_pieces)
+
+
+def load_nli(folder: Path | str | None = None, device: torch.device | None = None) -> NLI:
+    """The bundled decomposable-attention NLI model (assets/nli), rebuilt from its config.json."""
+    folder = Path(folder) if folder else ASSETS
+    for name in ("model.safetensors", "config.json"):
+        if not (folder / name).exists():
+            raise FileNotFoundError(f"NLI model file {folder / name} is missing. Restore it with `git checkout -- assets/nli` "
+                                    "or retrain with `python -m models.train_nli`.")
+    try:
+        info = read_json(folder / "config.json")
+        config = NLIConfig(**info["model"])
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise RuntimeError(f"{folder / 'config.json'} is not an NLI config ({err}). Restore it with `git checkout -- assets/nli`.") from err
+    try:
+        state = load_file(str(folder / "model.safetensors"))
+        if config.representation == "glove":
+            words = GloVeWords(info["glove_vocab"], torch.zeros(config.glove_words, config.glove_dim), config.glove_oov, config.projection)
+        else:
+            words = build_minilm_words(config)
+        model = NLIModel(config, words)
+        model.load_state_dict(state)
+    except Exception as err:  # corrupt file or wrong shapes: name the file and the fix
+        raise RuntimeError(f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with "
+                           "`git checkout -- assets/nli` or retrain with `python -m models.train_nli`.") from err
+    return NLI(model, device)

@@ -1,0 +1,215 @@
+"""Word vectors a_i, b_j for the decomposable attention model: from the bundled
+all-MiniLM-L6-v2 (its static word-piece embeddings, or its layer states with the top layers
+fine-tuned), or from user-supplied GloVe vectors (the paper's setting).
+
+Each encoder works in two steps, so training can cache the expensive frozen part once:
+    prepare(texts) -> one Prepared per sentence (no gradient; the frozen lower layers run here)
+    collate(prepared) -> (vectors float[B, W, D], mask bool[B, W])  (the trainable part)
+Word 0 of every sentence is the NULL word of Parikh et al. (2016): a word with no
+counterpart can align to it. For MiniLM it is the [CLS] state; for GloVe a learned vector.
+
+A *word* for MiniLM is what its pre-tokenizer splits off: text between spaces, with every
+punctuation mark on its own ("don't" -> don ' t). Its vector is the mean of its word pieces'
+vectors ("unfriended" = un ##fr ##iend ##ed), so the alignment is between whole words.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from .text import treebank_tokenize
+
+NULL_WORD = "∅"
+
+
+@dataclass
+class Prepared:
+    """One sentence after the frozen part.
+
+    words: list[str], display form of each word, words[0] == NULL_WORD
+    ids: int64[P], MiniLM word-piece ids incl. [CLS], [SEP] (GloVe: table rows of words[1:])
+    word_of_piece: int64[P], 0 for [CLS], w >= 1 for a piece of words[w], -1 for [SEP]
+    hidden: float32[P, D] or None, the output of the frozen lower layers
+    """
+
+    words: list[str]
+    ids: torch.Tensor
+    word_of_piece: torch.Tensor
+    hidden: torch.Tensor | None = None
+
+
+def pad(rows: list[torch.Tensor], value: float = 0.0) -> torch.Tensor:
+    """B tensors [T_b, ...] -> [B, max T_b, ...] filled with value."""
+    return nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=value)
+
+
+def pool_words(states: torch.Tensor, word_of_piece: torch.Tensor, n_words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean of each word's pieces: states [B, P, D], word_of_piece [B, P] -> [B, W, D], mask [B, W]."""
+    W = int(n_words.max())
+    onehot = (word_of_piece[:, None, :] == torch.arange(W, device=states.device)[None, :, None]).to(states.dtype)  # (B, W, P)
+    pooled = torch.bmm(onehot / onehot.sum(-1, keepdim=True).clamp(min=1), states)  # (B, W, D)
+    return pooled, torch.arange(W, device=states.device)[None, :] < n_words[:, None]
+
+
+def run_layers(layers, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """BERT layers over hidden [B, P, D] with an additive key mask (works for eager and SDPA attention)."""
+    additive = (~mask)[:, None, None, :].to(hidden.dtype) * torch.finfo(hidden.dtype).min  # (B, 1, 1, P)
+    for layer in layers:
+        hidden = layer(hidden, attention_mask=additive)
+    return hidden
+
+
+class MiniLMWords(nn.Module):
+    """MiniLM states at `layer` (0 = after the embeddings, 6 = last) with the top `train_layers`
+    of those layers trainable; layer = -1 means the static word-piece input embeddings.
+
+    Only the trainable layers are registered as submodules, so the state dict (and the
+    bundled weights file) holds them and not the frozen rest, which comes from the package.
+    """
+
+    def __init__(self, bert, tokenizer, layer: int = 6, train_layers: int = 0, max_pieces: int = 128):
+        super().__init__()
+        if not -1 <= layer <= len(bert.encoder.layer) or not 0 <= train_layers <= max(layer, 0):
+            raise ValueError(f"layer {layer} / train_layers {train_layers} do not fit a {len(bert.encoder.layer)}-layer encoder")
+        self._bert = [bert.eval()]  # a list hides it from the state dict
+        for p in bert.parameters():
+            p.requires_grad_(False)
+        self.tokenizer, self.layer, self.max_pieces = tokenizer, layer, max_pieces
+        self.upper = nn.ModuleList(bert.encoder.layer[layer - train_layers: layer] if layer > 0 else [])
+        for p in self.upper.parameters():
+            p.requires_grad_(True)
+        self.dim = bert.config.hidden_size
+
+    def count_pieces(self, text: str) -> int:
+        return len(self.tokenizer.encode(text).ids)
+
+    def split(self, texts: list[str]) -> list[Prepared]:
+        """Word pieces and words, [CLS] first; longer sentences keep their first max_pieces - 1 pieces + [SEP]."""
+        out = []
+        for text, enc in zip(texts, self.tokenizer.encode_batch(texts)):
+            ids, word_ids, offsets = enc.ids, enc.word_ids, enc.offsets
+            if len(ids) > self.max_pieces:
+                ids, word_ids, offsets = ids[: self.max_pieces - 1] + ids[-1:], word_ids[: self.max_pieces - 1] + [None], offsets[: self.max_pieces - 1]
+            # word_ids restart per sentence; renumber 1.. in order so word 0 is the NULL word ([CLS])
+            order = list(dict.fromkeys(w for w in word_ids if w is not None))
+            number = {w: k + 1 for k, w in enumerate(order)}
+            wop = [0] + [number[w] if w is not None else -1 for w in word_ids[1:]]
+            spans: dict[int, list[int]] = {}
+            for w, (start, end) in zip(wop, offsets):
+                if w > 0:
+                    spans.setdefault(w, [start, end])[1] = end
+            words = [NULL_WORD] + [text[spans[k][0]: spans[k][1]] for k in range(1, len(order) + 1)]
+            out.append(Prepared(words, torch.tensor(ids), torch.tensor(wop)))
+        return out
+
+    def frozen_layers(self):
+        bert = self._bert[0]
+        return bert.encoder.layer[: self.layer - len(self.upper)]
+
+    @torch.no_grad()
+    def prepare(self, texts: list[str], batch_size: int = 64) -> list[Prepared]:
+        """Tokenize and run the frozen embeddings + lower layers once (sorted by length: little padding)."""
+        prepared = self.split(texts)
+        if self.layer < 0:
+            return prepared
+        bert, device = self._bert[0], self.device
+        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i].ids))
+        for k in range(0, len(order), batch_size):
+            chunk = [prepared[i] for i in order[k: k + batch_size]]
+            ids = pad([p.ids for p in chunk]).to(device)  # (B, P)
+            mask = pad([torch.ones(len(p.ids), dtype=torch.bool) for p in chunk], False).to(device)
+            hidden = run_layers(self.frozen_layers(), bert.embeddings(input_ids=ids), mask)  # (B, P, D)
+            for p, h in zip(chunk, hidden):
+                p.hidden = h[: len(p.ids)].float().cpu()
+        return prepared
+
+    @property
+    def device(self) -> torch.device:
+        return self._bert[0].embeddings.word_embeddings.weight.device
+
+    def collate(self, prepared: list[Prepared]) -> tuple[torch.Tensor, torch.Tensor]:
+        device = self.device
+        mask = pad([torch.ones(len(p.ids), dtype=torch.bool) for p in prepared], False).to(device)  # (B, P)
+        wop = pad([p.word_of_piece for p in prepared], -1).to(device)  # (B, P)
+        if self.layer < 0:
+            states = self._bert[0].embeddings.word_embeddings(pad([p.ids for p in prepared]).to(device))  # (B, P, D)
+        else:
+            states = run_layers(self.upper, pad([p.hidden for p in prepared]).to(device), mask)  # (B, P, D)
+        n_words = wop.max(dim=1).values + 1  # (B,) words incl. NULL; the cache keeps no word strings
+        return pool_words(states, wop, n_words)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._bert[0].eval()  # the frozen part never uses dropout; self.upper follows `mode`
+        for layer in self.upper:
+            layer.train(mode)
+        return self
+
+    def _apply(self, fn, recurse=True):  # .to(device) moves the hidden encoder too
+        self._bert[0]._apply(fn)
+        return super()._apply(fn, recurse)
+
+
+class GloVeWords(nn.Module):
+    """The paper's input: fixed GloVe vectors of Penn-Treebank tokens, projected to `projection`
+    dims; a word not in the table falls into one of n_oov fixed random vectors by a hash.
+
+    The table rows (only the words seen in training) are a buffer, saved with the model.
+    """
+
+    def __init__(self, vocab: list[str], table: torch.Tensor, n_oov: int = 100, projection: int = 200, seed: int = 0):
+        super().__init__()
+        self.vocab = list(vocab)
+        self.row = {w: i for i, w in enumerate(self.vocab)}
+        oov = torch.randn(n_oov, table.shape[1], generator=torch.Generator().manual_seed(seed))
+        self.register_buffer("table", torch.cat([table.float(), oov]))  # (V + n_oov, d)
+        self.n_oov = n_oov
+        self.null = nn.Parameter(torch.zeros(table.shape[1]))
+        self.project = nn.Linear(table.shape[1], projection)
+        self.dim = projection
+
+    def lookup(self, word: str) -> int:
+        for form in (word, word.lower()):
+            if form in self.row:
+                return self.row[form]
+        return len(self.vocab) + zlib.crc32(word.lower().encode("utf-8")) % self.n_oov
+
+    def count_pieces(self, text: str) -> int:
+        return len(treebank_tokenize(text)) + 1
+
+    def prepare(self, texts: list[str], batch_size: int = 0) -> list[Prepared]:
+        out = []
+        for text in texts:
+            tokens = treebank_tokenize(text)
+            out.append(Prepared([NULL_WORD] + tokens, torch.tensor([self.lookup(t) for t in tokens], dtype=torch.long),
+                                torch.arange(len(tokens) + 1)))
+        return out
+
+    def collate(self, prepared: list[Prepared]) -> tuple[torch.Tensor, torch.Tensor]:
+        device = self.table.device
+        vectors = [torch.cat([self.null[None], self.table[p.ids.to(device)]]) for p in prepared]  # (W, d) each
+        n_words = torch.tensor([len(v) for v in vectors], device=device)
+        mask = torch.arange(int(n_words.max()), device=device)[None, :] < n_words[:, None]
+        return self.project(pad(vectors)), mask  # (B, W, projection)
+
+
+def read_glove(path, keep: set[str]) -> tuple[list[str], torch.Tensor]:
+    """Rows of a GloVe text file ("word v1 ... vd" per line) for the words in `keep` (or their lower case)."""
+    wanted = keep | {w.lower() for w in keep}
+    vocab, rows, dim = [], [], None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ")
+            # Some GloVe files have words with spaces (840B): the vector is the last `dim` fields.
+            if dim is None:
+                dim = len(parts) - 1
+            word = " ".join(parts[: len(parts) - dim])
+            if word in wanted and len(parts) > dim:
+                vocab.append(word)
+                rows.append(torch.tensor([float(x) for x in parts[-dim:]]))
+    if not rows:
+        raise ValueError(f"{path}: none of the {len(keep)} training words has a vector; is it a GloVe text file?")
+    return vocab, torch.stack(rows)

@@ -1,0 +1,219 @@
+"""The decomposable attention model, its word vectors, data reading, the training CLI and the NLI view."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO, require
+from models.decomposable_attention import DecomposableAttention, masked_softmax
+from models.nli_data import Pair, heldout, read_pairs
+from models.nli_words import pool_words, run_layers
+
+
+def random_batch(seed=0, D=6):
+    torch.manual_seed(seed)
+    A, B = torch.randn(2, 5, D), torch.randn(2, 4, D)
+    mask_a = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.bool)
+    mask_b = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=torch.bool)
+    return A, B, mask_a, mask_b
+
+
+@pytest.mark.parametrize("intra", [False, True])
+def test_attend_shapes_row_sums_and_padding(intra):
+    A, B, mask_a, mask_b = random_batch()
+    da = DecomposableAttention(6, hidden=8, intra_attention=intra).eval()
+    out = da(A, B, mask_a, mask_b)
+    al = out.alignment
+    assert out.logits.shape == (2, 3) and al.e.shape == (2, 5, 4)
+    assert al.premise_to_hypothesis.shape == (2, 5, 4) and al.hypothesis_to_premise.shape == (2, 4, 5)
+    assert torch.allclose(al.premise_to_hypothesis.sum(-1), torch.ones(2, 5), atol=1e-6)
+    assert torch.allclose(al.hypothesis_to_premise.sum(-1), torch.ones(2, 4), atol=1e-6)
+    assert al.premise_to_hypothesis[1, :3, 2:].abs().max() == 0  # padded hypothesis words get no weight
+    assert al.hypothesis_to_premise[1, :2, 3:].abs().max() == 0
+    # The second pair alone, without padding, gives the same label scores and alignments.
+    alone = da(A[1:, :3], B[1:, :2], mask_a[1:, :3], mask_b[1:, :2])
+    assert torch.allclose(alone.logits, out.logits[1:], atol=1e-5)
+    assert torch.allclose(alone.alignment.e, al.e[1:, :3, :2], atol=1e-5)
+
+
+def test_e_is_a_dot_product_of_f_on_each_side():
+    A, B, mask_a, mask_b = random_batch(1)
+    da = DecomposableAttention(6, hidden=8).eval()
+    e = da(A, B, mask_a, mask_b).alignment.e
+    f = da.attend.f
+    assert torch.allclose(e[0, 2, 3], f(A[0, 2]) @ f(B[0, 3]), atol=1e-5)
+    beta = torch.softmax(e[0], dim=1) @ B[0]  # pair 0 has no padding
+    assert torch.allclose(da.attend(A, B, mask_a, mask_b).beta[0], beta, atol=1e-5)
+
+
+def test_leave_one_out_is_the_score_drop():
+    A, B, mask_a, mask_b = random_batch(2)
+    da = DecomposableAttention(6, hidden=8).eval()
+    out = da(A, B, mask_a, mask_b)
+    label = out.logits.argmax(-1)
+    drop_a, drop_b = da.leave_one_out(out, mask_a, mask_b, label)
+    assert drop_a.shape == (2, 5) and drop_b.shape == (2, 4)
+    assert drop_a[1, 3:].abs().max() == 0 and drop_b[1, 2:].abs().max() == 0
+    m2 = mask_a.clone()
+    m2[0, 1] = False  # dropping premise word 1 from the sum = masking it out of the aggregate only
+    v1, v2 = da.aggregate.sums(out.V1, out.V2, m2, mask_b)
+    expected = out.logits[0, label[0]] - da.aggregate.scores(v1, v2)[0, label[0]]
+    assert torch.allclose(drop_a[0, 1], expected, atol=1e-5)
+
+
+def test_masked_softmax_and_pooling():
+    w = masked_softmax(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([[True, True, False]]), dim=1)
+    assert w[0, 2] == 0 and torch.isclose(w.sum(), torch.tensor(1.0))
+    states = torch.arange(12, dtype=torch.float).view(1, 4, 3)  # pieces: [CLS] un ##happy [SEP]
+    pooled, mask = pool_words(states, torch.tensor([[0, 1, 1, -1]]), torch.tensor([2]))
+    assert pooled.shape == (1, 2, 3) and mask.tolist() == [[True, True]]
+    assert torch.equal(pooled[0, 1], (states[0, 1] + states[0, 2]) / 2)
+
+
+def test_run_layers_matches_bert_with_padding():
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    bert = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                intermediate_size=32)).eval()
+    ids = torch.tensor([[2, 5, 7, 9, 3], [2, 8, 3, 0, 0]])
+    mask = ids != 0
+    with torch.no_grad():
+        ref = bert(input_ids=ids, attention_mask=mask.long()).last_hidden_state
+        ours = run_layers(bert.encoder.layer, bert.embeddings(input_ids=ids), mask)
+    assert torch.allclose(ref[0], ours[0], atol=1e-5) and torch.allclose(ref[1, :3], ours[1, :3], atol=1e-5)
+
+
+def test_minilm_words_split_pieces_into_words():
+    from models.minilm import _plain_tokenizer, bundled_dir
+    from models.nli_words import MiniLMWords
+    from transformers import BertConfig, BertModel
+
+    bert = BertModel(BertConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32))
+    words = MiniLMWords(bert, _plain_tokenizer(bundled_dir()), layer=2, train_layers=1)
+    p = words.prepare(["She unfriended O'Neil."])[0]
+    assert p.words == ["∅", "She", "unfriended", "O", "'", "Neil", "."]  # case kept for display; punctuation apart
+    assert p.word_of_piece[0] == 0 and p.word_of_piece[-1] == -1  # [CLS] is the NULL word, [SEP] belongs to none
+    assert int((p.word_of_piece == 2).sum()) > 1  # "unfriended" is several pieces, pooled into one word
+    vectors, mask = words.collate([p])
+    assert vectors.shape == (1, 7, 16) and mask.all()
+    assert set(words.state_dict()) == {k for k in words.state_dict() if k.startswith("upper.0.")}  # only the trained layer
+
+
+def test_tiny_model_infer_invariants(tiny_nli):
+    r = tiny_nli.infer("A man plays the guitar.", "A person makes music")
+    m, n = len(r.premise_tokens), len(r.hypothesis_tokens)
+    assert r.premise_tokens[0] == r.hypothesis_tokens[0] == "∅"
+    assert r.alignment.shape == (m, n) and r.premise_to_hypothesis.shape == (m, n) and r.hypothesis_to_premise.shape == (n, m)
+    assert np.allclose(r.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(r.hypothesis_to_premise.sum(1), 1, atol=1e-5)
+    assert r.label in r.probs and abs(sum(r.probs.values()) - 1) < 1e-5 and r.label == max(r.probs, key=r.probs.get)
+    assert r.premise_contribution.shape == (m,) and r.hypothesis_contribution.shape == (n,)
+    batch = tiny_nli.predict([Pair("A man plays the guitar.", "A person makes music", "neutral")] * 3)
+    assert np.allclose(batch[0], [r.probs[label] for label in r.labels], atol=1e-5)
+
+
+@pytest.mark.parametrize("premise, hypothesis, message", [("", "x", "empty"), ("x", "   ", "empty")])
+def test_infer_rejects_empty_text(tiny_nli, premise, hypothesis, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_nli.infer(premise, hypothesis)
+
+
+def test_read_pairs_tsv_and_jsonl(tmp_path):
+    (tmp_path / "a.tsv").write_text("gold_label\tsentence1\tsentence2\textra\nentailment\tA \"quoted\" man.\tA man.\tx\n"
+                                    "-\tNo majority.\tHm.\tx\ncontradiction\tA dog.\tA cat.\tx\n", encoding="utf-8")
+    pairs = read_pairs(tmp_path / "a.tsv")
+    assert pairs == [Pair('A "quoted" man.', "A man.", "entailment"), Pair("A dog.", "A cat.", "contradiction")]
+    rows = [{"gold_label": "neutral", "sentence1": "P", "sentence2": "H", "pairID": 1}]
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert read_pairs(tmp_path / "b.jsonl") == [Pair("P", "H", "neutral")]
+    (tmp_path / "c.tsv").write_text("label\tpremise\thypothesis\nentailment\ta\tb\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="gold_label, sentence1, sentence2"):
+        read_pairs(tmp_path / "c.tsv")
+
+
+def test_snli_dev_split_is_by_premise():
+    from models import nli_data
+
+    require((nli_data.shared_data_dir() / nli_data.SHARED["snli_dev"]).exists(), "SNLI dev not in ../shared/data")
+    train, held = nli_data.load("snli_dev_train"), nli_data.load("snli_dev_heldout")
+    assert len(train) + len(held) == len(nli_data.load("snli_dev")) and 1500 < len(held) < 2500
+    assert not {p.premise for p in train} & {p.premise for p in held}
+    assert heldout(held[0].premise) and not heldout(train[0].premise)
+
+
+# -- the training CLI --------------------------------------------------------------------
+def synthetic_task(folder, n=300, seed=0):
+    """'The red cat sits here.' -> 'The cat is red.' (entailment) / '... is blue.' (contradiction) / '... is big.' (neutral)."""
+    import random
+
+    rng = random.Random(seed)
+    nouns, colors, sizes = ["cat", "dog", "man", "car", "bird"], ["red", "blue", "green", "black"], ["big", "small", "old"]
+    rows = []
+    for _ in range(n):
+        noun, color = rng.choice(nouns), rng.choice(colors)
+        label = rng.choice(["entailment", "contradiction", "neutral"])
+        attr = {"entailment": color, "contradiction": rng.choice([c for c in colors if c != color]), "neutral": rng.choice(sizes)}[label]
+        rows.append(f"{label}\tThe {color} {noun} sits here.\tThe {noun} is {attr}.")
+    header = "gold_label\tsentence1\tsentence2\n"
+    (folder / "train.tsv").write_text(header + "\n".join(rows[: n * 4 // 5]) + "\n", encoding="utf-8")
+    (folder / "valid.tsv").write_text(header + "\n".join(rows[n * 4 // 5:]) + "\n", encoding="utf-8")
+    words = {w for r in rows for w in r.replace(".", " .").split("\t", 1)[1].lower().split()}
+    with open(folder / "glove.txt", "w", encoding="utf-8") as f:  # a made-up 16-dim "GloVe" file
+        for w in sorted(words):
+            f.write(w + " " + " ".join(f"{rng.gauss(0, 1):.4f}" for _ in range(16)) + "\n")
+
+
+def test_training_cli_learns_a_tiny_task_with_glove(tmp_path):
+    from models import load_nli
+    from models.train_nli import main
+
+    synthetic_task(tmp_path)
+    out = tmp_path / "model"
+    main(["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "", "--glove",
+          str(tmp_path / "glove.txt"), "--epochs", "12", "--hidden", "32", "--dropout", "0", "--batch_size", "16",
+          "--learning_rate", "0.003", "--min_accuracy", "0.9", "--out", str(out)])
+    info = json.loads((out / "config.json").read_text())
+    assert info["scores"]["valid_accuracy"] >= 0.9
+    assert "glove" in (out / "MODEL_CARD.md").read_text().lower()
+    nli = load_nli(out, torch.device("cpu"))
+    assert nli.infer("The red dog sits here.", "The dog is red.").label == "entailment"
+    assert nli.infer("The red dog sits here.", "The dog is green.").label == "contradiction"
+
+
+def test_training_cli_minilm_top_layer_and_cache(tmp_path):
+    from safetensors import safe_open
+
+    from models.train_nli import main
+
+    synthetic_task(tmp_path, n=40)
+    args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "", "--epochs", "1",
+            "--train_layers", "1", "--min_accuracy", "0", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m")]
+    main(args)
+    cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(cached) == 2  # one per data file, reused by the next run
+    main(args)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == cached
+    with safe_open(str(tmp_path / "m" / "model.safetensors"), "pt") as f:
+        keys = list(f.keys())
+    assert any(k.startswith("words.upper.0.") for k in keys) and any(k.startswith("da.attend.") for k in keys)
+    assert not any("embeddings" in k or "upper.1." in k for k in keys)  # frozen MiniLM stays in its package
+
+
+# -- the bundled model ----------------------------------------------------------------
+@pytest.mark.bundled
+def test_bundled_model_on_1000_snli_test_pairs(bundled_nli):
+    from models import nli_data
+
+    require((nli_data.shared_data_dir() / nli_data.SHARED["snli_test"]).exists(), "SNLI test not in ../shared/data")
+    accuracy = bundled_nli.accuracy(nli_data.load("snli_test")[:1000])
+    assert accuracy > 0.58, f"bundled model: {accuracy:.3f} on the first 1,000 SNLI test pairs"
+
+
+@pytest.mark.bundled
+def test_bundled_model_api(bundled_nli):
+    assert (REPO / "assets" / "nli" / "MODEL_CARD.md").exists()
+    r = bundled_nli.infer("A man is playing a guitar on stage.", "A man is sleeping in his bed.")
+    assert r.label == "contradiction"
+    assert np.allclose(r.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(r.hypothesis_to_premise.sum(1), 1, atol=1e-5)
+    assert r.premise_tokens == ["∅", "A", "man", "is", "playing", "a", "guitar", "on", "stage", "."]
