@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer import batching, tagging  # noqa: E402
+from explorer import batching, tagging, translation  # noqa: E402
 from explorer.ui import coming_soon  # noqa: E402
 
 with gr.Blocks(title="Sequence-model explorer") as demo:
@@ -21,7 +21,7 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     with gr.Tab("Tags"):
         tag_run, tag_inputs, tag_outputs = tagging.tab()
     with gr.Tab("Translation attention"):
-        coming_soon("The GRU encoder-decoder translator with additive attention", "issue #4")
+        translate_run, translate_inputs, translate_outputs = translation.tab()
     with gr.Tab("Self-attention"):
         coming_soon("Layers × heads self-attention maps of all-MiniLM-L6-v2 (and bertviz)", "issue #3")
     with gr.Tab("NLI alignment"):
@@ -29,6 +29,7 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     # First paint: each view renders its default input once the page has opened.
     demo.load(batch_run, batch_inputs, batch_outputs, api_name=False)
     demo.load(tag_run, tag_inputs, tag_outputs, api_name=False)
+    demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
 
 if __name__ == "__main__":
     demo.queue(default_concurrency_limit=2).launch(

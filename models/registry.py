@@ -26,3 +26,9 @@ def tagger():
     from .tagger import load_tagger
 
     return shared("tagger", load_tagger)
+
+
+def translator(variant: str = "attention"):
+    from .translator import load_translator
+
+    return shared(f"translator/{variant}", lambda: load_translator(variant))

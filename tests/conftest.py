@@ -86,3 +86,17 @@ def client(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_translator():
+    from fakes import tiny_translator as make
+
+    return make(attention=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_baseline():
+    from fakes import tiny_translator as make
+
+    return make(attention=False, seed=1)
