@@ -313,7 +313,7 @@ class Translator:
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}.")
         ids, tokens, unknown = self.encode_source(text)
-        if len(ids) == 1:
+        if len(ids) == 1 or not text.strip():
             raise ValueError("The sentence has no tokens to translate: type some words.")
         source = torch.tensor([ids], device=self.device)
         if beam_size == 1:
