@@ -102,9 +102,8 @@ def analyze(text: str, beam_size: int = 1, translator=None, baseline=None) -> Tr
 # -- figures ----------------------------------------------------------------------------
 def alignment_figure(r: TranslationResult):
     cells = np.where(r.attention >= 0.1, np.vectorize(lambda a: f"{a:.2f}")(r.attention), "")
-    return fg.heatmap(r.attention, r.target_tokens, r.source_tokens,
-                      title="α_ts: how much writing target token t (row) reads source token s (column); rows sum to 1",
-                      x_title="source token", y_title="target token", cell_text=cells, colorscale="Blues", zmin=0, zmax=1,
+    # No plot title: the axis with the source tokens sits on top, and the tab's heading explains the map.
+    return fg.heatmap(r.attention, r.target_tokens, r.source_tokens, x_title="source token", y_title="target token", cell_text=cells, colorscale="Blues", zmin=0, zmax=1,
                       hover="α = %{z:.3f}", cell_px=26)
 
 
@@ -112,8 +111,8 @@ def step_view(r: TranslationResult, t: int) -> tuple:
     """Step t: a bar of α_t over the source tokens, and the output so far with y_t marked."""
     t = int(min(max(t, 0), len(r.target_tokens) - 1))
     bars = fg.bar(r.attention[t], [f"{s}: {tok}" for s, tok in enumerate(r.source_tokens)],
-                  title=f"Step t = {t}: α over the source while writing “{fg.label(r.target_tokens[t])}” "
-                        f"(p = {r.token_probs[t]:.2f})", x_title="attention weight α_ts",
+                  title=f"t = {t}: writing “{fg.label(r.target_tokens[t])}” (p = {r.token_probs[t]:.2f})",
+                  x_title="attention weight α_ts over the source tokens",
                   colors=["#2171b5" if a == r.attention[t].max() else "#9ecae1" for a in r.attention[t]])
     bars.update_xaxes(range=[0, 1])
     written: list[tuple[str, str | None]] = [(tok, "written") for tok in r.target_tokens[:t]]
@@ -239,6 +238,8 @@ def tab():
             teaching_note("translation")
     translation = gr.Textbox(label="German translation (with attention)", interactive=False, elem_id="translate-output")
     status = gr.Markdown(elem_id="translate-status")
+    gr.Markdown("### Alignment α_ts\nRow t: how much the decoder read each source token s while writing target token t "
+                "(each row sums to 1). Hover a cell for its weight.")
     alignment = gr.Plot(show_label=False, elem_id="translate-alignment")
     with gr.Row():
         with gr.Column():
@@ -253,7 +254,12 @@ def tab():
     comparison = gr.Dataframe(label="With vs without attention (same beam size)", wrap=True, elem_id="translate-comparison")
     with gr.Row():
         confidence = gr.Plot(show_label=False)
-        by_length = gr.Plot(value=bleu_by_length_figure(), show_label=False, elem_id="translate-bleu-by-length")
+        chart = bleu_by_length_figure()
+        if chart is not None:
+            gr.Plot(value=chart, show_label=False, elem_id="translate-bleu-by-length")
+        else:
+            gr.Markdown("BLEU by source length appears here once `python -m models.evaluate_translator` has written "
+                        "`assets/translator/bleu_by_length.json`.")
     files = gr.File(label="Export the alignment: CSV (α, rows = target tokens) and PNG. The camera icon on the heatmap "
                           "also saves it as PNG.", file_count="multiple", interactive=False, elem_id="translate-files")
     result = gr.State()
