@@ -2,6 +2,7 @@
 
     python -m models.evaluate_translator                 # writes assets/translator/{bleu_by_length.json,EVALUATION.md}
     python -m models.evaluate_translator --limit 200     # a quick look (writes nothing)
+    python -m models.evaluate_translator --latency_only  # CPU time of one 15-word translation
 
 Detokenized, cased hypotheses against the raw references, sacreBLEU's standard settings
 (13a tokenization, exponential smoothing). Bucketing by source length is the experiment of
@@ -23,6 +24,20 @@ from .text import write_json
 from .train_translator import bleu
 from .translator import ASSETS, VARIANTS, load_translator
 
+SENTENCE_15_WORDS = "A young man in a red jacket rides his old bicycle down a busy street."
+
+
+def latency_ms(tr, beam_size: int, repeats: int = 20) -> float:
+    """Median wall time of translating SENTENCE_15_WORDS (text in, text + attention out)."""
+    tr.translate(SENTENCE_15_WORDS, beam_size=beam_size)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        tr.translate(SENTENCE_15_WORDS, beam_size=beam_size)
+        times.append(time.perf_counter() - start)
+    return round(float(np.median(times)) * 1000, 1)
+
+
 # Source length in English words (whitespace-separated), chosen so every bucket has 50+ sentences.
 BUCKETS = [(1, 8), (9, 11), (12, 14), (15, 18), (19, 99)]
 
@@ -36,8 +51,17 @@ def main() -> None:
     parser.add_argument("--beam_size", type=int, default=5)
     parser.add_argument("--limit", type=int, default=0, help="score only the first N test pairs and write nothing")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--latency_only", action="store_true", help="only time one 15-word translation per model")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    assert len(SENTENCE_15_WORDS.split()) == 15
+    latency = {}
+    for variant in VARIANTS:
+        tr = load_translator(variant, device=torch.device("cpu"))
+        latency[variant] = {f"beam_{k}_ms": latency_ms(tr, k) for k in (1, args.beam_size)}
+        print(f"{variant}: one 15-word sentence, median of 20 on {args.threads} CPU threads: {latency[variant]}")
+    if args.latency_only:
+        return
 
     english, german = read_split("test_2016_flickr")
     if args.limit:
@@ -76,6 +100,7 @@ def main() -> None:
         "buckets": buckets,
         "bleu": by_length,
         "overall": overall,
+        "latency_15_words": latency,
         "command": "python -m models.evaluate_translator",
     }
     write_json(result, ASSETS / "bleu_by_length.json")
@@ -113,6 +138,10 @@ news sentences of the paper, so the gap grows less steeply here.
 |---|---|---|---|
 {samples}
 
+One 15-word sentence ("{SENTENCE_15_WORDS}") takes {result['latency_15_words']['attention']['beam_1_ms']} ms
+greedy and {result['latency_15_words']['attention'][f'beam_{beam_size}_ms']} ms with beam {beam_size} (attention model;
+without attention {result['latency_15_words']['no_attention']['beam_1_ms']} / {result['latency_15_words']['no_attention'][f'beam_{beam_size}_ms']} ms),
+median of 20 on this CPU with 2 threads, `python -m models.evaluate_translator --latency_only`.
 Evaluating took {seconds['attention']} s (attention) and {seconds['no_attention']} s (no attention) on this CPU.
 {result['license']}
 

@@ -218,6 +218,13 @@ def main() -> None:
 
 def write_model_card(folder: Path, config: TranslatorConfig, scores: dict, run: dict, history: list, n_params: int) -> None:
     flags = " ".join(f"--{k} {v}" for k, v in run.items())
+    same_epochs = ""
+    if len(history) < run["epochs"] and not scores["stop_reason"].startswith("no val gain"):
+        # Stopped by the clock (or Ctrl-C), which depends on the machine: the same epochs, without a clock.
+        fixed = {**run, "epochs": len(history), "max_minutes": 100000.0}
+        same_epochs = ("\nThe same {} epochs without a time budget (the result differs only by floating-point "
+                       "nondeterminism):\n\n    python -m models.train_translator {}\n").format(
+            len(history), " ".join(f"--{k} {v}" for k, v in fixed.items()))
     size_mb = (folder / "model.safetensors").stat().st_size / 1e6
     if config.attention:
         what = ("a GRU decoder with additive (Bahdanau) attention: at step t, e_ts = vᵀ tanh(W_s s_{t-1} + W_h h_s), "
@@ -268,8 +275,10 @@ Translating one 15-word sentence on the CPU: {scores['latency_15_words']['beam_1
 {epochs_table}
 
 ## Reproduce
+The run that made these weights:
+
     python -m models.train_translator {flags}
-"""
+{same_epochs}"""
     (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
 
