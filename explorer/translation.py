@@ -8,6 +8,7 @@ step_view(result, t) -> the Gradio tab.
 from __future__ import annotations
 
 import csv
+import shutil
 import tempfile
 import time
 import unicodedata
@@ -165,9 +166,22 @@ def csv_cell(token: str) -> str:
     return "'" + token if token[:1] in ("=", "+", "@") else token
 
 
+EXPORTS = Path(tempfile.gettempdir()) / "explorer-alignments"
+
+
+def export_folder(max_age_s: float = 600) -> Path:
+    """A new folder for one request's files; folders older than max_age_s are removed (Gradio has copied them by then)."""
+    EXPORTS.mkdir(exist_ok=True)
+    cutoff = time.time() - max_age_s
+    for old in EXPORTS.iterdir():
+        if old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=EXPORTS))
+
+
 def export_files(r: TranslationResult, folder: Path | None = None) -> list[str]:
     """The alignment as CSV (rows: target tokens; columns: source tokens) and as a PNG image."""
-    folder = Path(folder or tempfile.mkdtemp(prefix="alignment-"))
+    folder = Path(folder or export_folder())
     csv_path, png_path = folder / "alignment.csv", folder / "alignment.png"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
