@@ -11,8 +11,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer import batching, nli, self_attention, tagging  # noqa: E402
-from explorer.ui import coming_soon  # noqa: E402
+from explorer import batching, nli, self_attention, tagging, translation  # noqa: E402
 
 with gr.Blocks(title="Sequence-model explorer") as demo:
     gr.Markdown("# Sequence-model explorer\nSee inside small pretrained sequence models, live on your own text.")
@@ -21,7 +20,7 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     with gr.Tab("Tags"):
         tag_run, tag_inputs, tag_outputs = tagging.tab()
     with gr.Tab("Translation attention"):
-        coming_soon("The GRU encoder-decoder translator with additive attention", "issue #4")
+        translate_run, translate_inputs, translate_outputs = translation.tab()
     with gr.Tab("Self-attention"):
         attention_run, attention_inputs, attention_outputs = self_attention.tab()
     with gr.Tab("NLI alignment"):
@@ -31,6 +30,7 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     demo.load(tag_run, tag_inputs, tag_outputs, api_name=False)
     demo.load(attention_run, attention_inputs, attention_outputs, api_name=False)
     demo.load(nli_run, nli_inputs, nli_outputs, api_name=False)
+    demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
 
 if __name__ == "__main__":
     demo.queue(default_concurrency_limit=2).launch(

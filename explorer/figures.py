@@ -70,6 +70,11 @@ def label(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
+def markdown_text(text: str) -> str:
+    """A user string made safe inside Markdown: HTML escaped, then markup characters backslash-escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>" else ch for ch in html.escape(str(text), quote=False))
+
+
 def heatmap(*args, **kwargs) -> go.Figure:
     """heatmap_spec(...) as a go.Figure."""
     return figure(heatmap_spec(*args, **kwargs))
@@ -186,3 +191,45 @@ def head_grid(
                    ticktext=[f"layer {l + 1}" for l in range(L)], showgrid=False),
     )
     return {"data": [trace], "layout": layout}
+
+
+def lines(x_labels: Sequence[str], series: dict[str, Sequence[float | None]], *, title: str = "", x_title: str = "",
+          y_title: str = "", y_range: tuple[float, float] | None = None) -> go.Figure:
+    """One line with markers per named series over shared x labels (None leaves a gap)."""
+    x = [label(t) for t in x_labels]
+    fig = go.Figure([go.Scatter(x=x, y=list(values), mode="lines+markers", name=label(name),
+                                hovertemplate=label(name) + ": %{y:.2f}<extra>%{x}</extra>")
+                     for name, values in series.items()])
+    fig.update_layout(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      height=320, xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white",
+                      legend=dict(orientation="h", y=-0.25))
+    fig.update_xaxes(type="category")
+    if y_range:
+        fig.update_yaxes(range=list(y_range))
+    return fig
+
+
+def heatmap_png(z: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str], path, *, title: str = "",
+                x_title: str = "", y_title: str = "") -> None:
+    """The same matrix as a PNG file drawn by matplotlib (no browser needed), row 0 at the top."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    z = np.asarray(z, dtype=float)
+    rows, cols = z.shape
+    fig = Figure(figsize=(max(4.0, 1.0 + 0.42 * cols), max(3.0, 1.2 + 0.32 * rows)), dpi=150)
+    FigureCanvasAgg(fig)  # the object-oriented API: no pyplot state shared between request threads
+    ax = fig.add_subplot()
+    image = ax.imshow(z, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+    # parse_math=False: a "$" in a token must print as "$", not start matplotlib's TeX mode.
+    ax.set_xticks(range(cols), [str(t) for t in col_labels], rotation=60, ha="left", parse_math=False)
+    ax.set_yticks(range(rows), [str(t) for t in row_labels], parse_math=False)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel(x_title)
+    ax.set_ylabel(y_title)
+    if title:
+        ax.set_title(title, fontsize=9, loc="left", pad=12, parse_math=False)
+    fig.colorbar(image, ax=ax, fraction=0.04)
+    fig.tight_layout()
+    fig.savefig(path, format="png")

@@ -64,3 +64,24 @@ def check_model_name(name: str | None) -> str:
         raise ValueError(f"{name!r} is not a hub model id like 'owner/name' (letters, digits, '-', '_', '.'). "
                          "Local folders load only from Python: models.load_encoder(path).")
     return name
+# Translation: the model read captions of up to 44 subwords in training; longer input is out of
+# its range and its alignment heatmap unreadable.
+MAX_SOURCE_TOKENS = 60  # English subwords, "</s>" included
+MAX_BEAM = 8
+
+
+def check_source_tokens(n_tokens: int) -> None:
+    if n_tokens > MAX_SOURCE_TOKENS:
+        raise ValueError(f"The sentence has {n_tokens} subword tokens; the limit is {MAX_SOURCE_TOKENS}. "
+                         "The translator was trained on single image captions: translate one short sentence at a time.")
+
+
+def check_beam_size(beam_size) -> int:
+    try:
+        k = int(float(beam_size))
+        whole = k == float(beam_size)
+    except (TypeError, ValueError, OverflowError):  # None, "three", inf
+        k, whole = 0, False
+    if not whole or not 1 <= k <= MAX_BEAM:
+        raise ValueError(f"Beam size must be a whole number from 1 to {MAX_BEAM}, got {beam_size!r}.")
+    return k

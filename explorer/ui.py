@@ -71,7 +71,3 @@ def teaching_note(name: str) -> None:
     """The markdown note explorer/notes/<name>.md, in a closed-by-default accordion."""
     with gr.Accordion("Teaching note: what you see and why", open=False):
         gr.Markdown((NOTES / f"{name}.md").read_text(encoding="utf-8"), latex_delimiters=[{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}])
-
-
-def coming_soon(what: str, issue: str) -> None:
-    gr.Markdown(f"**Not built yet.** {what} arrives with {issue}.")

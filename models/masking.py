@@ -12,18 +12,23 @@ def sequence_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Te
     return steps[None, :] < lengths[:, None].to(steps.device)  # (B, T)
 
 
-def token_losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of every cell, PAD cells included: [B, T, C], [B, T] -> [B, T]."""
+def token_losses(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Cross-entropy of every cell, PAD cells included: [B, T, C], [B, T] -> [B, T].
+
+    label_smoothing = eps trains towards (1 - eps) on the gold class and eps / C on every class.
+    """
     B, T, C = logits.shape
-    return F.cross_entropy(logits.reshape(B * T, C), targets.reshape(B * T), reduction="none").view(B, T)
+    return F.cross_entropy(logits.reshape(B * T, C), targets.reshape(B * T), reduction="none",
+                           label_smoothing=label_smoothing).view(B, T)
 
 
-def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
+                         label_smoothing: float = 0.0) -> torch.Tensor:
     """Mean cross-entropy over real tokens only: sum(loss * mask) / sum(mask).
 
     A plain mean over [B, T] would also average the PAD cells, whose targets are
     meaningless, and would weight short sentences by how much padding they carry.
     """
-    losses = token_losses(logits, targets)  # (B, T)
+    losses = token_losses(logits, targets, label_smoothing)  # (B, T)
     mask = mask.to(losses.dtype)
     return (losses * mask).sum() / mask.sum().clamp(min=1.0)

@@ -51,3 +51,9 @@ def nli():
     from .nli import load_nli
 
     return shared("nli", load_nli)
+
+
+def translator(variant: str = "attention"):
+    from .translator import load_translator
+
+    return shared(f"translator/{variant}", lambda: load_translator(variant))

@@ -52,3 +52,20 @@ def tiny_nli(seed: int = 0, intra_attention: bool = False):
                        intra_attention=intra_attention, glove_dim=8, glove_words=len(NLI_WORDS), glove_oov=4, projection=8)
     words = GloVeWords(NLI_WORDS, torch.randn(len(NLI_WORDS), 8), n_oov=4, projection=8, seed=seed)
     return NLI(NLIModel(config, words), torch.device("cpu"))
+
+
+PAIRS = [("A man rides a bike.", "Ein Mann fährt Fahrrad."), ("Two dogs play in the snow.", "Zwei Hunde spielen im Schnee."),
+         ("A woman sings on a stage.", "Eine Frau singt auf einer Bühne."), ("The children run.", "Die Kinder rennen.")]
+
+
+def tiny_translator(attention: bool = True, seed: int = 0):
+    """A GRU encoder-decoder with 8-16 units and BPE vocabularies from four sentence pairs, random weights."""
+    from models.multi30k import train_bpe
+    from models.translator import Seq2Seq, Translator, TranslatorConfig
+
+    torch.manual_seed(seed)
+    source = train_bpe([e for e, _ in PAIRS], 80, min_frequency=1)
+    target = train_bpe([d for _, d in PAIRS], 80, min_frequency=1)
+    config = TranslatorConfig(n_source=source.get_vocab_size(), n_target=target.get_vocab_size(), attention=attention,
+                              emb_dim=8, enc_hidden=8, dec_hidden=16, attn_dim=8, dropout=0.0)
+    return Translator(Seq2Seq(config), source, target, torch.device("cpu"), "attention" if attention else "no_attention")

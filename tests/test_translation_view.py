@@ -1,0 +1,114 @@
+"""Translation view: analyze -> result invariants, step view, figures, exports, escaping, limits (tiny random models)."""
+import csv
+
+import numpy as np
+import pytest
+from conftest import require_bundled_translator
+
+from explorer import figures as fg
+from explorer import translation
+from explorer.limits import MAX_BEAM, MAX_SOURCE_TOKENS
+
+
+@pytest.fixture(scope="module")
+def result(tiny_translator, tiny_baseline):
+    return translation.analyze("A man rides a bike in the snow.", 3, tiny_translator, tiny_baseline)
+
+
+def test_result_invariants(result):
+    r = result
+    assert r.attention.shape == (len(r.target_tokens), len(r.source_tokens))
+    np.testing.assert_allclose(r.attention.sum(axis=1), 1.0, rtol=1e-5)
+    assert r.source_tokens[-1] == "</s>" and r.source_tokens[0] == "▁A"
+    assert len(r.token_probs) == len(r.target_tokens) and ((0 < r.token_probs) & (r.token_probs <= 1)).all()
+    assert len(r.baseline_token_probs) == len(r.baseline_tokens)
+    assert 1 <= len(r.beams) <= 3 and r.beams[0]["translation"] == r.text and r.beam_size == 3
+
+
+def test_figures_and_step_view(result):
+    f = translation.figures(result)
+    heat = f["alignment"].data[0]
+    assert np.asarray(heat.z).shape == result.attention.shape
+    assert list(f["alignment"].layout.xaxis.ticktext) == [fg.label(t) for t in result.source_tokens]
+    assert list(f["beams"]["rank"]) == list(range(1, len(result.beams) + 1))
+    assert list(f["comparison"]["translation"]) == [result.text, result.baseline_text]
+    for t in range(len(result.target_tokens)):
+        bars, written = translation.step_view(result, t)
+        np.testing.assert_allclose(bars.data[0].x, result.attention[t])
+        assert [tok for tok, _ in written] == result.target_tokens[: t + 1]
+        assert written[-1][1] == f"step {t}"
+    bars, _ = translation.step_view(result, 10_000)  # past the end: the last step, not an error
+    np.testing.assert_allclose(bars.data[0].x, result.attention[-1])
+
+
+def test_exports_are_a_csv_matrix_and_a_png(result, tmp_path):
+    csv_path, png_path = translation.export_files(result, tmp_path)
+    with open(csv_path, encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][1:] == result.source_tokens
+    assert [row[0] for row in rows[1:]] == result.target_tokens
+    np.testing.assert_allclose(np.array([[float(x) for x in row[1:]] for row in rows[1:]]), result.attention, atol=1e-5)
+    with open(png_path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_one_token_input_and_single_step(tiny_translator, tiny_baseline):
+    r = translation.analyze("Hi", 1, tiny_translator, tiny_baseline)
+    assert len(r.source_tokens) >= 2
+    translation.figures(r)
+    translation.step_view(r, 0)
+
+
+def test_hostile_tokens_are_escaped(tiny_translator, tiny_baseline, tmp_path):
+    r = translation.analyze('<img src=x onerror=alert(1)> </script><b>bold</b> $x$ =1+2', 2, tiny_translator, tiny_baseline)
+    fig = translation.alignment_figure(r)
+    labels = list(fig.layout.xaxis.ticktext) + list(fig.layout.yaxis.ticktext)
+    labels += [str(c) for row in fig.data[0].customdata for c in row]
+    assert any("&lt;" in s for s in labels)
+    assert not any("<" in s for s in labels)
+    bars, _ = translation.step_view(r, 0)
+    assert not any("<" in str(y) for y in bars.data[0].y) and "<" not in bars.layout.title.text
+    assert "<" not in translation.status_markdown(r).replace("&lt;", "")
+    translation.export_files(r, tmp_path)  # "$x$" must not trip matplotlib's math mode
+
+
+def test_unknown_and_split_words_are_reported(tiny_translator, tiny_baseline):
+    r = translation.analyze("A skateboarder ❤ 東京", 1, tiny_translator, tiny_baseline)
+    status = translation.status_markdown(r)
+    assert "Unknown to the model" in status and "❤" in status
+    assert "skateboarder" in r.split_words and "cut into subword pieces" in status
+
+
+def test_split_words():
+    assert translation.split_words(["▁A", "▁skate", "board", "er", "▁rides", ".", "</s>"]) == ["skateboarder"]
+    assert translation.split_words(["▁", "<unk>", "▁Hi", "</s>"]) == []
+
+
+@pytest.mark.parametrize("text, beam, message", [
+    ("", 1, "empty"),
+    ("\u200b\u200b", 1, "empty"),
+    ("word " * 70, 1, f"the limit is {MAX_SOURCE_TOKENS}"),
+    ("x" * 6000, 1, "6000 characters"),
+    ("A man.", 0, "Beam size"),
+    ("A man.", MAX_BEAM + 1, "Beam size"),
+    ("A man.", 2.5, "Beam size"),
+    ("A man.", None, "Beam size"),
+])
+def test_bad_input_gets_a_clear_message(tiny_translator, tiny_baseline, text, beam, message):
+    with pytest.raises(ValueError, match=message):
+        translation.analyze(text, beam, tiny_translator, tiny_baseline)
+
+
+def test_csv_cells_cannot_become_formulas():
+    assert translation.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert translation.csv_cell("▁Mann") == "▁Mann" and translation.csv_cell("-") == "-"
+
+
+def test_bleu_by_length_chart_from_the_bundled_evaluation():
+    require_bundled_translator()
+    data = translation.bleu_by_length()
+    if data is None:
+        pytest.skip("assets/translator/bleu_by_length.json not written yet (python -m models.evaluate_translator)")
+    fig = translation.bleu_by_length_figure()
+    assert [d.name for d in fig.data] == ["with attention", "without attention"]
+    assert len(fig.data[0].y) == len(data["buckets"]) and sum(b["count"] for b in data["buckets"]) == 1000
