@@ -30,7 +30,8 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     demo.load(tag_run, tag_inputs, tag_outputs, api_name=False)
     demo.load(attention_run, attention_inputs, attention_outputs, api_name=False)
     demo.load(nli_run, nli_inputs, nli_outputs, api_name=False)
-    demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
+    if translation.bundled():
+        demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
 
 if __name__ == "__main__":
     demo.queue(default_concurrency_limit=2).launch(

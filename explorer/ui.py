@@ -25,7 +25,7 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except ValueError as err:
+        except (ValueError, FileNotFoundError) as err:  # bad input, or a missing weight file (named, with the fix)
             # Gradio renders these messages as HTML, and they may quote what the user typed.
             raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from None
         except Exception as err:  # noqa: BLE001 - the boundary between the app and a user request
