@@ -15,6 +15,7 @@ import argparse
 import copy
 import platform
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -111,6 +112,9 @@ def main() -> None:
     if args.variant not in ("attention", "no_attention"):
         raise ValueError(f"--variant must be attention or no_attention, got {args.variant!r}")
 
+    # Shells start background jobs with SIGINT ignored; restore it so `kill -INT <pid>` still
+    # ends training early and keeps the best epoch (see the try/except around the epochs).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     np.random.seed(args.seed)
