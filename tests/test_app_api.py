@@ -46,7 +46,7 @@ def test_nli_endpoint(client):
     summary, probs, alignment, beta, alpha, contribution, hard, files = client.predict(
         "A man is playing a guitar on stage.", "A man is sleeping in his bed.", api_name="/nli")
     assert "contradiction" in summary.split("(")[0]
-    assert "9 premise words × 7 hypothesis words" in summary
+    assert "9 premise words × 8 hypothesis words" in summary
     names = sorted(str(f).rsplit("/", 1)[-1] for f in (files if isinstance(files, list) else [files]))
     assert names == ["alignment_e.csv", "alpha_hypothesis_to_premise.csv", "beta_premise_to_hypothesis.csv"]
 
