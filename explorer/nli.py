@@ -87,20 +87,20 @@ def alignment_figure(r: AlignmentResult):
 
 def beta_figure(r: AlignmentResult):
     return fg.heatmap(r.premise_to_hypothesis, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
-                      title="β weights: each premise word's softmax over the hypothesis (rows sum to 1)",
+                      title="β: premise → hypothesis, softmax over j",
                       x_title="hypothesis word j", y_title="premise word i", zmin=0, zmax=1,
                       cell_text=values(r.premise_to_hypothesis, 2), hover="softmax_j = %{z:.3f}")
 
 
 def alpha_figure(r: AlignmentResult):
     return fg.heatmap(r.hypothesis_to_premise, numbered(r.hypothesis_tokens), numbered(r.premise_tokens),
-                      title="α weights: each hypothesis word's softmax over the premise (rows sum to 1)",
+                      title="α: hypothesis → premise, softmax over i",
                       x_title="premise word i", y_title="hypothesis word j", colorscale="Oranges", zmin=0, zmax=1,
                       cell_text=values(r.hypothesis_to_premise, 2), hover="softmax_i = %{z:.3f}")
 
 
 def probs_figure(r: AlignmentResult):
-    return fg.bar(r.probs, r.labels, title=f"P(label | premise, hypothesis): {r.label}", x_title="probability",
+    return fg.bar(r.probs, r.labels, title=f"P(label): {r.label}", x_title="probability",
                   colors=[LABEL_COLORS.get(label, "#888888") for label in r.labels])
 
 
@@ -108,7 +108,7 @@ def contribution_figure(r: AlignmentResult):
     names = [f"P{i}: {t}" for i, t in enumerate(r.premise_tokens)] + [f"H{j}: {t}" for j, t in enumerate(r.hypothesis_tokens)]
     drops = np.concatenate([r.premise_contribution, r.hypothesis_contribution])
     fig = fg.bar(drops, names, x_title=f"score of '{r.label}' lost without this word's comparison vector",
-                 title=f"Compare → aggregate: what each word's v adds to '{r.label}' (P = premise, H = hypothesis)",
+                 title=f"What each word's v adds to '{r.label}'",
                  colors=["#2a9d8f" if d >= 0 else "#e76f51" for d in drops])
     return fig
 

@@ -84,9 +84,6 @@ def main() -> None:
     evaluate_folder(Path(args.folder), args.sets.split(","), limit=args.limit, write=not args.no_write)
 
 
-if __name__ == "__main__":
-    main()
-
 
 def write_examples(nli: NLI | None, path: Path, per_label_premises: int = 2, breaking: int = 4) -> None:
     """assets/examples/nli_pairs.json: SNLI test premises with one hypothesis per label, and
@@ -119,3 +116,7 @@ def write_examples(nli: NLI | None, path: Path, per_label_premises: int = 2, bre
                           "a handful of pairs to start from, written by `python -m models.eval_nli --examples`",
                 "pairs": pairs}, path)
     print(f"wrote {len(pairs)} example pairs to {path}")
+
+
+if __name__ == "__main__":
+    main()

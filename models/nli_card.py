@@ -72,7 +72,9 @@ def write_model_card(folder: Path) -> None:
             lines.append(f"| {o['name']} | {'on' if o['intra_attention'] else 'off'} | {o['epochs']} | {o['trained_millions']} M | "
                          f"{o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min |")
         lines.append("")
-        lines.append("Same training pairs, seed and head (F, G, H: 200 units) for every row; 1 CPU thread on a shared 2-core machine.")
+        lines.append("Same training pairs, seed and head (F, G, H: 200 units) for every row; 1 CPU thread on a 2-core machine "
+                     "shared with other trainings, so the times are wall clock and only roughly comparable (the fine-tuning run "
+                     "was also paused for a while by another job's owner).")
     if "latency_ms" in info:
         lines += ["", f"One `infer()` (9 + 5 words, alignments and contributions included): {info['latency_ms']} ms, "
                   f"median of 30 on {info['measured_on']}."]

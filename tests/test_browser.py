@@ -85,14 +85,14 @@ def test_nli_view_renders(page):
              what="NLI tab button")
     click_tab(page, "NLI alignment")
     wait_for(page, "return document.querySelector('#nli-status') && document.querySelector('#nli-status').innerText.includes('premise words')",
-             timeout=120, what="NLI status")
+             timeout=240, what="NLI status")
     type_into(page, "#nli-premise textarea", "A man is playing a guitar on stage.")
     type_into(page, "#nli-hypothesis textarea", "A man is sleeping in his bed.")
     wait_for(page, "return document.querySelector('#nli-status').innerText.includes('9 premise words × 8 hypothesis words')",
-             timeout=120, what="live NLI update")
+             timeout=180, what="live NLI update")
     for elem in ("nli-probs", "nli-alignment", "nli-beta", "nli-alpha", "nli-contribution"):
         wait_for(page, f"return document.querySelectorAll('#{elem} .js-plotly-plot .heatmaplayer, #{elem} .js-plotly-plot .barlayer').length > 0",
-                 what=f"{elem} drawn")
+                 timeout=120, what=f"{elem} drawn")
     # the heatmap's y ticks are the premise words, drawn as text
     ticks = page.execute_script("return Array.from(document.querySelectorAll('#nli-beta .ytick text')).map(t => t.textContent)")
     assert "2: man" in ticks and "6: guitar" in ticks
@@ -106,7 +106,7 @@ def test_nli_view_renders(page):
 
     type_into(page, "#nli-hypothesis textarea", HOSTILE)
     wait_for(page, "return Array.from(document.querySelectorAll('#nli-beta .xtick text')).some(t => t.textContent.includes('onerror'))",
-             what="hostile tokens shown as text")
+             timeout=180, what="hostile tokens shown as text")
 
 
 def test_no_script_ran_and_nothing_left_the_machine(page):
