@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from .masking import masked_cross_entropy, sequence_mask
 from .multi30k import LICENSE_NOTE, read_split, train_bpe
+from .text import read_json
 from .translator import ASSETS, BOS_ID, EOS_ID, PAD_ID, Seq2Seq, Translator, TranslatorConfig
 
 # -- defaults (each can be overridden on the command line) --------------------------
@@ -46,6 +47,7 @@ train_limit = 0  # use only the first N training pairs (0 = all 29,000); for qui
 seed = 1234
 threads = 1
 out = ""  # default: assets/translator/<variant>
+resume = ""  # a saved translator folder to continue from (its BPE and weights; Adam restarts; epochs count on)
 
 
 # Standard settings: 13a tokenization, cased, exponential smoothing; one reference per sentence.
@@ -106,7 +108,8 @@ def main() -> None:
                         ("emb_dim", emb_dim), ("enc_hidden", enc_hidden), ("dec_hidden", dec_hidden), ("dropout", dropout),
                         ("epochs", epochs), ("max_minutes", max_minutes), ("batch_size", batch_size),
                         ("learning_rate", learning_rate), ("label_smoothing", label_smoothing), ("clip_norm", clip_norm),
-                        ("train_limit", train_limit), ("seed", seed), ("threads", threads), ("out", out)]:
+                        ("train_limit", train_limit), ("seed", seed), ("threads", threads), ("out", out),
+                        ("resume", resume)]:
         parser.add_argument("--" + name, type=type(value), default=value)
     args = parser.parse_args()
     if args.variant not in ("attention", "no_attention"):
@@ -127,25 +130,43 @@ def main() -> None:
     if args.train_limit:
         train_en, train_de = train_en[: args.train_limit], train_de[: args.train_limit]
     print(f"  train {len(train_en)} / val {len(val_en)} / test {len(test_en)} pairs")
-    source_tok, target_tok = train_bpe(train_en, args.source_vocab), train_bpe(train_de, args.target_vocab)
+    earlier: dict = {}  # the saved run we continue from, if any
+    if args.resume:
+        from .translator import load_translator  # noqa: PLC0415 (only this path needs it)
+
+        translator = load_translator(args.variant, folder=args.resume, device=torch.device("cpu"))
+        source_tok, target_tok, model, config = (translator.source_tokenizer, translator.target_tokenizer,
+                                                 translator.model, translator.model.config)
+        earlier = read_json(Path(args.resume) / "config.json")
+        print(f"  continuing from {args.resume} after epoch {len(earlier['history'])} (Adam state starts afresh)")
+    else:
+        source_tok, target_tok = train_bpe(train_en, args.source_vocab), train_bpe(train_de, args.target_vocab)
     print(f"  BPE vocabularies: English {source_tok.get_vocab_size()}, German {target_tok.get_vocab_size()}")
     pairs = [(source_tok.encode(e).ids + [EOS_ID], target_tok.encode(d).ids) for e, d in zip(train_en, train_de)]
     print(f"  mean length in subwords: source {np.mean([len(p[0]) for p in pairs]):.1f} (incl. </s>), "
           f"target {np.mean([len(p[1]) for p in pairs]):.1f}")
 
-    config = TranslatorConfig(n_source=source_tok.get_vocab_size(), n_target=target_tok.get_vocab_size(),
-                              attention=args.variant == "attention", emb_dim=args.emb_dim, enc_hidden=args.enc_hidden,
-                              dec_hidden=args.dec_hidden, dropout=args.dropout)
-    model = Seq2Seq(config)
-    translator = Translator(model, source_tok, target_tok, torch.device("cpu"), args.variant)
+    if not args.resume:
+        config = TranslatorConfig(n_source=source_tok.get_vocab_size(), n_target=target_tok.get_vocab_size(),
+                                  attention=args.variant == "attention", emb_dim=args.emb_dim, enc_hidden=args.enc_hidden,
+                                  dec_hidden=args.dec_hidden, dropout=args.dropout)
+        model = Seq2Seq(config)
+        translator = Translator(model, source_tok, target_tok, torch.device("cpu"), args.variant)
     print(f"  model ({args.variant}): {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
 
-    best_bleu, best_state, best_epoch, since_best, history = -1.0, None, 0, 0, []
+    history = list(earlier.get("history", []))
+    done = len(history)  # epochs already trained in the run we continue
+    best_bleu, best_state, best_epoch, since_best = -1.0, None, 0, 0
+    if earlier:
+        best_epoch = earlier["scores"]["best_epoch"]
+        best_bleu, best_state = bleu(translator, val_en, val_de)[0], copy.deepcopy(model.state_dict())
+        print(f"  val BLEU of the saved model: {best_bleu:.2f}")
     stop_reason = f"all {args.epochs} epochs"
-    start = time.time()
+    part_start = time.time()
+    start = part_start - earlier.get("scores", {}).get("train_seconds", 0)  # minutes count over both parts
     try:  # Ctrl-C (SIGINT) ends training early and keeps the best epoch so far
-        for epoch in range(1, args.epochs + 1):
+        for epoch in range(done + 1, done + args.epochs + 1):
             model.train()
             total_loss = total_tokens = 0.0
             bar = tqdm(make_batches(pairs, args.batch_size, rng), desc=f"epoch {epoch}", mininterval=30)
@@ -171,7 +192,7 @@ def main() -> None:
                 since_best += 1
                 for group in optimizer.param_groups:  # val BLEU stopped rising: halve the step size
                     group["lr"] *= 0.5
-            if since_best >= 3 or minutes >= args.max_minutes:
+            if since_best >= 3 or (time.time() - part_start) / 60 >= args.max_minutes:
                 stop_reason = "no val gain in 3 epochs" if since_best >= 3 else f"time budget of {args.max_minutes:g} min"
                 print(f"stopping after epoch {epoch} ({stop_reason})")
                 break
@@ -207,6 +228,8 @@ def main() -> None:
     folder = Path(args.out) if args.out else ASSETS / args.variant
     run = {k: getattr(args, k) for k in vars(args)}
     run.pop("out")
+    if earlier:  # the card's command line reproduces both parts
+        run = {**run, "resume": "", "first_part": earlier["training"]}
     scores = {"val_bleu_greedy": round(val_bleu, 2), "test_bleu_greedy": round(test_bleu, 2), "best_epoch": best_epoch,
               "stop_reason": stop_reason, "train_seconds": round(train_seconds), "latency_15_words": latency,
               "sacrebleu": str(METRIC.get_signature()), "cpu": platform.processor() or platform.machine(),
@@ -221,9 +244,13 @@ def main() -> None:
 
 
 def write_model_card(folder: Path, config: TranslatorConfig, scores: dict, run: dict, history: list, n_params: int) -> None:
-    flags = " ".join(f"--{k} {v}" for k, v in run.items())
+    first = run.pop("first_part", None)
+    flags = " ".join(f"--{k} {v}" for k, v in run.items() if k != "resume")
+    if first:  # trained in two parts: the first run, then this one continuing from its output
+        first_flags = " ".join(f"--{k} {v}" for k, v in first.items() if k != "resume")
+        flags = f"{first_flags} --out first_part\n    python -m models.train_translator {flags} --resume first_part"
     same_epochs = ""
-    if len(history) < run["epochs"] and not scores["stop_reason"].startswith("no val gain"):
+    if not first and len(history) < run["epochs"] and not scores["stop_reason"].startswith("no val gain"):
         # Stopped by the clock (or Ctrl-C), which depends on the machine: the same epochs, without a clock.
         fixed = {**run, "epochs": len(history), "max_minutes": 100000.0}
         same_epochs = ("\nThe same {} epochs without a time budget (the result differs only by floating-point "
