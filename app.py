@@ -12,8 +12,11 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr  # noqa: E402
 
 from explorer import batching, nli, self_attention, tagging, translation  # noqa: E402
+from explorer.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, launch_settings  # noqa: E402
 
-with gr.Blocks(title="Sequence-model explorer") as demo:
+# delete_cache: every hour, drop served files (exports) older than an hour, so a busy day
+# does not fill the disk.
+with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as demo:
     gr.Markdown("# Sequence-model explorer\nSee inside small pretrained sequence models, live on your own text.")
     with gr.Tab("Batch layout"):
         batch_run, batch_inputs, batch_outputs = batching.tab()
@@ -33,9 +36,11 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     if translation.bundled():
         demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
 
+demo.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
+
 if __name__ == "__main__":
-    demo.queue(default_concurrency_limit=2).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        share=False,
-    )
+    from models.bundled import problems
+
+    if found := problems():  # a damaged weight file stops the start, named, instead of failing one tab later
+        raise SystemExit("Cannot start: bundled model files are not usable.\n  " + "\n  ".join(found))
+    demo.launch(**launch_settings())

@@ -353,7 +353,7 @@ def tab():
     """Build the Batch layout tab inside the current gr.Blocks; returns the load event's pieces."""
     import gradio as gr
 
-    from .limits import MAX_TOKENS
+    from .limits import input_label
     from .ui import listen, live, teaching_note, user_errors
 
     @user_errors
@@ -364,7 +364,7 @@ def tab():
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(value=example_batch(), lines=6, elem_id="batch-text", max_lines=MAX_SENTENCES + 2,
-                              label=f"Sentences, one per line (1–{MAX_SENTENCES} lines, ≤ {MAX_TOKENS} tokens each)")
+                              **input_label("Sentences, one per line", lines=True, tokens=True))
             gr.Examples([[example_batch()], ["the cat sat\nhi there\na much longer sentence here ."]], inputs=text,
                         example_labels=["UD EWT dev sentences (gold tags: shows the loss)", "three short sentences"])
         with gr.Column(scale=2):

@@ -76,12 +76,38 @@ def check_source_tokens(n_tokens: int) -> None:
                          "The translator was trained on single image captions: translate one short sentence at a time.")
 
 
-def check_beam_size(beam_size) -> int:
+def check_whole(value, low: int, high: int, what: str) -> int:
+    """A slider value from the API: a whole number in [low, high], else a clear message."""
     try:
-        k = int(float(beam_size))
-        whole = k == float(beam_size)
+        k = int(float(value))
+        whole = k == float(value)
     except (TypeError, ValueError, OverflowError):  # None, "three", inf
         k, whole = 0, False
-    if not whole or not 1 <= k <= MAX_BEAM:
-        raise ValueError(f"Beam size must be a whole number from 1 to {MAX_BEAM}, got {beam_size!r}.")
+    if not whole or not low <= k <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, got {str(value)[:40]!r}.")
     return k
+
+
+def check_beam_size(beam_size) -> int:
+    return check_whole(beam_size, 1, MAX_BEAM, "Beam size")
+
+
+def check_top_k(k) -> int:
+    return check_whole(k, 3, MAX_TOP_TAGS, "The number of tags shown")
+
+
+def input_label(what: str, *, lines: bool = False, tokens: bool = False, pieces: int = 0, subwords: bool = False,
+                optional: bool = False) -> dict:
+    """label + max_length for a text box, so every box states its limits the same way and the
+    browser already stops typing at MAX_CHARS (the server checks again: the API has no box)."""
+    limits = []
+    if lines:
+        limits.append(f"1–{MAX_SENTENCES} lines")
+    if tokens:
+        limits.append(f"≤ {MAX_TOKENS} tokens" + (" per line" if lines else ""))
+    if pieces:
+        limits.append(f"≤ {pieces} word pieces")
+    if subwords:
+        limits.append(f"≤ {MAX_SOURCE_TOKENS} subword tokens")
+    limits.append(f"≤ {MAX_CHARS} characters")
+    return {"label": f"{what} ({', '.join(limits)}{'; optional' if optional else ''})", "max_length": MAX_CHARS}

@@ -7,7 +7,6 @@ analyze(premise, hypothesis, nli) -> AlignmentResult -> figures(result) -> the G
 from __future__ import annotations
 
 import csv
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
+from .exports import request_folder
 from .limits import MAX_NLI_PIECES, clean_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
@@ -50,23 +50,49 @@ class AlignmentResult:
     hypothesis_contribution: np.ndarray
     device: str
     seconds: float
+    batch: int = 1  # pairs inferred in the same forward (dynamic batching of API requests)
 
 
 def analyze(premise: str, hypothesis: str, nli=None) -> AlignmentResult:
+    result = analyze_many([(premise, hypothesis)], nli)[0]
+    if isinstance(result, ValueError):
+        raise result
+    return result
+
+
+def analyze_many(pairs: list[tuple[str, str]], nli=None) -> list[AlignmentResult | ValueError]:
+    """Several (premise, hypothesis) pairs in one forward of the model (the API's dynamic
+    batching). A pair that fails its checks gets its ValueError in its place."""
     from models import registry
 
     start = time.perf_counter()
-    premise, hypothesis = clean_text(premise, "The premise").strip(), clean_text(hypothesis, "The hypothesis").strip()
     nli = nli or registry.nli()
-    for text, what in ((premise, "The premise"), (hypothesis, "The hypothesis")):
-        pieces = nli.count_pieces(text)
-        if pieces > MAX_NLI_PIECES:
-            raise ValueError(f"{what} has {pieces} word pieces; the limit is {MAX_NLI_PIECES}.")
-    r = nli.infer(premise, hypothesis)
-    probs = np.array([r.probs[label] for label in r.labels])
-    return AlignmentResult(premise, hypothesis, r.premise_tokens, r.hypothesis_tokens, r.labels, probs, r.label,
-                           r.alignment, r.premise_to_hypothesis, r.hypothesis_to_premise, r.premise_contribution,
-                           r.hypothesis_contribution, str(nli.device), time.perf_counter() - start)
+    checked: list[tuple[str, str] | ValueError] = []
+    for premise, hypothesis in pairs:
+        try:
+            premise, hypothesis = clean_text(premise, "The premise").strip(), clean_text(hypothesis, "The hypothesis").strip()
+            for text, what in ((premise, "The premise"), (hypothesis, "The hypothesis")):
+                pieces = nli.count_pieces(text)
+                if pieces > MAX_NLI_PIECES:
+                    raise ValueError(f"{what} has {pieces} word pieces; the limit is {MAX_NLI_PIECES}.")
+            checked.append((premise, hypothesis))
+        except ValueError as err:
+            checked.append(err)
+    good = [pair for pair in checked if not isinstance(pair, ValueError)]
+    inferred = iter(nli.infer_many(good) if good else [])
+    seconds = time.perf_counter() - start
+    results: list[AlignmentResult | ValueError] = []
+    for pair in checked:
+        if isinstance(pair, ValueError):
+            results.append(pair)
+            continue
+        r = next(inferred)
+        probs = np.array([r.probs[label] for label in r.labels])
+        results.append(AlignmentResult(pair[0], pair[1], r.premise_tokens, r.hypothesis_tokens, r.labels, probs, r.label,
+                                       r.alignment, r.premise_to_hypothesis, r.hypothesis_to_premise,
+                                       r.premise_contribution, r.hypothesis_contribution, str(nli.device), seconds,
+                                       len(good)))
+    return results
 
 
 def numbered(tokens: list[str]) -> list[str]:
@@ -127,7 +153,7 @@ def hard_alignment(r: AlignmentResult) -> pd.DataFrame:
 
 def write_csvs(r: AlignmentResult, folder: Path | None = None) -> list[str]:
     """Each matrix as CSV with word labels (row/column 0 is the NULL word); returns the paths."""
-    folder = Path(folder or tempfile.mkdtemp(prefix="nli-"))
+    folder = Path(folder or request_folder("nli"))
     tables = {"alignment_e.csv": (r.alignment, r.premise_tokens, r.hypothesis_tokens),
               "beta_premise_to_hypothesis.csv": (r.premise_to_hypothesis, r.premise_tokens, r.hypothesis_tokens),
               "alpha_hypothesis_to_premise.csv": (r.hypothesis_to_premise, r.hypothesis_tokens, r.premise_tokens)}
@@ -147,7 +173,7 @@ def summary(r: AlignmentResult) -> str:
     probs = ", ".join(f"{label} {p:.3f}" for label, p in zip(r.labels, r.probs))
     return (f"**{fg.label(r.label)}** ({probs}). {len(r.premise_tokens) - 1} premise words × "
             f"{len(r.hypothesis_tokens) - 1} hypothesis words (+ the NULL word ∅ on each side), "
-            f"{r.seconds * 1000:.0f} ms on {r.device}.")
+            f"{r.seconds * 1000:.0f} ms on {r.device}" + (f", one forward for {r.batch} queued requests." if r.batch > 1 else "."))
 
 
 def figures(r: AlignmentResult) -> dict:
@@ -168,23 +194,25 @@ def tab():
     """Build the NLI alignment tab inside the current gr.Blocks; returns the load event's pieces."""
     import gradio as gr
 
-    from .limits import MAX_CHARS
-    from .ui import listen, live, teaching_note, user_errors
+    from .limits import input_label
+    from .ui import batched, listen, live, teaching_note, user_errors
 
-    @user_errors
-    def run(premise: str, hypothesis: str):
-        r = analyze(premise, hypothesis)
+    def render(r: AlignmentResult, *_inputs):
         f = figures(r)
         return (f["summary"], f["probs"], f["alignment"], f["beta"], f["alpha"], f["contribution"], f["hard"],
                 write_csvs(r))
+
+    @user_errors
+    def run(premise: str, hypothesis: str):
+        return render(analyze(premise, hypothesis))
 
     pairs = examples()
     with gr.Row():
         with gr.Column(scale=3):
             premise = gr.Textbox(value=pairs[0][0][0], lines=2, elem_id="nli-premise",
-                                 label=f"Premise (≤ {MAX_NLI_PIECES} word pieces, ≤ {MAX_CHARS} characters)")
+                                 **input_label("Premise", pieces=MAX_NLI_PIECES))
             hypothesis = gr.Textbox(value=pairs[0][0][1], lines=2, elem_id="nli-hypothesis",
-                                    label=f"Hypothesis (≤ {MAX_NLI_PIECES} word pieces)")
+                                    **input_label("Hypothesis", pieces=MAX_NLI_PIECES))
             gr.Examples([p for p, _ in pairs], inputs=[premise, hypothesis], example_labels=[c for _, c in pairs],
                         examples_per_page=12)
         with gr.Column(scale=2):
@@ -202,7 +230,8 @@ def tab():
     files = gr.File(label="Matrices as CSV (row and column 0 are the NULL word ∅). PNG: the camera icon above each chart",
                     file_count="multiple", elem_id="nli-files")
     outputs = [status, probs, alignment, beta, alpha, contribution, hard, files]
-    listen(premise, run, [premise, hypothesis], outputs, status, api_name="nli")
+    listen(premise, run, [premise, hypothesis], outputs, status, api_name="nli",
+           run_batch=batched(analyze_many, render, outputs, status))
     run_live = live(run, outputs, status)
     hypothesis.change(run_live, [premise, hypothesis], outputs, api_name=False, trigger_mode="always_last",
                       show_progress="minimal")

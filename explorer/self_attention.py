@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import json
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
+from .exports import request_folder
 from .limits import MAX_ATTENTION_TOKENS, clean_text
 
 # Columns of SelfAttentionResult.stats, in order (see head_statistics).
@@ -180,7 +180,7 @@ def figures(r: SelfAttentionResult, layer: int = 1, head: int = 1) -> dict:
 
 # -- exports: files in a temporary folder that gradio then serves -----------------------
 def _export_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="self-attention-"))
+    return request_folder("self-attention")
 
 
 def head_csv(r: SelfAttentionResult, layer: int, head: int) -> Path:
@@ -211,7 +211,7 @@ def tab():
 
     from gradio.components.plot import PlotData
 
-    from .limits import MAX_BERTVIZ_TOKENS, MAX_CHARS, check_model_name
+    from .limits import MAX_BERTVIZ_TOKENS, MAX_MODEL_NAME, check_model_name, input_label
     from .safe_html import bertviz_iframe, local_scripts, script_sources
     from .ui import listen, live, teaching_note, user_errors
 
@@ -265,15 +265,19 @@ def tab():
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(value="The cat sat on the mat because it was tired.", lines=2,
-                              label=f"Sentence (≤ {MAX_ATTENTION_TOKENS} word pieces, ≤ {MAX_CHARS} characters)", elem_id="attn-text")
-            text_b = gr.Textbox(value="", lines=1, label="Sentence B (optional: a pair reads [CLS] A [SEP] B [SEP])")
+                              **input_label("Sentence", pieces=MAX_ATTENTION_TOKENS), elem_id="attn-text")
+            text_b = gr.Textbox(value="", lines=1, elem_id="attn-text-b",
+                                **input_label("Sentence B: a pair reads [CLS] A [SEP] B [SEP]; both count to the pieces",
+                                              optional=True))
             gr.Examples([["The cat sat on the mat because it was tired.", ""],
                          ["The animal didn't cross the street because it was too wide.", ""],
                          ["A man is playing a guitar.", "Someone is making music."],
                          ["Unbelievably, the tokenizer splits unfriendliness.", ""]], inputs=[text, text_b])
             with gr.Row():
                 merge = gr.Checkbox(False, label="Merge word pieces into words (sum over key pieces, mean over query pieces)")
-                model_name = gr.Textbox("", label="Encoder: empty = bundled all-MiniLM-L6-v2, or a hub id (needs internet; Enter loads)",
+                model_name = gr.Textbox("", label=f"Encoder: empty = bundled all-MiniLM-L6-v2, or a hub id (needs internet; "
+                                              f"Enter loads; ≤ {MAX_MODEL_NAME} characters)", max_length=MAX_MODEL_NAME,
+                                        elem_id="attn-model",
                                         placeholder="e.g. bert-base-uncased")
         with gr.Column(scale=2):
             teaching_note("self_attention")

@@ -58,17 +58,41 @@ class TaggingResult:
     tagset: list[str]
     device: str
     seconds: float
+    batch: int = 1  # texts tagged in the same forward (dynamic batching of API requests)
 
 
 def analyze(text: str, tagger=None) -> TaggingResult:
+    result = analyze_many([text], tagger)[0]
+    if isinstance(result, ValueError):
+        raise result
+    return result
+
+
+def analyze_many(texts: list[str], tagger=None) -> list[TaggingResult | ValueError]:
+    """Tag several texts with one forward of the tagger (the API's dynamic batching).
+    A text that fails its checks gets its ValueError in its place; the others are tagged."""
     from models import registry
 
     start = time.perf_counter()
     tagger = tagger or registry.tagger()
-    tokens = check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text")
-    r = tagger.tag([tokens])[0]
-    return TaggingResult(r.tokens, r.tags, r.probs.max(axis=1), r.probs, tagger.tagset, str(tagger.device),
-                         time.perf_counter() - start)
+    checked: list[list[str] | ValueError] = []
+    for text in texts:
+        try:
+            checked.append(check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text"))
+        except ValueError as err:
+            checked.append(err)
+    good = [tokens for tokens in checked if not isinstance(tokens, ValueError)]
+    tagged = iter(tagger.tag(good) if good else [])
+    seconds = time.perf_counter() - start
+    results: list[TaggingResult | ValueError] = []
+    for tokens in checked:
+        if isinstance(tokens, ValueError):
+            results.append(tokens)
+            continue
+        r = next(tagged)
+        results.append(TaggingResult(r.tokens, r.tags, r.probs.max(axis=1), r.probs, tagger.tagset, str(tagger.device),
+                                     seconds, len(good)))
+    return results
 
 
 def highlighted(r: TaggingResult) -> list[tuple[str, str | None]]:
@@ -131,7 +155,8 @@ def figures(r: TaggingResult, k: int = 8) -> dict:
         "confidence": uncertainty_highlighted(r),
         "probs": probs_figure(r, k),
         "table": table(r),
-        "status": f"{len(r.tokens)} tokens tagged in {r.seconds * 1000:.1f} ms on {r.device}.",
+        "status": f"{len(r.tokens)} tokens tagged in {r.seconds * 1000:.1f} ms on {r.device}"
+                  + (f" (one forward for {r.batch} queued requests)." if r.batch > 1 else "."),
     }
 
 
@@ -140,18 +165,21 @@ def tab():
     """Build the Tags tab inside the current gr.Blocks; returns the load event's pieces."""
     import gradio as gr
 
-    from .limits import MAX_CHARS, MAX_TOKENS, MAX_TOP_TAGS
-    from .ui import listen, live, teaching_note, user_errors
+    from .limits import MAX_TOP_TAGS, check_top_k, input_label
+    from .ui import batched, listen, live, teaching_note, user_errors
+
+    def render(r: TaggingResult, text: str, k: int):
+        f = figures(r, check_top_k(k))
+        return f["tags"], f["confidence"], f["probs"], f["table"], f["status"]
 
     @user_errors
     def run(text: str, k: int):
-        f = figures(analyze(text), int(k))
-        return f["tags"], f["confidence"], f["probs"], f["table"], f["status"]
+        return render(analyze(text), text, k)
 
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(value="I don't think the new bikes will arrive before Friday.", lines=2, elem_id="tag-text",
-                              label=f"Text (≤ {MAX_TOKENS} tokens, ≤ {MAX_CHARS} characters)")
+                              **input_label("Text", tokens=True))
             gr.Examples([["I don't think the new bikes will arrive before Friday."],
                          ["Can you book a table for two at 7 pm?"],
                          ["She unfriended him after he kept posting memes."],
@@ -169,6 +197,7 @@ def tab():
     with gr.Accordion("UPOS tags", open=False):
         gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
     outputs = [tags, confidence, probs, per_token, status]
-    listen(text, run, [text, k], outputs, status, api_name="tag")
+    run_batch = batched(lambda requests: analyze_many([text for text, _ in requests]), render, outputs, status)
+    listen(text, run, [text, k], outputs, status, api_name="tag", run_batch=run_batch)
     k.release(live(run, outputs, status), [text, k], outputs, api_name=False)
     return live(run, outputs, status), [text, k], outputs

@@ -8,8 +8,6 @@ step_view(result, t) -> the Gradio tab.
 from __future__ import annotations
 
 import csv
-import shutil
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
+from .exports import request_folder
 from .limits import check_beam_size, check_source_tokens, clean_text
 
 BLEU_BY_LENGTH = Path(__file__).resolve().parent.parent / "assets" / "translator" / "bleu_by_length.json"
@@ -166,22 +165,9 @@ def csv_cell(token: str) -> str:
     return "'" + token if token[:1] in ("=", "+", "@") else token
 
 
-EXPORTS = Path(tempfile.gettempdir()) / "explorer-alignments"
-
-
-def export_folder(max_age_s: float = 600) -> Path:
-    """A new folder for one request's files; folders older than max_age_s are removed (Gradio has copied them by then)."""
-    EXPORTS.mkdir(exist_ok=True)
-    cutoff = time.time() - max_age_s
-    for old in EXPORTS.iterdir():
-        if old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=EXPORTS))
-
-
 def export_files(r: TranslationResult, folder: Path | None = None) -> list[str]:
     """The alignment as CSV (rows: target tokens; columns: source tokens) and as a PNG image."""
-    folder = Path(folder or export_folder())
+    folder = Path(folder or request_folder("translation"))
     csv_path, png_path = folder / "alignment.csv", folder / "alignment.png"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -234,7 +220,7 @@ def tab():
         gr.Markdown("**The trained translators are not bundled yet** (issue #4 is open). Train them with "
                     "`python -m models.train_translator --variant attention` and `--variant no_attention`.")
 
-    from .limits import MAX_BEAM, MAX_SOURCE_TOKENS
+    from .limits import MAX_BEAM, input_label
     from .ui import teaching_note, user_errors
 
     @user_errors
@@ -255,7 +241,7 @@ def tab():
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(value=EXAMPLES[0], lines=2, elem_id="translate-text",
-                              label=f"English sentence (one image caption; ≤ {MAX_SOURCE_TOKENS} subword tokens)")
+                              **input_label("English sentence, one image caption", subwords=True))
             gr.Examples([[e] for e in EXAMPLES], inputs=text)
             beam_size = gr.Slider(1, MAX_BEAM, value=1, step=1, label="Beam size k (1 = greedy search)", elem_id="translate-beam")
             go = gr.Button("Translate", variant="primary", elem_id="translate-go")

@@ -109,22 +109,35 @@ class NLI:
             raise ValueError(f"{what} has {pieces} word pieces; the limit is {self.config.max_pieces}.")
         return text.strip()
 
-    @torch.no_grad()
     def infer(self, premise: str, hypothesis: str) -> NLIResult:
-        premise, hypothesis = self.check(premise, "The premise"), self.check(hypothesis, "The hypothesis")
-        p, h = self.model.words.prepare([premise, hypothesis])
-        out, mask_a, mask_b = self.model([p], [h])
-        probs = torch.softmax(out.logits, -1)[0]  # (C,)
-        label = probs.argmax()[None]
-        drop_a, drop_b = self.model.da.leave_one_out(out, mask_a, mask_b, label)
+        return self.infer_many([(premise, hypothesis)])[0]
+
+    @torch.no_grad()
+    def infer_many(self, pairs: list[tuple[str, str]]) -> list[NLIResult]:
+        """Several (premise, hypothesis) pairs in one padded forward; each result is cut to its
+        own words, so it equals infer() on that pair alone (up to float rounding)."""
+        checked = [(self.check(p, "The premise"), self.check(h, "The hypothesis")) for p, h in pairs]
+        prepared = self.model.words.prepare([sentence for pair in checked for sentence in pair])
+        premises, hypotheses = prepared[0::2], prepared[1::2]
+        out, mask_a, mask_b = self.model(premises, hypotheses)
+        probs = torch.softmax(out.logits, -1)  # (B, C)
+        labels = probs.argmax(-1)
+        drop_a, drop_b = self.model.da.leave_one_out(out, mask_a, mask_b, labels)
         al = out.alignment
-        return NLIResult(
-            label=self.labels[int(label)], probs={l: float(x) for l, x in zip(self.labels, probs)},
-            premise_tokens=p.words, hypothesis_tokens=h.words,
-            alignment=al.e[0].cpu().numpy(), premise_to_hypothesis=al.premise_to_hypothesis[0].cpu().numpy(),
-            hypothesis_to_premise=al.hypothesis_to_premise[0].cpu().numpy(),
-            premise_contribution=drop_a[0].cpu().numpy(), hypothesis_contribution=drop_b[0].cpu().numpy(),
-            logits=out.logits[0].cpu().numpy(), labels=self.labels)
+        # One device -> host copy per tensor for the whole batch, then plain numpy slicing.
+        e, p2h, h2p = al.e.cpu().numpy(), al.premise_to_hypothesis.cpu().numpy(), al.hypothesis_to_premise.cpu().numpy()
+        probs, labels, logits = probs.cpu().numpy(), labels.cpu().numpy(), out.logits.cpu().numpy()
+        drop_a, drop_b = drop_a.cpu().numpy(), drop_b.cpu().numpy()
+        results = []
+        for b, (p, h) in enumerate(zip(premises, hypotheses)):
+            m, n = len(p.words), len(h.words)
+            results.append(NLIResult(
+                label=self.labels[int(labels[b])], probs={l: float(x) for l, x in zip(self.labels, probs[b])},
+                premise_tokens=p.words, hypothesis_tokens=h.words, alignment=e[b, :m, :n],
+                premise_to_hypothesis=p2h[b, :m, :n], hypothesis_to_premise=h2p[b, :n, :m],
+                premise_contribution=drop_a[b, :m], hypothesis_contribution=drop_b[b, :n], logits=logits[b],
+                labels=self.labels))
+        return results
 
     @torch.no_grad()
     def predict(self, pairs: list[Pair], batch_size: int = 64) -> np.ndarray:

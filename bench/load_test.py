@@ -1,0 +1,198 @@
+"""A classroom hitting one server: N gradio_client clients mixing the five endpoints.
+
+    python bench/load_test.py                  # 50 clients x 60 s, with and without batching
+    python bench/load_test.py --short          # 6 clients x 10 s, batching on (CI runs this)
+    python bench/load_test.py --clients 20 --seconds 30 --batching off
+
+For each setting, `python app.py` starts on a free 127.0.0.1 port (EXPLORER_BATCHING=1 or 0),
+every input is sent twice (models loaded, buffers grown: that is the "before" RSS), then
+each client loops over the endpoints, starting at a different one, until the time is up.
+Printed: requests, errors, p50/p95 latency per endpoint and overall, requests/s, and the
+server's RSS before and after the load. The last line is one JSON object; the exit status
+is 1 when any request failed or RSS grew by 10 % or more.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Each endpoint with inputs a student would type (valid ones: errors here are failures).
+CALLS = {
+    "/batch": [("The cat sat on the mat .\nHi there\nA much longer sentence about the old river bank .",),
+               ("I like tea\nShe reads books every night .",)],
+    "/tag": [("I don't think the new bikes will arrive before Friday.", 8), ("Can you book a table for two at 7 pm?", 5)],
+    "/translate": [("A man in a blue shirt is riding a bike.", 1), ("Two dogs play in the snow.", 3)],
+    "/self_attention": [("The cat sat on the mat because it was tired.", "", "", False, 1, 1),
+                        ("A man is playing a guitar.", "Someone is making music.", "", True, 3, 4)],
+    "/nli": [("A man is playing a guitar on stage.", "A man is sleeping in his bed."),
+             ("Two kids play soccer in the park.", "Children are outside.")],
+}
+RSS_GROWTH_LIMIT = 0.10
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def start_app(batching: bool, log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+           "EXPLORER_BATCHING": "1" if batching else "0"}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("app.py did not answer within 180 s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run_setting(clients: int, seconds: float, batching: bool) -> dict:
+    from gradio_client import Client
+
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"load_test_app_{'batch' if batching else 'plain'}.log"
+    proc, url = start_app(batching, log_path)
+    try:
+        rss_start = rss_mb(proc.pid)
+        warm = Client(url, verbose=False)
+        for _ in range(2):  # every model loaded, every input seen: "before" is the warm server
+            for name, inputs in CALLS.items():
+                for one in inputs:
+                    warm.predict(*one, api_name=name)
+        rss_before = rss_mb(proc.pid)
+
+        names = list(CALLS)
+        latencies: dict[str, list[float]] = {name: [] for name in names}
+        errors: list[str] = []
+        lock = threading.Lock()
+        ready = threading.Barrier(clients + 1)
+        stop_at = [0.0]
+
+        def student(index: int) -> None:
+            try:
+                client = Client(url, verbose=False)
+            except Exception as err:  # noqa: BLE001 - counted, not raised: the run must finish
+                with lock:
+                    errors.append(f"connect: {type(err).__name__}: {err}")
+                ready.wait()
+                return
+            ready.wait()
+            step = index
+            while time.time() < stop_at[0]:
+                name = names[step % len(names)]
+                inputs = CALLS[name][(step // len(names)) % len(CALLS[name])]
+                step += 1
+                t0 = time.perf_counter()
+                try:
+                    out = client.predict(*inputs, api_name=name)
+                    # A batched endpoint answers a failed request in its status output instead of raising.
+                    if any(isinstance(v, str) and v.startswith("⚠️") for v in (out if isinstance(out, tuple) else (out,))):
+                        raise RuntimeError(next(v for v in out if isinstance(v, str) and v.startswith("⚠️")))
+                except Exception as err:  # noqa: BLE001
+                    with lock:
+                        errors.append(f"{name}: {type(err).__name__}: {str(err)[:200]}")
+                    continue
+                with lock:
+                    latencies[name].append(time.perf_counter() - t0)
+
+        threads = [threading.Thread(target=student, args=(i,), daemon=True) for i in range(clients)]
+        for t in threads:
+            t.start()
+        ready.wait()
+        start = time.time()
+        stop_at[0] = start + seconds
+        for t in threads:
+            t.join(timeout=seconds + 300)
+        elapsed = time.time() - start
+        rss_after = rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    every = [x for values in latencies.values() for x in values]
+    return {
+        "batching": batching, "clients": clients, "seconds": round(elapsed, 1),
+        "requests": len(every), "errors": len(errors), "error_samples": errors[:5],
+        "requests_per_s": round(len(every) / elapsed, 2),
+        "p50_s": round(percentile(every, 0.5), 3), "p95_s": round(percentile(every, 0.95), 3),
+        "per_endpoint": {name: {"requests": len(v), "p50_s": round(percentile(v, 0.5), 3),
+                                "p95_s": round(percentile(v, 0.95), 3)} for name, v in latencies.items()},
+        "rss_mb_at_start": round(rss_start), "rss_mb_before": round(rss_before), "rss_mb_after": round(rss_after),
+        "rss_growth": round(rss_after / rss_before - 1, 4),
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| batching | clients | s | requests | errors | req/s | p50 s | p95 s | RSS before → after MB (growth) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {'on' if r['batching'] else 'off'} | {r['clients']} | {r['seconds']} | {r['requests']} | "
+                     f"{r['errors']} | {r['requests_per_s']} | {r['p50_s']} | {r['p95_s']} | "
+                     f"{r['rss_mb_before']} → {r['rss_mb_after']} ({r['rss_growth']:+.1%}) |")
+    lines += ["", "| batching | endpoint | requests | p50 s | p95 s |", "|---|---|---|---|---|"]
+    for r in results:
+        for name, e in r["per_endpoint"].items():
+            lines.append(f"| {'on' if r['batching'] else 'off'} | {name} | {e['requests']} | {e['p50_s']} | {e['p95_s']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--batching", choices=("on", "off", "both"), default="both")
+    parser.add_argument("--short", action="store_true", help="6 clients for 10 s, batching on (the CI run)")
+    args = parser.parse_args(argv)
+    if args.short:
+        args.clients, args.seconds, args.batching = 6, 10, "on"
+    settings = {"on": [True], "off": [False], "both": [True, False]}[args.batching]
+    results = [run_setting(args.clients, args.seconds, batching) for batching in settings]
+    print(table(results))
+    for r in results:
+        for sample in r["error_samples"]:
+            print("error:", sample)
+    print(json.dumps({"load_test": results, "cpu_count": os.cpu_count(), "median_p50_s": statistics.median(r["p50_s"] for r in results)}))
+    failed = any(r["errors"] or r["rss_growth"] >= RSS_GROWTH_LIMIT for r in results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""How the app serves a classroom: queue sizes, concurrency, dynamic batching, launch settings.
+
+Every choice here is measured by `python bench/load_test.py` (50 clients mixing the five
+endpoints); the figures are in the README's Reliability section.
+"""
+from __future__ import annotations
+
+import os
+
+# One request at a time per view: the models are shared read-only, and on a small CPU two
+# torch forwards at once only fight over the same cores (each already uses every core).
+# Five views can still run side by side, one request each.
+CONCURRENCY_PER_VIEW = 1
+# Requests waiting beyond this get Gradio's "queue is full" message at once, instead of a
+# timeout minutes later. A class of 50 typing into live views stays well below it, because
+# keystrokes collapse into the newest one per user (trigger_mode="always_last").
+QUEUE_MAX_SIZE = 256
+# Dynamic batching of the API endpoints whose model reads a batch in one forward (the tagger,
+# the NLI model): up to this many queued requests share one forward.
+MAX_BATCH = 8
+
+
+def batching_enabled() -> bool:
+    """EXPLORER_BATCHING=0 turns dynamic batching off (the load test compares both)."""
+    return os.environ.get("EXPLORER_BATCHING", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def launch_settings() -> dict:
+    """Keyword arguments for demo.launch(): local only unless GRADIO_SERVER_NAME says otherwise,
+    no share link, no extra readable paths (bertviz's scripts are registered by name)."""
+    return {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        "share": False,
+        "allowed_paths": [],
+    }

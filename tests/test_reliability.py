@@ -1,0 +1,207 @@
+"""Faults and defaults a classroom server must survive: damaged weights, CUDA running out of
+memory, a broken view, batched requests with one bad input, and the security settings."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO
+
+
+# -- input limits: stated next to every text box, the same way -----------------------------
+def test_every_text_box_states_its_limits_and_caps_its_length():
+    import gradio as gr
+
+    import app
+    from explorer.limits import MAX_CHARS, MAX_MODEL_NAME
+
+    boxes = [b for b in app.demo.blocks.values() if isinstance(b, gr.Textbox) and b.interactive is not False]
+    assert len(boxes) >= 8  # batch, tag, translate, sentence A, sentence B, encoder name, premise, hypothesis
+    for box in boxes:
+        assert box.max_length in (MAX_CHARS, MAX_MODEL_NAME), box.label
+        assert re.search(r"≤ \d+ characters", box.label), box.label
+
+
+# -- damaged or missing weight files: named at start-up, with the fix ------------------------
+def copy_assets(tmp_path: Path) -> Path:
+    """The bundled asset tree as links (cheap), so one file can be broken in the copy."""
+    root = tmp_path / "repo"
+    for path in (REPO / "assets").rglob("*"):
+        if path.is_file():
+            target = root / path.relative_to(REPO)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    return root
+
+
+def test_bundled_files_are_all_usable():
+    from models.bundled import problems
+
+    assert problems() == []
+
+
+def test_missing_and_damaged_files_are_named_with_the_fix(tmp_path):
+    from models.bundled import problems
+
+    root = copy_assets(tmp_path)
+    (root / "assets/nli/model.safetensors").unlink()
+    damaged = root / "assets/translator/attention/model.safetensors"
+    damaged.unlink()
+    damaged.write_bytes((REPO / "assets/translator/attention/model.safetensors").read_bytes()[:100_000])  # truncated
+    (root / "assets/tagger/config.json").unlink()
+    (root / "assets/tagger/config.json").write_text("{not json")
+    found = problems(root)
+    assert len(found) == 3, found
+    text = "\n".join(found)
+    assert "assets/nli/model.safetensors is missing" in text
+    assert "assets/translator/attention/model.safetensors is damaged" in text
+    assert "assets/tagger/config.json is damaged" in text
+    assert text.count("git checkout -- assets/") == 3 and "python -m models.train_translator --variant attention" in text
+
+
+def test_app_refuses_to_start_with_a_damaged_weight_file(tmp_path):
+    """`python app.py` on a checkout whose NLI weights are garbage stops at once, naming the file."""
+    root = copy_assets(tmp_path)
+    shutil.copy(REPO / "app.py", root / "app.py")
+    for package in ("explorer", "models"):  # copied, not linked: modules find assets next to themselves
+        shutil.copytree(REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+    broken = root / "assets/nli/model.safetensors"
+    broken.unlink()
+    broken.write_bytes(b"not a safetensors file" * 100)
+    env = {**os.environ, "GRADIO_SERVER_PORT": "1", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    done = subprocess.run([sys.executable, "app.py"], cwd=root, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1
+    assert "Cannot start" in done.stderr and "assets/nli/model.safetensors is damaged" in done.stderr
+    assert "git checkout -- assets/nli/model.safetensors" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# -- CUDA out of memory on one request: that request is retried on the CPU ------------------
+class OutOfMemoryOnce:
+    """Stands for a model on a full GPU: every call raises CUDA's out-of-memory error."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def tag(self, sentences):
+        self.calls += 1
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated)")
+
+
+@pytest.fixture
+def gpu_tagger_out_of_memory(monkeypatch, tiny_tagger):
+    """The shared tagger raises CUDA OOM; its CPU copy (what registry.cpu_only() gives) works."""
+    from models import registry
+
+    full = OutOfMemoryOnce(tiny_tagger)
+    monkeypatch.setitem(registry._loaded, "tagger", full)
+    monkeypatch.setitem(registry._loaded, "tagger@cpu", tiny_tagger)
+    return full
+
+
+def test_out_of_memory_request_is_retried_on_cpu_with_a_notice(gpu_tagger_out_of_memory, monkeypatch, caplog):
+    import gradio as gr
+
+    from explorer import tagging
+    from explorer.ui import CPU_RETRY_NOTICE, user_errors
+
+    warnings = []
+    monkeypatch.setattr(gr, "Warning", lambda message, *a, **k: warnings.append(message))
+    run = user_errors(lambda text: tagging.analyze(text))
+    with caplog.at_level(logging.WARNING, logger="explorer"):
+        result = run("The cat sat on the mat .")
+    assert gpu_tagger_out_of_memory.calls == 1
+    assert result.tokens == ["The", "cat", "sat", "on", "the", "mat", "."] and result.device == "cpu"
+    assert warnings == [CPU_RETRY_NOTICE] and "retrying the request on the CPU" in caplog.text
+    # only that request moved: the next lookup outside the retry is the GPU model again
+    from models import registry
+
+    assert registry.tagger() is gpu_tagger_out_of_memory
+
+
+def test_out_of_memory_in_a_batch_retries_the_whole_batch_on_cpu(gpu_tagger_out_of_memory, monkeypatch):
+    import gradio as gr
+
+    from explorer import tagging
+    from explorer.ui import batched
+
+    monkeypatch.setattr(gr, "Warning", lambda *a, **k: None)
+    run_batch = batched(lambda requests: tagging.analyze_many([t for t, in requests]),
+                        lambda r, text: (r.tags, r.device), ["tags", "status"], "status")
+    tags, devices = run_batch(["The cat sat .", "Hi there"])
+    assert [len(t) for t in tags] == [4, 2] and devices == ["cpu", "cpu"]
+
+
+# -- batching: one bad request does not fail the others ---------------------------------------
+def test_a_bad_request_in_a_batch_gets_its_message_and_the_others_their_answer(tiny_tagger, monkeypatch):
+    from explorer import tagging
+    from explorer.limits import check_top_k
+    from explorer.ui import batched
+    from models import registry
+
+    monkeypatch.setitem(registry._loaded, "tagger", tiny_tagger)
+    outputs = ["tags", "status"]
+    run_batch = batched(lambda requests: tagging.analyze_many([t for t, _ in requests]),
+                        lambda r, text, k: (r.tags, tagging.figures(r, check_top_k(k))["status"]),
+                        outputs, "status")
+    tags, status = run_batch(["The cat sat .", "", "<b>hi</b> " * 60, "Hi there"], [8, 8, 8, "lots"])
+    assert len(tags[0]) == 4 and status[0].startswith("4 tokens tagged") and "one forward for 2 queued requests" in status[0]
+    assert tags[1] is None and status[1] == "⚠️ The text is empty: type a sentence."
+    assert status[2].startswith("⚠️ The text has 360 tokens; the limit is 100")
+    assert tags[3] is None and "⚠️ The number of tags shown must be a whole number from 3 to 17, got 'lots'" == status[3]
+
+
+def test_batched_results_equal_one_at_a_time(bundled_nli):
+    from explorer import nli
+
+    pairs = [("A man is playing a guitar on stage.", "A man is sleeping in his bed."),
+             ("Two kids play soccer.", "Children are outside playing a game with a ball in the park."), ("", "x")]
+    many = nli.analyze_many(pairs, bundled_nli)
+    assert isinstance(many[2], ValueError) and "premise is empty" in str(many[2])
+    for (premise, hypothesis), batched_result in zip(pairs[:2], many):
+        alone = nli.analyze(premise, hypothesis, bundled_nli)
+        assert batched_result.label == alone.label and batched_result.batch == 2
+        np.testing.assert_allclose(batched_result.premise_to_hypothesis, alone.premise_to_hypothesis, atol=1e-5)
+        np.testing.assert_allclose(batched_result.hypothesis_contribution, alone.hypothesis_contribution, atol=1e-4)
+        np.testing.assert_allclose(batched_result.probs, alone.probs, atol=1e-5)
+
+
+# -- security defaults ------------------------------------------------------------------------
+def test_launch_defaults_are_local_with_no_share_link_and_no_extra_paths(monkeypatch):
+    from explorer.serving import launch_settings
+
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    settings = launch_settings()
+    assert settings["server_name"] == "127.0.0.1" and settings["share"] is False and settings["allowed_paths"] == []
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    assert launch_settings()["server_name"] == "0.0.0.0"
+
+
+def test_app_turns_analytics_off_and_queues_on_purpose():
+    import app
+    from explorer.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE
+
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    assert app.demo._queue.max_size == QUEUE_MAX_SIZE
+    limits = {fn.concurrency_limit for fn in app.demo.fns.values()}
+    assert limits <= {CONCURRENCY_PER_VIEW, "default", None}
+
+
+def test_no_pickle_and_no_remote_code_anywhere_in_the_code():
+    sources = [p for folder in ("models", "explorer") for p in (REPO / folder).rglob("*.py")] + [REPO / "app.py"]
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert "torch.load(" not in text and "import pickle" not in text, path
+        assert "trust_remote_code=True" not in text, path
