@@ -121,3 +121,18 @@ def require_bundled_translator() -> None:
     for variant in ("attention", "no_attention"):
         if not (REPO / "assets" / "translator" / variant / "model.safetensors").exists():
             pytest.skip(f"translator weights ({variant}) are not bundled yet: python -m models.train_translator --variant {variant}")
+
+
+def answer(client, api_name: str, args: list) -> tuple[str, object]:
+    """("message", text) when the app refused the input (a gr.Error, or the status line of a
+    batched endpoint, which answers bad input there so the rest of its batch is served),
+    ("result", outputs) otherwise."""
+    from gradio_client.exceptions import AppError
+
+    try:
+        out = client.predict(*args, api_name=api_name)
+    except AppError as err:
+        return "message", str(err)
+    values = out if isinstance(out, tuple) else (out,)
+    refused = [v for v in values if isinstance(v, str) and v.startswith("⚠️")]
+    return ("message", refused[0]) if refused else ("result", out)
