@@ -5,8 +5,9 @@
     python bench/load_test.py --clients 20 --seconds 30 --batching off
 
 For each setting, `python app.py` starts on a free 127.0.0.1 port (EXPLORER_BATCHING=1 or 0),
-every input is sent twice (models loaded, buffers grown: that is the "before" RSS), then
-each client loops over the endpoints, starting at a different one, until the time is up.
+the same load runs for a third of the time as a warm-up (models loaded, buffers grown: that is
+the "before" RSS), then each client loops over the endpoints, starting at a different one,
+until the time is up.
 Printed: requests, errors, p50/p95 latency per endpoint and overall, requests/s, and the
 server's RSS before and after the load. The last line is one JSON object; the exit status
 is 1 when any request failed or RSS grew by 10 % or more.
@@ -82,63 +83,70 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run_setting(clients: int, seconds: float, batching: bool) -> dict:
+def hammer(url: str, clients: int, seconds: float) -> tuple[dict[str, list[float]], list[str], float]:
+    """`clients` threads, each its own gradio_client session, calling the endpoints in turn
+    until `seconds` have passed. Returns latencies per endpoint, errors, elapsed seconds."""
     from gradio_client import Client
 
+    names = list(CALLS)
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    errors: list[str] = []
+    lock = threading.Lock()
+    ready, go = threading.Barrier(clients + 1), threading.Event()  # all connected, then all start
+    stop_at = [0.0]
+
+    def student(index: int) -> None:
+        try:
+            client = Client(url, verbose=False)
+        except Exception as err:  # noqa: BLE001 - counted, not raised: the run must finish
+            with lock:
+                errors.append(f"connect: {type(err).__name__}: {err}")
+            ready.wait()
+            return
+        ready.wait()
+        go.wait()
+        step = index
+        while time.time() < stop_at[0]:
+            name = names[step % len(names)]
+            inputs = CALLS[name][(step // len(names)) % len(CALLS[name])]
+            step += 1
+            t0 = time.perf_counter()
+            try:
+                out = client.predict(*inputs, api_name=name)
+                # A batched endpoint answers a failed request in its status output instead of raising.
+                refused = [v for v in (out if isinstance(out, tuple) else (out,)) if isinstance(v, str) and v.startswith("⚠️")]
+                if refused:
+                    raise RuntimeError(refused[0])
+            except Exception as err:  # noqa: BLE001
+                with lock:
+                    errors.append(f"{name}: {type(err).__name__}: {str(err)[:200]}")
+                continue
+            with lock:
+                latencies[name].append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=student, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    start = time.time()
+    stop_at[0] = start + seconds
+    go.set()
+    for t in threads:
+        t.join(timeout=seconds + 300)
+    return latencies, errors, time.time() - start
+
+
+def run_setting(clients: int, seconds: float, batching: bool) -> dict:
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"load_test_app_{'batch' if batching else 'plain'}.log"
     proc, url = start_app(batching, log_path)
     try:
         rss_start = rss_mb(proc.pid)
-        warm = Client(url, verbose=False)
-        for _ in range(2):  # every model loaded, every input seen: "before" is the warm server
-            for name, inputs in CALLS.items():
-                for one in inputs:
-                    warm.predict(*one, api_name=name)
+        # Warm-up: the same load for a third of the time (at least 10 s), so "before" is a server
+        # whose models are loaded and whose buffers and thread pools have grown to this load.
+        _, warm_errors, _ = hammer(url, clients, max(10.0, seconds / 3))
         rss_before = rss_mb(proc.pid)
-
-        names = list(CALLS)
-        latencies: dict[str, list[float]] = {name: [] for name in names}
-        errors: list[str] = []
-        lock = threading.Lock()
-        ready = threading.Barrier(clients + 1)
-        stop_at = [0.0]
-
-        def student(index: int) -> None:
-            try:
-                client = Client(url, verbose=False)
-            except Exception as err:  # noqa: BLE001 - counted, not raised: the run must finish
-                with lock:
-                    errors.append(f"connect: {type(err).__name__}: {err}")
-                ready.wait()
-                return
-            ready.wait()
-            step = index
-            while time.time() < stop_at[0]:
-                name = names[step % len(names)]
-                inputs = CALLS[name][(step // len(names)) % len(CALLS[name])]
-                step += 1
-                t0 = time.perf_counter()
-                try:
-                    out = client.predict(*inputs, api_name=name)
-                    # A batched endpoint answers a failed request in its status output instead of raising.
-                    if any(isinstance(v, str) and v.startswith("⚠️") for v in (out if isinstance(out, tuple) else (out,))):
-                        raise RuntimeError(next(v for v in out if isinstance(v, str) and v.startswith("⚠️")))
-                except Exception as err:  # noqa: BLE001
-                    with lock:
-                        errors.append(f"{name}: {type(err).__name__}: {str(err)[:200]}")
-                    continue
-                with lock:
-                    latencies[name].append(time.perf_counter() - t0)
-
-        threads = [threading.Thread(target=student, args=(i,), daemon=True) for i in range(clients)]
-        for t in threads:
-            t.start()
-        ready.wait()
-        start = time.time()
-        stop_at[0] = start + seconds
-        for t in threads:
-            t.join(timeout=seconds + 300)
-        elapsed = time.time() - start
+        latencies, errors, elapsed = hammer(url, clients, seconds)
+        errors = warm_errors + errors
         rss_after = rss_mb(proc.pid)
     finally:
         proc.terminate()
