@@ -205,3 +205,20 @@ def test_no_pickle_and_no_remote_code_anywhere_in_the_code():
         text = path.read_text(encoding="utf-8")
         assert "torch.load(" not in text and "import pickle" not in text, path
         assert "trust_remote_code=True" not in text, path
+
+
+def test_a_pickled_checkpoint_is_refused_and_the_bundled_encoder_used(tmp_path):
+    from fakes import tiny_bert_dir
+    from models import load_encoder
+    from safetensors.torch import load_file
+
+    safe = tiny_bert_dir(tmp_path / "safe")
+    pickled = tmp_path / "pickled"
+    shutil.copytree(safe, pickled)
+    # the same checkpoint as the pickled pytorch_model.bin older hub repos carry
+    torch.save(load_file(str(pickled / "model.safetensors")), pickled / "pytorch_model.bin")
+    (pickled / "model.safetensors").unlink()
+    assert (pickled / "pytorch_model.bin").exists() and not (pickled / "model.safetensors").exists()
+    encoder = load_encoder(str(pickled))
+    assert "no file named model.safetensors" in encoder.notice and "bundled" in encoder.notice
+    assert encoder.name != str(pickled)
