@@ -17,6 +17,7 @@ import pandas as pd
 from . import figures as fg
 from .exports import request_folder
 from .limits import MAX_NLI_PIECES, clean_text
+from .serving import each_checked
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 LABEL_COLORS = {"entailment": "#2a9d8f", "neutral": "#adb5bd", "contradiction": "#e76f51"}
@@ -67,31 +68,28 @@ def analyze_many(pairs: list[tuple[str, str]], nli=None) -> list[AlignmentResult
 
     start = time.perf_counter()
     nli = nli or registry.nli()
-    checked: list[tuple[str, str] | ValueError] = []
-    for premise, hypothesis in pairs:
-        try:
-            premise, hypothesis = clean_text(premise, "The premise").strip(), clean_text(hypothesis, "The hypothesis").strip()
-            for text, what in ((premise, "The premise"), (hypothesis, "The hypothesis")):
-                pieces = nli.count_pieces(text)
-                if pieces > MAX_NLI_PIECES:
-                    raise ValueError(f"{what} has {pieces} word pieces; the limit is {MAX_NLI_PIECES}.")
-            checked.append((premise, hypothesis))
-        except ValueError as err:
-            checked.append(err)
-    good = [pair for pair in checked if not isinstance(pair, ValueError)]
-    inferred = iter(nli.infer_many(good) if good else [])
+
+    def check(pair: tuple[str, str]) -> tuple[str, str]:
+        premise, hypothesis = clean_text(pair[0], "The premise").strip(), clean_text(pair[1], "The hypothesis").strip()
+        for text, what in ((premise, "The premise"), (hypothesis, "The hypothesis")):
+            pieces = nli.count_pieces(text)
+            if pieces > MAX_NLI_PIECES:
+                raise ValueError(f"{what} has {pieces} word pieces; the limit is {MAX_NLI_PIECES}.")
+        return premise, hypothesis
+
+    inferred, together = each_checked(pairs, check, lambda good: list(zip(good, nli.infer_many(good))))
     seconds = time.perf_counter() - start
     results: list[AlignmentResult | ValueError] = []
-    for pair in checked:
-        if isinstance(pair, ValueError):
-            results.append(pair)
+    for item in inferred:
+        if isinstance(item, ValueError):
+            results.append(item)
             continue
-        r = next(inferred)
+        (premise, hypothesis), r = item
         probs = np.array([r.probs[label] for label in r.labels])
-        results.append(AlignmentResult(pair[0], pair[1], r.premise_tokens, r.hypothesis_tokens, r.labels, probs, r.label,
+        results.append(AlignmentResult(premise, hypothesis, r.premise_tokens, r.hypothesis_tokens, r.labels, probs, r.label,
                                        r.alignment, r.premise_to_hypothesis, r.hypothesis_to_premise,
                                        r.premise_contribution, r.hypothesis_contribution, str(nli.device), seconds,
-                                       len(good)))
+                                       together))
     return results
 
 

@@ -6,6 +6,8 @@ endpoints); the figures are in the README's Reliability section.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 # One request at a time per view: the models are shared read-only, and on a small CPU two
 # torch forwards at once only fight over the same cores (each already uses every core).
@@ -34,3 +36,21 @@ def launch_settings() -> dict:
         "share": False,
         "allowed_paths": [],
     }
+
+
+def each_checked(inputs: Sequence, check: Callable[[Any], Any], run_many: Callable[[list], list]) -> tuple[list, int]:
+    """Check each request's input alone, then run the model once on all that passed.
+
+    Returns, in the order of `inputs`, each one's result or the ValueError its check raised,
+    and how many went through the model together. This is what lets one batch hold a bad
+    request without failing the good ones.
+    """
+    checked: list = []
+    for item in inputs:
+        try:
+            checked.append(check(item))
+        except ValueError as err:
+            checked.append(err)
+    good = [c for c in checked if not isinstance(c, ValueError)]
+    results = iter(run_many(good) if good else [])
+    return [c if isinstance(c, ValueError) else next(results) for c in checked], len(good)

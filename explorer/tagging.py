@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import figures as fg
 from .limits import check_tokens, clean_text
+from .serving import each_checked
 
 # The 17 Universal POS tags (universaldependencies.org/u/pos), one line each.
 UPOS = {
@@ -75,24 +76,12 @@ def analyze_many(texts: list[str], tagger=None) -> list[TaggingResult | ValueErr
 
     start = time.perf_counter()
     tagger = tagger or registry.tagger()
-    checked: list[list[str] | ValueError] = []
-    for text in texts:
-        try:
-            checked.append(check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text"))
-        except ValueError as err:
-            checked.append(err)
-    good = [tokens for tokens in checked if not isinstance(tokens, ValueError)]
-    tagged = iter(tagger.tag(good) if good else [])
+    tagged, together = each_checked(texts, lambda text: check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text"),
+                                    tagger.tag)
     seconds = time.perf_counter() - start
-    results: list[TaggingResult | ValueError] = []
-    for tokens in checked:
-        if isinstance(tokens, ValueError):
-            results.append(tokens)
-            continue
-        r = next(tagged)
-        results.append(TaggingResult(r.tokens, r.tags, r.probs.max(axis=1), r.probs, tagger.tagset, str(tagger.device),
-                                     seconds, len(good)))
-    return results
+    return [r if isinstance(r, ValueError) else
+            TaggingResult(r.tokens, r.tags, r.probs.max(axis=1), r.probs, tagger.tagset, str(tagger.device), seconds, together)
+            for r in tagged]
 
 
 def highlighted(r: TaggingResult) -> list[tuple[str, str | None]]:
