@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from safetensors.torch import load_file, save_file
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 from .device import pick_device
 from .minilm import PretrainedWordVectors
@@ -140,16 +140,17 @@ class Tagger:
         W = max(len(self.char_ids(t)) for s in sentences for t in s)
         words = torch.zeros(B, T, dtype=torch.long)
         chars = torch.zeros(B, T, max(W, 1), dtype=torch.long)
-        pieces = torch.zeros(B, T, self.model.config.piece_dim, device=self.device)
-        if self.model.config.piece_dim and piece_vectors is None:
-            piece_vectors = self.pieces.embed_sentences(sentences)
+        if not self.model.config.piece_dim:
+            pieces = torch.zeros(B, T, 0, device=self.device)
+        elif piece_vectors is None:
+            pieces = self.pieces.vectors(self.pieces.piece_batch(sentences))  # (B, T, piece_dim), zeros past each end
+        else:  # vectors cached by training, one tensor per sentence
+            pieces = pad_sequence([v.to(self.device) for v in piece_vectors], batch_first=True)  # (B, T, piece_dim)
         for b, sent in enumerate(sentences):
             words[b, : len(sent)] = torch.tensor(self.word_ids(sent))
             for t, tok in enumerate(sent):
                 ids = self.char_ids(tok)
                 chars[b, t, : len(ids)] = torch.tensor(ids)
-            if self.model.config.piece_dim:
-                pieces[b, : len(sent)] = piece_vectors[b]
         lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
         dev = self.device
         return TaggerInputs(words.to(dev), chars.to(dev), pieces, lengths)
