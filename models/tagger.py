@@ -200,7 +200,13 @@ def load_tagger(folder: Path | str | None = None, device: torch.device | None = 
 
 
 def time_forward(model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: int = 5, backward: bool = False) -> float:
-    """Median seconds of one forward (and backward) pass, padded or packed."""
+    """Median seconds of one forward (and backward) pass, padded or packed.
+
+    The backward pass computes every parameter's gradient with torch.autograd.grad, which
+    returns them instead of adding them to .grad: the model is shared by every request of
+    the app, and timing must not leave gradients on it.
+    """
+    parameters = [p for p in model.parameters() if p.requires_grad]
     times = []
     for _ in range(repeats):
         if x.words.is_cuda:
@@ -209,10 +215,8 @@ def time_forward(model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: in
         with torch.set_grad_enabled(backward):
             scores = model(x, packed=packed)
             if backward:
-                scores.sum().backward()
+                torch.autograd.grad(scores.sum(), parameters)
         if x.words.is_cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    if backward:
-        model.zero_grad(set_to_none=True)
     return float(np.median(times))
