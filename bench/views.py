@@ -58,8 +58,9 @@ def tagger_floor(tagger, sentences: list[list[str]]) -> Callable[[], object]:
 
 
 def translator_floor(models: list, text: str) -> Callable[[], object]:
-    """Each translator's encoder and decoder over the source and the output its greedy search
-    wrote (teacher forcing: the same recurrence, without the search's bookkeeping)."""
+    """Each translator's decoding without the search: encode the source, then one decoder
+    step and its scores over the vocabulary per target token, fed the tokens its greedy
+    search wrote (the work greedy search cannot skip; no argmax, no bookkeeping)."""
     from models.translator import BOS_ID, greedy_search
 
     prepared = []
@@ -68,12 +69,17 @@ def translator_floor(models: list, text: str) -> Callable[[], object]:
         source = torch.tensor([ids], device=translator.device)  # (1, S)
         lengths = torch.tensor([len(ids)])  # CPU, for pack_padded_sequence
         written = greedy_search(translator.model, source, lengths)[0].ids
-        target_in = torch.tensor([[BOS_ID] + written[:-1]], device=translator.device)  # (1, T)
-        prepared.append((translator.model, source, lengths, target_in))
+        fed = torch.tensor([BOS_ID] + written[:-1], device=translator.device)[:, None]  # (T, 1): y_{t-1} per step
+        prepared.append((translator.model, source, lengths, fed))
 
     @torch.no_grad()
     def floor():
-        return [model(source, lengths, target_in) for model, source, lengths, target_in in prepared]
+        for model, source, lengths, fed in prepared:
+            memory = model.encode(source, lengths)
+            s = model.decoder.start(memory)
+            for y in fed:
+                features, s, _ = model.decoder.step(y, s, memory)
+                model.decoder.logits(features)  # (1, V)
 
     return floor
 

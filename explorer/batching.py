@@ -388,12 +388,13 @@ def tab():
     import gradio as gr
 
     from .limits import MAX_TOKENS
-    from .ui import listen, live, teaching_note, user_errors
+    from .ui import listen, live, plot, teaching_note, user_errors
 
     @user_errors
     def run(text: str):
         f = figures(analyze(text))
-        return f["summary"], f["padded"], f["sorted"], f["packed"], f["steps"], f["mask"], f["loss"], f["rows"], f["block_mask"]
+        return (f["summary"], plot(f["padded"]), plot(f["sorted"]), plot(f["packed"]), f["steps"], plot(f["mask"]),
+                plot(f["loss"]), plot(f["rows"]), plot(f["block_mask"]))
 
     @user_errors
     def cost(text: str) -> str:

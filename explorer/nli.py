@@ -169,14 +169,20 @@ def tab():
     import gradio as gr
 
     from .limits import MAX_CHARS
-    from .ui import listen, live, teaching_note, user_errors
+    from .ui import listen, live, plot, teaching_note, user_errors
 
     @user_errors
     def run(premise: str, hypothesis: str):
         r = analyze(premise, hypothesis)
         f = figures(r)
-        return (f["summary"], f["probs"], f["alignment"], f["beta"], f["alpha"], f["contribution"], f["hard"],
-                write_csvs(r))
+        return (f["summary"], plot(f["probs"]), plot(f["alignment"]), plot(f["beta"]), plot(f["alpha"]),
+                plot(f["contribution"]), f["hard"], None, r)
+
+    @user_errors
+    def export(r: AlignmentResult | None):
+        if r is None:
+            raise ValueError("Type a premise and a hypothesis first.")
+        return write_csvs(r)
 
     pairs = examples()
     with gr.Row():
@@ -199,10 +205,16 @@ def tab():
         alpha = gr.Plot(show_label=False, elem_id="nli-alpha")
     hard = gr.Dataframe(label="Hard alignment: each word's most-weighted partner, and how much weight the argmax gets",
                         wrap=True, elem_id="nli-hard")
-    files = gr.File(label="Matrices as CSV (row and column 0 are the NULL word ∅). PNG: the camera icon above each chart",
-                    file_count="multiple", elem_id="nli-files")
-    outputs = [status, probs, alignment, beta, alpha, contribution, hard, files]
+    with gr.Accordion("Export", open=False):
+        # On request only: the view reruns on every keystroke, and files cost the most of its answer.
+        export_button = gr.Button("Export the matrices e, β, α as CSV (row and column 0 are the NULL word ∅)",
+                                  elem_id="nli-export")
+        files = gr.File(label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple",
+                        elem_id="nli-files")
+    result = gr.State()
+    outputs = [status, probs, alignment, beta, alpha, contribution, hard, files, result]
     listen(premise, run, [premise, hypothesis], outputs, status, api_name="nli")
+    export_button.click(export, [result], [files], api_name="nli_export")
     run_live = live(run, outputs, status)
     hypothesis.change(run_live, [premise, hypothesis], outputs, api_name=False, trigger_mode="always_last",
                       show_progress="minimal")

@@ -141,12 +141,12 @@ def tab():
     import gradio as gr
 
     from .limits import MAX_CHARS, MAX_TOKENS, MAX_TOP_TAGS
-    from .ui import listen, live, teaching_note, user_errors
+    from .ui import listen, live, plot, teaching_note, user_errors
 
     @user_errors
     def run(text: str, k: int):
         f = figures(analyze(text), int(k))
-        return f["tags"], f["confidence"], f["probs"], f["table"], f["status"]
+        return f["tags"], f["confidence"], plot(f["probs"]), f["table"], f["status"]
 
     with gr.Row():
         with gr.Column(scale=3):

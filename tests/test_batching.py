@@ -92,7 +92,7 @@ def test_analysis_without_gold_tags_says_so(tiny_tagger):
 
 def test_figures_work_for_one_token(tiny_tagger):
     f = batching.figures(batching.analyze("Hi", tiny_tagger))
-    assert f["padded"].data[0].z.shape == (1, 1)
+    assert f["padded"]["data"][0]["z"].shape == (1, 1)
 
 
 @pytest.mark.parametrize("text, message", [
