@@ -112,19 +112,20 @@ class NLI:
     @torch.no_grad()
     def infer(self, premise: str, hypothesis: str) -> NLIResult:
         premise, hypothesis = self.check(premise, "The premise"), self.check(hypothesis, "The hypothesis")
-        p, h = self.model.words.prepare([premise, hypothesis])
+        p, h = self.model.words.prepare([premise, hypothesis], keep_on_device=True)
         out, mask_a, mask_b = self.model([p], [h])
         probs = torch.softmax(out.logits, -1)[0]  # (C,)
-        label = probs.argmax()[None]
+        label = probs.argmax()[None]  # stays on the device for leave_one_out
         drop_a, drop_b = self.model.da.leave_one_out(out, mask_a, mask_b, label)
         al = out.alignment
+        # Only the finished results leave the device.
+        probs, e, p2h, h2p, drop_a, drop_b, logits = (t.cpu().numpy() for t in (
+            probs, al.e[0], al.premise_to_hypothesis[0], al.hypothesis_to_premise[0], drop_a[0], drop_b[0], out.logits[0]))
         return NLIResult(
-            label=self.labels[int(label)], probs={l: float(x) for l, x in zip(self.labels, probs)},
-            premise_tokens=p.words, hypothesis_tokens=h.words,
-            alignment=al.e[0].cpu().numpy(), premise_to_hypothesis=al.premise_to_hypothesis[0].cpu().numpy(),
-            hypothesis_to_premise=al.hypothesis_to_premise[0].cpu().numpy(),
-            premise_contribution=drop_a[0].cpu().numpy(), hypothesis_contribution=drop_b[0].cpu().numpy(),
-            logits=out.logits[0].cpu().numpy(), labels=self.labels)
+            label=self.labels[int(probs.argmax())], probs={l: float(x) for l, x in zip(self.labels, probs)},
+            premise_tokens=p.words, hypothesis_tokens=h.words, alignment=e, premise_to_hypothesis=p2h,
+            hypothesis_to_premise=h2p, premise_contribution=drop_a, hypothesis_contribution=drop_b, logits=logits,
+            labels=self.labels)
 
     @torch.no_grad()
     def predict(self, pairs: list[Pair], batch_size: int = 64) -> np.ndarray:
