@@ -22,7 +22,8 @@ import pandas as pd
 from . import figures as fg
 from .limits import check_beam_size, check_source_tokens, clean_text
 
-BLEU_BY_LENGTH = Path(__file__).resolve().parent.parent / "assets" / "translator" / "bleu_by_length.json"
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator"  # models.translator.ASSETS, without importing torch
+BLEU_BY_LENGTH = ASSETS / "bleu_by_length.json"
 EXAMPLES = ["A man in a blue shirt is riding a bike down the street.",
             "Two young girls are playing with a ball on the beach.",
             "A black dog jumps over a log in the snow while its owner watches from a red bench.",
@@ -220,8 +221,6 @@ def figures(r: TranslationResult) -> dict:
 # -- the Gradio tab -------------------------------------------------------------------
 def bundled() -> bool:
     """Are both trained translators (attention, no_attention) in assets/?"""
-    from models.translator import ASSETS
-
     return all((ASSETS / v / "model.safetensors").exists() for v in ("attention", "no_attention"))
 
 
