@@ -85,6 +85,7 @@ def heatmap(
     x_title: str = "",
     y_title: str = "",
     cell_text: np.ndarray | None = None,
+    cell_format: str | None = None,
     hover: str = "%{z:.3f}",
     colorscale: str | list = "Blues",
     zmin: float | None = None,
@@ -95,7 +96,8 @@ def heatmap(
     """A matrix as a heatmap spec, row 0 at the top, with token labels on both axes.
 
     Axes are numeric with tick text, so a token that occurs twice ("the ... the") keeps
-    two rows instead of being merged into one category.
+    two rows instead of being merged into one category. Each cell shows cell_text[r, c], or
+    its own value in the d3 format cell_format (".2f"), formatted by plotly.js in the browser.
     """
     z = np.asarray(z, dtype=float)
     rows, cols = z.shape
@@ -119,8 +121,12 @@ def heatmap(
     )
     if cell_text is not None:
         # Escape first, then turn our own "\n" into plotly's line break (tokens never hold "\n").
-        cell = np.vectorize(lambda t: label(t).replace("\n", "<br>"), otypes=[str])(cell_text)
-        trace.update(text=cell, texttemplate="%{text}", textfont=dict(size=10))
+        # Each distinct text once: numbers, blanks and PAD cells repeat a lot.
+        texts, where = np.unique(np.asarray(cell_text, dtype=str), return_inverse=True)
+        escaped = np.array([label(t).replace("\n", "<br>") for t in texts], dtype=str)
+        trace.update(text=escaped[where.reshape(rows, cols)], texttemplate="%{text}", textfont=dict(size=10))
+    elif cell_format:
+        trace.update(texttemplate=f"%{{z:{cell_format}}}", textfont=dict(size=10))
     # Column labels stand above the map, rotated when there are many: leave them room
     # between the title and the map.
     label_room = min(120, 6 * max((len(t) for t in x_text), default=0)) if cols > 8 else 20

@@ -73,30 +73,26 @@ def numbered(tokens: list[str]) -> list[str]:
     return [f"{i}: {t}" for i, t in enumerate(tokens)]
 
 
-def values(z: np.ndarray, digits: int) -> np.ndarray:
-    return np.vectorize(lambda v: f"{v:.{digits}f}", otypes=[object])(z)
-
-
 def alignment_figure(r: AlignmentResult):
     bound = float(np.abs(r.alignment).max()) or 1.0  # symmetric colours: 0 is white
     return fg.heatmap(r.alignment, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
                       title="Attend: raw scores e<sub>ij</sub> = F(a<sub>i</sub>)ᵀF(b<sub>j</sub>)",
                       x_title="hypothesis word j", y_title="premise word i", colorscale="RdBu_r", zmin=-bound, zmax=bound,
-                      cell_text=values(r.alignment, 1), hover="e = %{z:.3f}")
+                      cell_format=".1f", hover="e = %{z:.3f}")
 
 
 def beta_figure(r: AlignmentResult):
     return fg.heatmap(r.premise_to_hypothesis, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
                       title="β: premise → hypothesis, softmax over j",
                       x_title="hypothesis word j", y_title="premise word i", zmin=0, zmax=1,
-                      cell_text=values(r.premise_to_hypothesis, 2), hover="softmax_j = %{z:.3f}")
+                      cell_format=".2f", hover="softmax_j = %{z:.3f}")
 
 
 def alpha_figure(r: AlignmentResult):
     return fg.heatmap(r.hypothesis_to_premise, numbered(r.hypothesis_tokens), numbered(r.premise_tokens),
                       title="α: hypothesis → premise, softmax over i",
                       x_title="premise word i", y_title="hypothesis word j", colorscale="Oranges", zmin=0, zmax=1,
-                      cell_text=values(r.hypothesis_to_premise, 2), hover="softmax_i = %{z:.3f}")
+                      cell_format=".2f", hover="softmax_i = %{z:.3f}")
 
 
 def probs_figure(r: AlignmentResult):
