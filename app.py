@@ -38,7 +38,7 @@ with gr.Blocks(title="Sequence-model explorer") as demo:
     demo.load(nli_run, nli_inputs, nli_outputs, api_name=False)
     if translation.bundled():
         demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
-    gr.api(ping, api_name="ping")
+    gr.api(ping, api_name="ping", api_visibility="undocumented")
 
 if __name__ == "__main__":
     demo.queue(default_concurrency_limit=2).launch(

@@ -159,4 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RuntimeError as err:  # the app did not start or answer: say why, without a traceback
+        sys.exit(f"python -m bench: {err}")
