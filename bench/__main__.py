@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict:
                         for view, sizes in inputs.items()}
 
     say("views against their floors ...")
-    cases = views.cases(models, inputs, work)  # runs each view once on each input
+    cases = views.cases(models, inputs)  # runs each view once on each input
     figures["memory"]["rss_bench_mb"] = rss_mb()  # before the timing loops leave their garbage
     figures["views"] = views.measure(cases, plan["view_repeats"], plan["warmup"])
 

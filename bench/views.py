@@ -1,17 +1,15 @@
 """Each view's work against its floor, in this process.
 
 view  = what the view's handler computes for one input: analyze + figures + the JSON of its
-        plots (the server has to write that before it can answer) + the files it exports;
+        plots (the server has to write that before it can answer); exports run only on request;
 floor = the bare forward of the view's model(s) on tensors prepared beforehand, already on
         the device: no tokenizing, no search bookkeeping, no figures.
 view / floor is the view's overhead; 1 would mean the view costs nothing beyond the model.
 """
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import torch
 
@@ -117,7 +115,7 @@ def nli_floor(nli, premise: str, hypothesis: str) -> Callable[[], object]:
 
 
 # -- the views: what each handler computes -------------------------------------------------
-def cases(models: dict, inputs: dict, exports: Path) -> list[ViewCase]:
+def cases(models: dict, inputs: dict) -> list[ViewCase]:
     """One ViewCase per view and standard input. models: registry-style names -> loaded models."""
     from explorer import batching, nli, self_attention, tagging, translation
     from explorer.limits import split_lines
@@ -144,9 +142,8 @@ def cases(models: dict, inputs: dict, exports: Path) -> list[ViewCase]:
                             lambda result=result: plots_json(tagging.figures(result, 8))))
 
     def translation_figures(r):
-        f = translation.figures(r)  # its export_files writes the CSV and the PNG, as the handler does
-        bars, _ = translation.step_view(r, 0)
-        return plots_json({**f, "step": bars})
+        bars, _ = translation.step_view(r, 0)  # the handler shows step 0 with the result
+        return plots_json({**translation.figures(r), "step": bars})
 
     for size, ((text,), _) in inputs["translation"].items():
         def run(text=text):
@@ -164,17 +161,13 @@ def cases(models: dict, inputs: dict, exports: Path) -> list[ViewCase]:
         out.append(ViewCase("self_attention", size, encoder_floor(encoder, text), run,
                             lambda result=result: plots_json(self_attention.figures(result, 1, 1))))
 
-    def nli_figures(r):
-        nli.write_csvs(r, Path(tempfile.mkdtemp(dir=exports)))  # the handler exports the three matrices
-        return plots_json(nli.figures(r))
-
     for size, ((premise, hypothesis), _) in inputs["nli"].items():
         def run(premise=premise, hypothesis=hypothesis):
-            nli_figures(nli.analyze(premise, hypothesis, nli_model))
+            plots_json(nli.figures(nli.analyze(premise, hypothesis, nli_model)))
 
         result = nli.analyze(premise, hypothesis, nli_model)
         out.append(ViewCase("nli", size, nli_floor(nli_model, premise, hypothesis), run,
-                            lambda result=result: nli_figures(result)))
+                            lambda result=result: plots_json(nli.figures(result))))
     return out
 
 

@@ -137,9 +137,11 @@ class Tagger:
         if not sentences or any(len(s) == 0 for s in sentences):
             raise ValueError("Every sentence needs at least one token.")
         B, T = len(sentences), max(len(s) for s in sentences)
-        W = max(len(self.char_ids(t)) for s in sentences for t in s)
-        words = torch.zeros(B, T, dtype=torch.long)
-        chars = torch.zeros(B, T, max(W, 1), dtype=torch.long)
+        char_ids = [[self.char_ids(t) for t in s] for s in sentences]
+        W = max(len(ids) for s in char_ids for ids in s)
+        # Filled as numpy arrays, then moved once: a torch.tensor per token costs more than the tagging.
+        words = np.zeros((B, T), dtype=np.int64)
+        chars = np.zeros((B, T, max(W, 1)), dtype=np.int64)
         if not self.model.config.piece_dim:
             pieces = torch.zeros(B, T, 0, device=self.device)
         elif piece_vectors is None:
@@ -147,13 +149,12 @@ class Tagger:
         else:  # vectors cached by training, one tensor per sentence
             pieces = pad_sequence([v.to(self.device) for v in piece_vectors], batch_first=True)  # (B, T, piece_dim)
         for b, sent in enumerate(sentences):
-            words[b, : len(sent)] = torch.tensor(self.word_ids(sent))
-            for t, tok in enumerate(sent):
-                ids = self.char_ids(tok)
-                chars[b, t, : len(ids)] = torch.tensor(ids)
+            words[b, : len(sent)] = self.word_ids(sent)
+            for t, ids in enumerate(char_ids[b]):
+                chars[b, t, : len(ids)] = ids
         lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
         dev = self.device
-        return TaggerInputs(words.to(dev), chars.to(dev), pieces, lengths)
+        return TaggerInputs(torch.from_numpy(words).to(dev), torch.from_numpy(chars).to(dev), pieces, lengths)
 
     # -- inference ----------------------------------------------------------------
     @torch.no_grad()
