@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from . import goals  # noqa: E402
 
-FULL = dict(view_repeats=15, http_repeats=15, start_repeats=3, warmup=2)
+FULL = dict(view_repeats=25, http_repeats=15, start_repeats=3, warmup=2)
 QUICK = dict(view_repeats=3, http_repeats=3, start_repeats=1, warmup=1)
 
 
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> dict:
     figures["payload"] = {}
     for size, ((text,), _) in inputs["self_attention"].items():
         result = self_attention.analyze(text, encoder=models["encoder"])
-        figures["payload"][str(size)] = {"view_bytes": payload.view_bytes_in_process(result),
+        in_process = payload.view_bytes_in_process(result)
+        figures["payload"][str(size)] = {"view_bytes": in_process, "view_bytes_in_process": in_process,
                                          "bertviz_bytes": payload.bertviz_bytes(result)}
 
     say("cold start ...")
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
             downloads = work / "downloads"
             downloads.mkdir()
             figures["round_trips"] = roundtrip.measure(app.url, inputs, in_process, plan["http_repeats"], plan["warmup"], downloads)
-            for size, ((text,), _) in inputs["self_attention"].items():
+            for size, ((text,), _) in inputs["self_attention"].items():  # what the server really sends
                 figures["payload"][str(size)]["view_bytes"] = payload.view_bytes_http(app.url, text)
             figures["memory"]["rss_app_mb"] = rss_mb(app.process.pid)
         finally:
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(text)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
+    shutil.rmtree(work, ignore_errors=True)  # kept when something failed: the app's logs are there
     return report
 
 

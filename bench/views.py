@@ -28,17 +28,11 @@ class ViewCase:
 
 
 def plots_json(figures: dict) -> int:
-    """Serialize every plot of a view's figures dict the way gr.Plot does; returns the characters written."""
+    """Serialize every plot spec of a view's figures dict, as the handler's ui.plot does; returns the characters."""
     from explorer import figures as fg
 
-    written = 0
-    for value in figures.values():
-        if isinstance(value, dict) and "data" in value and "layout" in value:
-            written += len(fg.plotly_json(value))
-        elif hasattr(value, "to_json"):  # a plotly go.Figure (a DataFrame has to_json too: gradio sends its own form)
-            if type(value).__module__.startswith("plotly"):
-                written += len(value.to_json())
-    return written
+    return sum(len(fg.plotly_json(value)) for value in figures.values()
+               if isinstance(value, dict) and "data" in value and "layout" in value)
 
 
 # -- the floors: each model's forward alone, inputs prepared once -------------------------
