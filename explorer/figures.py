@@ -153,8 +153,8 @@ def bar(values: Sequence[float], names: Sequence[str], *, title: str = "", x_tit
     if colors is not None:
         trace["marker"] = dict(color=list(colors))
     layout = dict(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                  height=max(180, 60 + 26 * len(names)), plot_bgcolor="white", xaxis=dict(title=dict(text=x_title)),
-                  yaxis=dict(autorange="reversed"))
+                  height=max(180, 60 + 26 * len(names)), plot_bgcolor="white",
+                  xaxis=dict(title=dict(text=x_title), automargin=True), yaxis=dict(autorange="reversed", automargin=True))
     if x_range:
         layout["xaxis"]["range"] = list(x_range)
     return {"data": [trace], "layout": layout}
@@ -209,7 +209,8 @@ def lines(x_labels: Sequence[str], series: dict[str, Sequence[float | None]], *,
               for name, values in series.items()]
     layout = dict(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                   height=320, plot_bgcolor="white", legend=dict(orientation="h", y=-0.25),
-                  xaxis=dict(title=dict(text=x_title), type="category"), yaxis=dict(title=dict(text=y_title)))
+                  xaxis=dict(title=dict(text=x_title), type="category", automargin=True),
+                  yaxis=dict(title=dict(text=y_title), automargin=True))
     if y_range:
         layout["yaxis"]["range"] = list(y_range)
     return {"data": traces, "layout": layout}
