@@ -51,8 +51,9 @@ def standard_inputs(tagger, translator, encoder, nli) -> dict:
     def pieces(text):
         return len(encoder.encode(text)["input_ids"][0])
 
-    inputs = {"batch": {16: ((("\n".join(batch_lines())),), 16)}, "tags": {}, "translation": {}, "self_attention": {},
-              "nli": {}}
+    lines = batch_lines()
+    inputs = {"batch": {len(lines): (("\n".join(lines),), len(lines))},
+              "tags": {}, "translation": {}, "self_attention": {}, "nli": {}}
     for size in SIZES:
         text, n = prefix(CAPTIONS, lambda t: len(tagger.tokenize(t)), size)
         inputs["tags"][size] = ((text,), n)
