@@ -14,6 +14,12 @@ import gradio as gr  # noqa: E402
 from explorer import batching, nli, self_attention, tagging, translation  # noqa: E402
 from explorer.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, launch_settings  # noqa: E402
 
+
+def ping() -> str:
+    """Does nothing: `python -m bench` compares each view's API round trip with this one's."""
+    return "pong"
+
+
 # delete_cache: every hour, drop served files (exports) older than an hour, so a busy day
 # does not fill the disk.
 with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as demo:
@@ -35,6 +41,7 @@ with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as de
     demo.load(nli_run, nli_inputs, nli_outputs, api_name=False)
     if translation.bundled():
         demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
+    gr.api(ping, api_name="ping", api_visibility="undocumented")
 
 demo.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
 

@@ -136,17 +136,15 @@ def pack_rows(lengths: np.ndarray, row_length: int | None = None) -> RowPacking:
     return RowPacking(row_length, segments, positions, float((segments < 0).mean()))
 
 
-# -- 3. the model on this batch: masked loss and what padding vs packing costs ----------
+# -- 3. the model on this batch: the masked loss, and what padding vs packing costs ----
 @dataclass
 class BatchAnalysis:
-    """Everything the batch view shows.
+    """Everything the batch view shows at once.
 
     token_loss: float[B, T] cross-entropy per cell against gold tags, PAD cells included
         (their target is tag 0), or None when some line has no gold tags
     masked_loss: mean over real tokens, sum(loss * mask) / sum(mask)
     unmasked_loss: the wrong mean over all B x T cells
-    padded_ms / packed_ms: BiLSTM forward time on this batch, median of repeats
-    max_state_difference: largest |padded - packed| BiLSTM output at real positions
     """
 
     layout: BatchLayout
@@ -155,11 +153,25 @@ class BatchAnalysis:
     token_loss: np.ndarray | None
     masked_loss: float | None
     unmasked_loss: float | None
-    padded_ms: float
-    packed_ms: float
-    max_state_difference: float
     device: str
     seconds: float
+
+
+@dataclass
+class PackingCost:
+    """What padding vs packing costs the tagger's BiLSTM on one batch (medians of `repeats` runs).
+
+    *_forward_ms: one forward pass (tagging); *_forward_backward_ms: forward + backward (training)
+    max_state_difference: largest |padded - packed| BiLSTM output at real positions
+    """
+
+    padded_forward_ms: float
+    packed_forward_ms: float
+    padded_forward_backward_ms: float
+    packed_forward_backward_ms: float
+    max_state_difference: float
+    repeats: int
+    device: str
 
 
 @lru_cache(maxsize=1)
@@ -174,15 +186,42 @@ def example_batch() -> str:
     return "\n".join(examples())
 
 
-def analyze(text: str, tagger=None, repeats: int = 5) -> BatchAnalysis:
-    """Lay out the lines of `text` as one batch and run the tagger's BiLSTM on it."""
+def analyze(text: str, tagger=None) -> BatchAnalysis:
+    """Lay out the lines of `text` as one batch; with gold tags, run the tagger on it for the masked loss."""
     import torch
 
     from models import registry
     from models.masking import masked_cross_entropy, token_losses
-    from models.tagger import time_forward
 
     start = time.perf_counter()
+    tagger = tagger or registry.tagger()
+    lay = layout(split_lines(text, "The batch"), tagger)
+    gold = [examples().get(" ".join(t)) for t in lay.tokens]
+    token_loss = masked = unmasked = None
+    if all(g is not None for g in gold):
+        tag_id = {t: i for i, t in enumerate(tagger.tagset)}
+        targets = np.zeros(lay.ids.shape, dtype=np.int64)  # PAD cells get tag 0: a real class, so they *do* add loss
+        for b, tags in enumerate(gold):
+            targets[b, : len(tags)] = [tag_id[t] for t in tags]
+        with torch.no_grad():
+            scores = tagger.model(tagger.inputs(lay.tokens))  # (B, T, C)
+            targets = torch.as_tensor(targets, device=scores.device)
+            losses = token_losses(scores, targets)  # (B, T)
+            masked_t = masked_cross_entropy(scores, targets, torch.as_tensor(lay.mask, device=scores.device))
+            token_loss = losses.cpu().numpy()
+            masked, unmasked = float(masked_t), float(token_loss.mean())
+    return BatchAnalysis(lay, pack_rows(lay.lengths), gold if token_loss is not None else None, token_loss, masked,
+                         unmasked, str(tagger.device), time.perf_counter() - start)
+
+
+def packing_cost(text: str, tagger=None, repeats: int = 5) -> PackingCost:
+    """Time the tagger's BiLSTM on this batch padded and packed, forward and forward+backward,
+    and compare their outputs. The Batch view shows it; `python -m bench` reports the same."""
+    import torch
+
+    from models import registry
+    from models.tagger import time_forward
+
     tagger = tagger or registry.tagger()
     lay = layout(split_lines(text, "The batch"), tagger)
     x = tagger.inputs(lay.tokens)
@@ -193,21 +232,9 @@ def analyze(text: str, tagger=None, repeats: int = 5) -> BatchAnalysis:
         padded_states = model.encode(embedded, x.lengths, packed=False)
         mask = torch.as_tensor(lay.mask, device=packed_states.device)
         difference = float((packed_states - padded_states).abs()[mask].max())
-        gold = [examples().get(" ".join(t)) for t in lay.tokens]
-        token_loss = masked = unmasked = None
-        if all(g is not None for g in gold):
-            tag_id = {t: i for i, t in enumerate(tagger.tagset)}
-            targets = torch.zeros_like(x.words)  # PAD cells get tag 0: a real class, so they *do* add loss
-            for b, tags in enumerate(gold):
-                targets[b, : len(tags)] = torch.tensor([tag_id[t] for t in tags])
-            scores = model(x)
-            token_loss = token_losses(scores, targets).cpu().numpy()
-            masked = float(masked_cross_entropy(scores, targets, mask))
-            unmasked = float(token_loss.mean())
-    padded_ms = time_forward(model, x, packed=False, repeats=repeats) * 1000
-    packed_ms = time_forward(model, x, packed=True, repeats=repeats) * 1000
-    return BatchAnalysis(lay, pack_rows(lay.lengths), gold if token_loss is not None else None, token_loss, masked,
-                         unmasked, padded_ms, packed_ms, difference, str(tagger.device), time.perf_counter() - start)
+    ms = {(packed, backward): time_forward(model, x, packed, repeats, backward) * 1000
+          for backward in (False, True) for packed in (False, True)}
+    return PackingCost(ms[False, False], ms[True, False], ms[False, True], ms[True, True], difference, repeats, str(tagger.device))
 
 
 # -- 4. figures ------------------------------------------------------------------------
@@ -319,10 +346,6 @@ def summary_markdown(a: BatchAnalysis) -> str:
         f"- `batch_sizes` = {lay.batch_sizes.tolist()} (sums to {int(lay.batch_sizes.sum())})",
         f"- **Padding fraction (RNN, pad to longest): {lay.padding_fraction:.1%}** · transformer-style rows of "
         f"{a.packing.row_length}: **{a.packing.padding_fraction:.1%}** in {a.packing.segments.shape[0]} rows",
-        f"- Tagger BiLSTM forward on this batch ({a.device}): padded **{a.padded_ms:.2f} ms**, packed **{a.packed_ms:.2f} ms** "
-        f"(median of repeats)",
-        f"- Largest |padded − packed| BiLSTM output at real positions: **{a.max_state_difference:.3g}** "
-        "(the backward direction of the padded run starts in the PAD cells)",
     ]
     if a.masked_loss is not None:
         lines.append(f"- Loss against gold tags: masked mean **{a.masked_loss:.4f}** vs unmasked mean over all cells "
@@ -331,6 +354,17 @@ def summary_markdown(a: BatchAnalysis) -> str:
         lines.append("- Loss needs gold tags: use the EWT example batch (each line unchanged) to see the masked loss.")
     lines.append(f"\n<small>Analysis took {a.seconds * 1000:.0f} ms on {a.device}.</small>")
     return "\n".join(lines)
+
+
+def cost_markdown(c: PackingCost) -> str:
+    return "\n".join([
+        f"**Padded vs packed, the tagger's BiLSTM on this batch** ({c.device}, median of {c.repeats} runs):",
+        f"- forward (tagging): padded **{c.padded_forward_ms:.2f} ms**, packed **{c.packed_forward_ms:.2f} ms**",
+        f"- forward + backward (training): padded **{c.padded_forward_backward_ms:.2f} ms**, "
+        f"packed **{c.packed_forward_backward_ms:.2f} ms**",
+        f"- Largest |padded − packed| BiLSTM output at real positions: **{c.max_state_difference:.3g}** "
+        "(the backward direction of the padded run starts in the PAD cells)",
+    ])
 
 
 def figures(a: BatchAnalysis) -> dict:
@@ -354,12 +388,23 @@ def tab():
     import gradio as gr
 
     from .limits import input_label
-    from .ui import listen, live, teaching_note, user_errors
+    from .ui import listen, live, plot, teaching_note, user_errors
 
     @user_errors
     def run(text: str):
         f = figures(analyze(text))
-        return f["summary"], f["padded"], f["sorted"], f["packed"], f["steps"], f["mask"], f["loss"], f["rows"], f["block_mask"]
+        return (f["summary"], plot(f["padded"]), plot(f["sorted"]), plot(f["packed"]), f["steps"], plot(f["mask"]),
+                plot(f["loss"]), plot(f["rows"]), plot(f["block_mask"]))
+
+    @user_errors
+    def cost(text: str) -> str:
+        return cost_markdown(packing_cost(text))
+
+    def cost_after_summary(text: str) -> str:
+        try:
+            return cost_markdown(packing_cost(text))
+        except ValueError:  # the summary above already says what is wrong with the text
+            return ""
 
     with gr.Row():
         with gr.Column(scale=3):
@@ -370,6 +415,7 @@ def tab():
         with gr.Column(scale=2):
             teaching_note("batching")
     summary = gr.Markdown(elem_id="batch-summary")
+    cost_md = gr.Markdown(elem_id="batch-cost")
     with gr.Tabs():
         with gr.Tab("Padded"):
             padded = gr.Plot(show_label=False, elem_id="batch-padded")
@@ -387,4 +433,8 @@ def tab():
             block = gr.Plot(show_label=False)
     outputs = [summary, padded, sorted_plot, packed, steps, mask, loss, rows, block]
     listen(text, run, [text], outputs, summary, api_name="batch")
+    # The timing repeats the BiLSTM 20 times and none of the figures needs it: it runs once the
+    # summary of a new batch is on screen (page load, typing, Enter), and is its own API endpoint.
+    summary.change(cost_after_summary, [text], [cost_md], api_name=False, trigger_mode="always_last", show_progress="minimal")
+    gr.api(cost, api_name="batch_cost")
     return live(run, outputs, summary), [text], outputs

@@ -16,15 +16,16 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import plotly.graph_objects as go
 
 FONT = dict(family="system-ui, sans-serif", size=12)
 
 
-def figure(spec: dict) -> go.Figure:
-    """A go.Figure from a plain {"data": [...], "layout": {...}} spec, skipping plotly's
+def figure(spec: dict):
+    """A plotly go.Figure from a plain {"data": [...], "layout": {...}} spec, skipping plotly's
     per-property validation (5-60 ms a figure here). The builders' specs are validated once,
     in the tests (tests/test_self_attention.py::test_figures_are_valid_plotly)."""
+    import plotly.graph_objects as go  # only here: the app itself never builds a go.Figure
+
     return go.Figure(data=spec["data"], layout=spec["layout"], _validate=False)
 
 
@@ -75,12 +76,7 @@ def markdown_text(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>" else ch for ch in html.escape(str(text), quote=False))
 
 
-def heatmap(*args, **kwargs) -> go.Figure:
-    """heatmap_spec(...) as a go.Figure."""
-    return figure(heatmap_spec(*args, **kwargs))
-
-
-def heatmap_spec(
+def heatmap(
     z: np.ndarray,
     row_labels: Sequence[str],
     col_labels: Sequence[str],
@@ -89,6 +85,7 @@ def heatmap_spec(
     x_title: str = "",
     y_title: str = "",
     cell_text: np.ndarray | None = None,
+    cell_format: str | None = None,
     hover: str = "%{z:.3f}",
     colorscale: str | list = "Blues",
     zmin: float | None = None,
@@ -99,7 +96,8 @@ def heatmap_spec(
     """A matrix as a heatmap spec, row 0 at the top, with token labels on both axes.
 
     Axes are numeric with tick text, so a token that occurs twice ("the ... the") keeps
-    two rows instead of being merged into one category.
+    two rows instead of being merged into one category. Each cell shows cell_text[r, c], or
+    its own value in the d3 format cell_format (".2f"), formatted by plotly.js in the browser.
     """
     z = np.asarray(z, dtype=float)
     rows, cols = z.shape
@@ -123,8 +121,12 @@ def heatmap_spec(
     )
     if cell_text is not None:
         # Escape first, then turn our own "\n" into plotly's line break (tokens never hold "\n").
-        cell = np.vectorize(lambda t: label(t).replace("\n", "<br>"), otypes=[str])(cell_text)
-        trace.update(text=cell, texttemplate="%{text}", textfont=dict(size=10))
+        # Each distinct text once: numbers, blanks and PAD cells repeat a lot.
+        texts, where = np.unique(np.asarray(cell_text, dtype=str), return_inverse=True)
+        escaped = np.array([label(t).replace("\n", "<br>") for t in texts], dtype=str)
+        trace.update(text=escaped[where.reshape(rows, cols)], texttemplate="%{text}", textfont=dict(size=10))
+    elif cell_format:
+        trace.update(texttemplate=f"%{{z:{cell_format}}}", textfont=dict(size=10))
     # Column labels stand above the map, rotated when there are many: leave them room
     # between the title and the map.
     label_room = min(120, 6 * max((len(t) for t in x_text), default=0)) if cols > 8 else 20
@@ -143,14 +145,19 @@ def heatmap_spec(
     return {"data": [trace], "layout": layout}
 
 
-def bar(values: Sequence[float], names: Sequence[str], *, title: str = "", x_title: str = "", colors: Sequence[str] | None = None) -> go.Figure:
-    """Horizontal bars, first name on top."""
-    fig = go.Figure(go.Bar(x=list(values), y=[label(n) for n in names], orientation="h", marker_color=colors,
-                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-    fig.update_layout(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      height=max(180, 60 + 26 * len(names)), xaxis_title=x_title, plot_bgcolor="white")
-    fig.update_yaxes(autorange="reversed")
-    return fig
+def bar(values: Sequence[float], names: Sequence[str], *, title: str = "", x_title: str = "",
+        colors: Sequence[str] | None = None, x_range: tuple[float, float] | None = None) -> dict:
+    """Horizontal bars as a spec, first name on top."""
+    trace = dict(type="bar", x=np.asarray(values, dtype=float), y=[label(n) for n in names], orientation="h",
+                 hovertemplate="%{y}: %{x:.3f}<extra></extra>")
+    if colors is not None:
+        trace["marker"] = dict(color=list(colors))
+    layout = dict(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                  height=max(180, 60 + 26 * len(names)), plot_bgcolor="white",
+                  xaxis=dict(title=dict(text=x_title), automargin=True), yaxis=dict(autorange="reversed", automargin=True))
+    if x_range:
+        layout["xaxis"]["range"] = list(x_range)
+    return {"data": [trace], "layout": layout}
 
 
 def head_grid(
@@ -194,19 +201,19 @@ def head_grid(
 
 
 def lines(x_labels: Sequence[str], series: dict[str, Sequence[float | None]], *, title: str = "", x_title: str = "",
-          y_title: str = "", y_range: tuple[float, float] | None = None) -> go.Figure:
-    """One line with markers per named series over shared x labels (None leaves a gap)."""
+          y_title: str = "", y_range: tuple[float, float] | None = None) -> dict:
+    """One line with markers per named series over shared x labels (None leaves a gap), as a spec."""
     x = [label(t) for t in x_labels]
-    fig = go.Figure([go.Scatter(x=x, y=list(values), mode="lines+markers", name=label(name),
-                                hovertemplate=label(name) + ": %{y:.2f}<extra>%{x}</extra>")
-                     for name, values in series.items()])
-    fig.update_layout(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      height=320, xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white",
-                      legend=dict(orientation="h", y=-0.25))
-    fig.update_xaxes(type="category")
+    traces = [dict(type="scatter", x=x, y=[None if v is None else float(v) for v in values], mode="lines+markers",
+                   name=label(name), hovertemplate=label(name) + ": %{y:.2f}<extra>%{x}</extra>")
+              for name, values in series.items()]
+    layout = dict(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                  height=320, plot_bgcolor="white", legend=dict(orientation="h", y=-0.25),
+                  xaxis=dict(title=dict(text=x_title), type="category", automargin=True),
+                  yaxis=dict(title=dict(text=y_title), automargin=True))
     if y_range:
-        fig.update_yaxes(range=list(y_range))
-    return fig
+        layout["yaxis"]["range"] = list(y_range)
+    return {"data": traces, "layout": layout}
 
 
 def heatmap_png(z: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str], path, *, title: str = "",

@@ -97,30 +97,26 @@ def numbered(tokens: list[str]) -> list[str]:
     return [f"{i}: {t}" for i, t in enumerate(tokens)]
 
 
-def values(z: np.ndarray, digits: int) -> np.ndarray:
-    return np.vectorize(lambda v: f"{v:.{digits}f}", otypes=[object])(z)
-
-
 def alignment_figure(r: AlignmentResult):
     bound = float(np.abs(r.alignment).max()) or 1.0  # symmetric colours: 0 is white
     return fg.heatmap(r.alignment, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
                       title="Attend: raw scores e<sub>ij</sub> = F(a<sub>i</sub>)ᵀF(b<sub>j</sub>)",
                       x_title="hypothesis word j", y_title="premise word i", colorscale="RdBu_r", zmin=-bound, zmax=bound,
-                      cell_text=values(r.alignment, 1), hover="e = %{z:.3f}")
+                      cell_format=".1f", hover="e = %{z:.3f}")
 
 
 def beta_figure(r: AlignmentResult):
     return fg.heatmap(r.premise_to_hypothesis, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
                       title="β: premise → hypothesis, softmax over j",
                       x_title="hypothesis word j", y_title="premise word i", zmin=0, zmax=1,
-                      cell_text=values(r.premise_to_hypothesis, 2), hover="softmax_j = %{z:.3f}")
+                      cell_format=".2f", hover="softmax_j = %{z:.3f}")
 
 
 def alpha_figure(r: AlignmentResult):
     return fg.heatmap(r.hypothesis_to_premise, numbered(r.hypothesis_tokens), numbered(r.premise_tokens),
                       title="α: hypothesis → premise, softmax over i",
                       x_title="premise word i", y_title="hypothesis word j", colorscale="Oranges", zmin=0, zmax=1,
-                      cell_text=values(r.hypothesis_to_premise, 2), hover="softmax_i = %{z:.3f}")
+                      cell_format=".2f", hover="softmax_i = %{z:.3f}")
 
 
 def probs_figure(r: AlignmentResult):
@@ -193,12 +189,18 @@ def tab():
     import gradio as gr
 
     from .limits import input_label
-    from .ui import batched, listen, live, teaching_note, user_errors
+    from .ui import batched, listen, live, plot, teaching_note, user_errors
 
     def render(r: AlignmentResult, *_inputs):
         f = figures(r)
-        return (f["summary"], f["probs"], f["alignment"], f["beta"], f["alpha"], f["contribution"], f["hard"],
-                write_csvs(r))
+        return (f["summary"], plot(f["probs"]), plot(f["alignment"]), plot(f["beta"]), plot(f["alpha"]),
+                plot(f["contribution"]), f["hard"], None, r)
+
+    @user_errors
+    def export(r: AlignmentResult | None):
+        if r is None:
+            raise ValueError("Type a premise and a hypothesis first.")
+        return write_csvs(r)
 
     @user_errors
     def run(premise: str, hypothesis: str):
@@ -225,11 +227,17 @@ def tab():
         alpha = gr.Plot(show_label=False, elem_id="nli-alpha")
     hard = gr.Dataframe(label="Hard alignment: each word's most-weighted partner, and how much weight the argmax gets",
                         wrap=True, elem_id="nli-hard")
-    files = gr.File(label="Matrices as CSV (row and column 0 are the NULL word ∅). PNG: the camera icon above each chart",
-                    file_count="multiple", elem_id="nli-files")
-    outputs = [status, probs, alignment, beta, alpha, contribution, hard, files]
+    with gr.Accordion("Export", open=False):
+        # On request only: the view reruns on every keystroke, and files cost the most of its answer.
+        export_button = gr.Button("Export the matrices e, β, α as CSV (row and column 0 are the NULL word ∅)",
+                                  elem_id="nli-export")
+        files = gr.File(label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple",
+                        elem_id="nli-files")
+    result = gr.State()
+    outputs = [status, probs, alignment, beta, alpha, contribution, hard, files, result]
     listen(premise, run, [premise, hypothesis], outputs, status, api_name="nli",
            run_batch=batched(analyze_many, render, outputs, status))
+    export_button.click(export, [result], [files], api_name="nli_export")
     run_live = live(run, outputs, status)
     hypothesis.change(run_live, [premise, hypothesis], outputs, api_name=False, trigger_mode="always_last",
                       show_progress="minimal")

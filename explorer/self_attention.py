@@ -142,7 +142,7 @@ def zoom_figure(r: SelfAttentionResult, layer: int, head: int) -> dict:
     A = np.round(r.attentions[l, h], 3)
     T = len(r.tokens)
     labels = [f"{i}: {t}" for i, t in enumerate(r.tokens)]
-    return fg.heatmap_spec(A.astype(np.float32), labels, labels, title=f"Layer {layer}, head {head}: row = query, column = key",
+    return fg.heatmap(A.astype(np.float32), labels, labels, title=f"Layer {layer}, head {head}: row = query, column = key",
                            y_title="query token (attending); each row sums to 1", zmin=0,
                            zmax=1, cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(A) if T <= 16 else None,
                            cell_px=24 if T <= 30 else 14)
@@ -209,16 +209,11 @@ def tab():
     """Build the Self-attention tab inside the current gr.Blocks; returns the load event's pieces."""
     import gradio as gr
 
-    from gradio.components.plot import PlotData
-
     from .limits import MAX_BERTVIZ_TOKENS, MAX_MODEL_NAME, check_model_name, input_label
     from .safe_html import bertviz_iframe, local_scripts, script_sources
-    from .ui import listen, live, teaching_note, user_errors
+    from .ui import listen, live, plot, teaching_note, user_errors
 
     gr.set_static_paths(list(local_scripts().values()))  # d3 / jQuery for bertviz, from site-packages
-
-    def plot(spec: dict) -> PlotData:  # what gr.Plot sends for a go.Figure, without building one
-        return PlotData(type="plotly", plot=fg.plotly_json(spec))
 
     def run_view(text, text_b, model_name, merge, layer, head):
         r = analyze(text, text_b, merge_words=bool(merge), model_name=check_model_name(model_name))

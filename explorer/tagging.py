@@ -155,11 +155,11 @@ def tab():
     import gradio as gr
 
     from .limits import MAX_TOP_TAGS, check_top_k, input_label
-    from .ui import batched, listen, live, teaching_note, user_errors
+    from .ui import batched, listen, live, plot, teaching_note, user_errors
 
     def render(r: TaggingResult, text: str, k: int):
         f = figures(r, check_top_k(k))
-        return f["tags"], f["confidence"], f["probs"], f["table"], f["status"]
+        return f["tags"], f["confidence"], plot(f["probs"]), f["table"], f["status"]
 
     @user_errors
     def run(text: str, k: int):

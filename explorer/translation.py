@@ -21,7 +21,8 @@ from . import figures as fg
 from .exports import request_folder
 from .limits import check_beam_size, check_source_tokens, clean_text
 
-BLEU_BY_LENGTH = Path(__file__).resolve().parent.parent / "assets" / "translator" / "bleu_by_length.json"
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator"  # models.translator.ASSETS, without importing torch
+BLEU_BY_LENGTH = ASSETS / "bleu_by_length.json"
 EXAMPLES = ["A man in a blue shirt is riding a bike down the street.",
             "Two young girls are playing with a ball on the beach.",
             "A black dog jumps over a log in the snow while its owner watches from a red bench.",
@@ -112,9 +113,8 @@ def step_view(r: TranslationResult, t: int) -> tuple:
     t = int(min(max(t, 0), len(r.target_tokens) - 1))
     bars = fg.bar(r.attention[t], [f"{s}: {tok}" for s, tok in enumerate(r.source_tokens)],
                   title=f"t = {t}: writing “{fg.label(r.target_tokens[t])}” (p = {r.token_probs[t]:.2f})",
-                  x_title="attention weight α_ts over the source tokens",
+                  x_title="attention weight α_ts over the source tokens", x_range=(0, 1),
                   colors=["#2171b5" if a == r.attention[t].max() else "#9ecae1" for a in r.attention[t]])
-    bars.update_xaxes(range=[0, 1])
     written: list[tuple[str, str | None]] = [(tok, "written") for tok in r.target_tokens[:t]]
     written.append((r.target_tokens[t], f"step {t}"))
     return bars, written
@@ -193,6 +193,7 @@ def status_markdown(r: TranslationResult) -> str:
 
 
 def figures(r: TranslationResult) -> dict:
+    """Everything the view shows for a result; the files (export_files) are written only on request."""
     return {
         "translation": r.text,
         "status": status_markdown(r),
@@ -200,15 +201,12 @@ def figures(r: TranslationResult) -> dict:
         "beams": beams_table(r),
         "comparison": comparison_table(r),
         "confidence": confidence_figure(r),
-        "files": export_files(r),
     }
 
 
 # -- the Gradio tab -------------------------------------------------------------------
 def bundled() -> bool:
     """Are both trained translators (attention, no_attention) in assets/?"""
-    from models.translator import ASSETS
-
     return all((ASSETS / v / "model.safetensors").exists() for v in ("attention", "no_attention"))
 
 
@@ -221,7 +219,7 @@ def tab():
                     "`python -m models.train_translator --variant attention` and `--variant no_attention`.")
 
     from .limits import MAX_BEAM, input_label
-    from .ui import teaching_note, user_errors
+    from .ui import plot, teaching_note, user_errors
 
     @user_errors
     def run(text: str, beam_size: int):
@@ -229,14 +227,22 @@ def tab():
         f = figures(r)
         bars, written = step_view(r, 0)
         slider = gr.Slider(minimum=0, maximum=max(1, len(r.target_tokens) - 1), value=0, step=1, interactive=len(r.target_tokens) > 1)
-        return (f["translation"], f["status"], f["alignment"], slider, bars, written, f["beams"], f["comparison"],
-                f["confidence"], f["files"], r)
+        return (f["translation"], f["status"], plot(f["alignment"]), slider, plot(bars), written, f["beams"], f["comparison"],
+                plot(f["confidence"]), None, r)
+
+    def need(r: TranslationResult | None) -> TranslationResult:
+        if r is None:
+            raise ValueError("Translate a sentence first.")
+        return r
 
     @user_errors
     def show_step(r: TranslationResult | None, t: int):
-        if r is None:
-            raise ValueError("Translate a sentence first.")
-        return step_view(r, t)
+        bars, written = step_view(need(r), t)
+        return plot(bars), written
+
+    @user_errors
+    def export(r: TranslationResult | None):
+        return export_files(need(r))
 
     with gr.Row():
         with gr.Column(scale=3):
@@ -267,15 +273,19 @@ def tab():
         confidence = gr.Plot(show_label=False)
         chart = bleu_by_length_figure()
         if chart is not None:
-            gr.Plot(value=chart, show_label=False, elem_id="translate-bleu-by-length")
+            gr.Plot(value=plot(chart), show_label=False, elem_id="translate-bleu-by-length")
         else:
             gr.Markdown("BLEU by source length appears here once `python -m models.evaluate_translator` has written "
                         "`assets/translator/bleu_by_length.json`.")
-    files = gr.File(label="Export the alignment: CSV (α, rows = target tokens) and PNG. The camera icon on the heatmap "
-                          "also saves it as PNG.", file_count="multiple", interactive=False, elem_id="translate-files")
+    with gr.Accordion("Export", open=False):
+        # On request only: drawing the PNG costs far more than translating (the camera icon on
+        # the heatmap saves the interactive one as PNG too).
+        export_button = gr.Button("Export the alignment: CSV (α, rows = target tokens) and PNG", elem_id="translate-export")
+        files = gr.File(label="Alignment files", file_count="multiple", interactive=False, elem_id="translate-files")
     result = gr.State()
     outputs = [translation, status, alignment, step, step_plot, written, beams, comparison, confidence, files, result]
     gr.on([go.click, text.submit, beam_size.release], run, [text, beam_size], outputs, api_name="translate",
           trigger_mode="always_last", show_progress="minimal")
     step.change(show_step, [result, step], [step_plot, written], api_name=False, show_progress="hidden")
+    export_button.click(export, [result], [files], api_name="translate_export")
     return run, [text, beam_size], outputs

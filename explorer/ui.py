@@ -42,6 +42,15 @@ def cpu_retry(fn):
     return wrapper
 
 
+def plot(spec: dict | None):
+    """A figure spec (explorer/figures.py) as the value gr.Plot sends, without building a go.Figure."""
+    from gradio.components.plot import PlotData
+
+    from .figures import plotly_json
+
+    return None if spec is None else PlotData(type="plotly", plot=plotly_json(spec))
+
+
 def user_errors(fn):
     """Run a view; a ValueError (bad input) becomes a gr.Error the user reads in a modal.
 

@@ -1,9 +1,18 @@
-"""Pure-PyTorch models of the explorer (no gradio here): definitions, inference, loaders."""
-from .device import pick_device
-from .encoder import Encoder, EncoderAttention, load_encoder
-from .nli import NLI, NLIResult, load_nli
-from .tagger import TagResult, Tagger, load_tagger
-from .translator import Translation, Translator, load_translator
+"""Pure-PyTorch models of the explorer (no gradio here): definitions, inference, loaders.
 
-__all__ = ["pick_device", "load_tagger", "Tagger", "TagResult", "load_encoder", "Encoder", "EncoderAttention",
-           "load_nli", "NLI", "NLIResult", "load_translator", "Translator", "Translation"]
+The names below are imported on first use (PEP 562), so `import models.text` or
+`from models import registry` does not import torch: the app's first page needs neither.
+"""
+from importlib import import_module
+
+_WHERE = {"pick_device": "device", "load_tagger": "tagger", "Tagger": "tagger", "TagResult": "tagger",
+          "load_encoder": "encoder", "Encoder": "encoder", "EncoderAttention": "encoder",
+          "load_nli": "nli", "NLI": "nli", "NLIResult": "nli",
+          "load_translator": "translator", "Translator": "translator", "Translation": "translator"}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'models' has no attribute {name!r}")
+    return getattr(import_module(f".{_WHERE[name]}", __name__), name)

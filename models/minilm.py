@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import os
 import zipfile
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -119,28 +120,51 @@ class PretrainedWordVectors:
         self.encoder.to(device)
         return self
 
-    @torch.no_grad()
-    def embed_sentences(self, sentences: list[list[str]]) -> list[torch.Tensor]:
-        """B token lists -> B tensors [len(tokens), 384] on self.device."""
+    def piece_batch(self, sentences: list[list[str]]) -> "PieceBatch":
+        """B token lists -> their word pieces and the word-mean pooling matrix, moved to self.device once."""
         special = self.mode == "contextual"  # [CLS] ... [SEP] as in MiniLM's training
         encodings = self.tokenizer.encode_batch(sentences, is_pretokenized=True, add_special_tokens=special)
+        B, T = len(sentences), max(len(s) for s in sentences)
         P = min(self.MAX_PIECES, max(len(e.ids) for e in encodings))
-        ids = torch.zeros(len(sentences), P, dtype=torch.long)
-        attention = torch.zeros(len(sentences), P, dtype=torch.long)
+        ids = torch.zeros(B, P, dtype=torch.long)
+        attention = torch.zeros(B, P, dtype=torch.long)
+        rows, words, pieces = [], [], []  # one entry per (sentence, word, piece) the word is made of
         for b, enc in enumerate(encodings):
             n = min(P, len(enc.ids))
             ids[b, :n] = torch.tensor(enc.ids[:n])
             attention[b, :n] = 1
-        ids, attention = ids.to(self.device), attention.to(self.device)
+            for p, w in enumerate(enc.word_ids[:n]):
+                if w is not None:
+                    rows.append(b), words.append(w), pieces.append(p)
+        pool = torch.zeros(B, T, P)
+        pool[rows, words, pieces] = 1.0
+        pool /= pool.sum(-1, keepdim=True).clamp(min=1.0)  # a mean over each word's pieces; a word with none stays 0
+        return PieceBatch(ids.to(self.device), attention.to(self.device), pool.to(self.device))
+
+    @torch.no_grad()
+    def vectors(self, batch: "PieceBatch") -> torch.Tensor:
+        """The frozen forward: word vectors [B, T, 384], each the mean of its pieces' states."""
         if self.mode == "input":
-            states = self.encoder(ids)  # (B, P, 384)
+            states = self.encoder(batch.ids)  # (B, P, 384)
         else:
-            states = self.encoder(input_ids=ids, attention_mask=attention).last_hidden_state  # (B, P, 384)
-        vectors = []
-        for b, (enc, words) in enumerate(zip(encodings, sentences)):
-            word_of_piece = torch.tensor([-1 if w is None else w for w in enc.word_ids[:P]], device=self.device)
-            keep = word_of_piece >= 0
-            sums = torch.zeros(len(words), self.dim, device=self.device).index_add_(0, word_of_piece[keep], states[b, : len(enc.ids)][keep])
-            counts = torch.zeros(len(words), device=self.device).index_add_(0, word_of_piece[keep], torch.ones(int(keep.sum()), device=self.device))
-            vectors.append(sums / counts.clamp(min=1)[:, None])  # (T, 384); a word with no piece stays 0
-        return vectors
+            states = self.encoder(input_ids=batch.ids, attention_mask=batch.attention).last_hidden_state  # (B, P, 384)
+        return torch.bmm(batch.pool, states)  # (B, T, P) @ (B, P, 384) -> (B, T, 384)
+
+    def embed_sentences(self, sentences: list[list[str]]) -> list[torch.Tensor]:
+        """B token lists -> B tensors [len(tokens), 384] on self.device."""
+        vectors = self.vectors(self.piece_batch(sentences))
+        return [vectors[b, : len(words)] for b, words in enumerate(sentences)]
+
+
+@dataclass
+class PieceBatch:
+    """B pre-tokenized sentences as MiniLM input, on the model's device.
+
+    ids, attention: int64[B, P] word pieces (0 = PAD) and 1 at real pieces
+    pool: float32[B, T, P], pool[b, t, p] = 1 / (pieces of word t) where piece p belongs to
+        word t of sentence b, else 0 (T = the most words in a sentence); rows sum to 1 or 0
+    """
+
+    ids: torch.Tensor
+    attention: torch.Tensor
+    pool: torch.Tensor

@@ -117,17 +117,16 @@ class NLI:
         """Several (premise, hypothesis) pairs in one padded forward; each result is cut to its
         own words, so it equals infer() on that pair alone (up to float rounding)."""
         checked = [(self.check(p, "The premise"), self.check(h, "The hypothesis")) for p, h in pairs]
-        prepared = self.model.words.prepare([sentence for pair in checked for sentence in pair])
+        prepared = self.model.words.prepare([sentence for pair in checked for sentence in pair], keep_on_device=True)
         premises, hypotheses = prepared[0::2], prepared[1::2]
         out, mask_a, mask_b = self.model(premises, hypotheses)
         probs = torch.softmax(out.logits, -1)  # (B, C)
         labels = probs.argmax(-1)
         drop_a, drop_b = self.model.da.leave_one_out(out, mask_a, mask_b, labels)
         al = out.alignment
-        # One device -> host copy per tensor for the whole batch, then plain numpy slicing.
-        e, p2h, h2p = al.e.cpu().numpy(), al.premise_to_hypothesis.cpu().numpy(), al.hypothesis_to_premise.cpu().numpy()
-        probs, labels, logits = probs.cpu().numpy(), labels.cpu().numpy(), out.logits.cpu().numpy()
-        drop_a, drop_b = drop_a.cpu().numpy(), drop_b.cpu().numpy()
+        # Only the finished results leave the device: one copy per tensor for the whole batch.
+        e, p2h, h2p, probs, labels, logits, drop_a, drop_b = (t.cpu().numpy() for t in (
+            al.e, al.premise_to_hypothesis, al.hypothesis_to_premise, probs, labels, out.logits, drop_a, drop_b))
         results = []
         for b, (p, h) in enumerate(zip(premises, hypotheses)):
             m, n = len(p.words), len(h.words)

@@ -110,8 +110,12 @@ class MiniLMWords(nn.Module):
         return bert.encoder.layer[: self.layer - len(self.upper)]
 
     @torch.no_grad()
-    def prepare(self, texts: list[str], batch_size: int = 64) -> list[Prepared]:
-        """Tokenize and run the frozen embeddings + lower layers once (sorted by length: little padding)."""
+    def prepare(self, texts: list[str], batch_size: int = 64, keep_on_device: bool = False) -> list[Prepared]:
+        """Tokenize and run the frozen embeddings + lower layers once (sorted by length: little padding).
+
+        The states go to the CPU, where training caches them for every epoch; inference, which
+        uses them at once, passes keep_on_device=True and saves the round trip.
+        """
         prepared = self.split(texts)
         if self.layer < 0:
             return prepared
@@ -123,7 +127,7 @@ class MiniLMWords(nn.Module):
             mask = pad([torch.ones(len(p.ids), dtype=torch.bool) for p in chunk], False).to(device)
             hidden = run_layers(self.frozen_layers(), bert.embeddings(input_ids=ids), mask)  # (B, P, D)
             for p, h in zip(chunk, hidden):
-                p.hidden = h[: len(p.ids)].float().cpu()
+                p.hidden = h[: len(p.ids)].float() if keep_on_device else h[: len(p.ids)].float().cpu()
         return prepared
 
     @property
@@ -180,7 +184,8 @@ class GloVeWords(nn.Module):
     def count_pieces(self, text: str) -> int:
         return len(treebank_tokenize(text)) + 1
 
-    def prepare(self, texts: list[str], batch_size: int = 0) -> list[Prepared]:
+    def prepare(self, texts: list[str], batch_size: int = 0, keep_on_device: bool = False) -> list[Prepared]:
+        """Table rows of each sentence's tokens (on the CPU: collate moves them; there is no forward to keep)."""
         out = []
         for text in texts:
             tokens = treebank_tokenize(text)

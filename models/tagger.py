@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from safetensors.torch import load_file, save_file
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 from .device import pick_device
 from .minilm import PretrainedWordVectors
@@ -137,22 +137,24 @@ class Tagger:
         if not sentences or any(len(s) == 0 for s in sentences):
             raise ValueError("Every sentence needs at least one token.")
         B, T = len(sentences), max(len(s) for s in sentences)
-        W = max(len(self.char_ids(t)) for s in sentences for t in s)
-        words = torch.zeros(B, T, dtype=torch.long)
-        chars = torch.zeros(B, T, max(W, 1), dtype=torch.long)
-        pieces = torch.zeros(B, T, self.model.config.piece_dim, device=self.device)
-        if self.model.config.piece_dim and piece_vectors is None:
-            piece_vectors = self.pieces.embed_sentences(sentences)
+        char_ids = [[self.char_ids(t) for t in s] for s in sentences]
+        W = max(len(ids) for s in char_ids for ids in s)
+        # Filled as numpy arrays, then moved once: a torch.tensor per token costs more than the tagging.
+        words = np.zeros((B, T), dtype=np.int64)
+        chars = np.zeros((B, T, max(W, 1)), dtype=np.int64)
+        if not self.model.config.piece_dim:
+            pieces = torch.zeros(B, T, 0, device=self.device)
+        elif piece_vectors is None:
+            pieces = self.pieces.vectors(self.pieces.piece_batch(sentences))  # (B, T, piece_dim), zeros past each end
+        else:  # vectors cached by training, one tensor per sentence
+            pieces = pad_sequence([v.to(self.device) for v in piece_vectors], batch_first=True)  # (B, T, piece_dim)
         for b, sent in enumerate(sentences):
-            words[b, : len(sent)] = torch.tensor(self.word_ids(sent))
-            for t, tok in enumerate(sent):
-                ids = self.char_ids(tok)
-                chars[b, t, : len(ids)] = torch.tensor(ids)
-            if self.model.config.piece_dim:
-                pieces[b, : len(sent)] = piece_vectors[b]
+            words[b, : len(sent)] = self.word_ids(sent)
+            for t, ids in enumerate(char_ids[b]):
+                chars[b, t, : len(ids)] = ids
         lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
         dev = self.device
-        return TaggerInputs(words.to(dev), chars.to(dev), pieces, lengths)
+        return TaggerInputs(torch.from_numpy(words).to(dev), torch.from_numpy(chars).to(dev), pieces, lengths)
 
     # -- inference ----------------------------------------------------------------
     @torch.no_grad()
@@ -199,7 +201,13 @@ def load_tagger(folder: Path | str | None = None, device: torch.device | None = 
 
 
 def time_forward(model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: int = 5, backward: bool = False) -> float:
-    """Median seconds of one forward (and backward) pass, padded or packed."""
+    """Median seconds of one forward (and backward) pass, padded or packed.
+
+    The backward pass computes every parameter's gradient with torch.autograd.grad, which
+    returns them instead of adding them to .grad: the model is shared by every request of
+    the app, and timing must not leave gradients on it.
+    """
+    parameters = [p for p in model.parameters() if p.requires_grad]
     times = []
     for _ in range(repeats):
         if x.words.is_cuda:
@@ -208,10 +216,8 @@ def time_forward(model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: in
         with torch.set_grad_enabled(backward):
             scores = model(x, packed=packed)
             if backward:
-                scores.sum().backward()
+                torch.autograd.grad(scores.sum(), parameters)
         if x.words.is_cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    if backward:
-        model.zero_grad(set_to_none=True)
     return float(np.median(times))

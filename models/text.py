@@ -4,21 +4,25 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
-
-from nltk.tokenize import NLTKWordTokenizer
 
 PAD, UNK = "<pad>", "<unk>"
 
-# NLTK's improved Penn Treebank tokenizer splits clitics and punctuation the way UD
-# English EWT does ("don't" -> "do" "n't", "cats'" -> "cats" "'"), and needs no
-# downloaded model data, so it runs offline.
-_treebank = NLTKWordTokenizer()
+
+@lru_cache(maxsize=1)
+def _treebank():
+    """NLTK's improved Penn Treebank tokenizer: it splits clitics and punctuation the way UD
+    English EWT does ("don't" -> "do" "n't", "cats'" -> "cats" "'") and needs no downloaded
+    model data, so it runs offline. Imported on first use: importing nltk imports scipy (~1.5 s)."""
+    from nltk.tokenize import NLTKWordTokenizer
+
+    return NLTKWordTokenizer()
 
 
 def treebank_tokenize(text: str) -> list[str]:
     """Raw text -> Penn Treebank tokens (the convention of UD English EWT)."""
-    tokens = _treebank.tokenize(text)
+    tokens = _treebank().tokenize(text)
     # The Treebank convention turns double quotes into `` and ''; EWT keeps the
     # characters that were typed, so map them back.
     return ['"' if t in ("``", "''") else t for t in tokens]

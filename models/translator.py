@@ -177,32 +177,38 @@ class Hypothesis:
 
 @torch.no_grad()
 def greedy_search(model: Seq2Seq, source: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
-    """argmax y_t at every step, for a batch of B sources; stops each row at EOS."""
+    """argmax y_t at every step, for a batch of B sources; stops each row at EOS.
+
+    Every step's choices stay on the model's device; the host learns only whether all rows
+    are done (one bool per step) and reads the outputs once, at the end.
+    """
     memory = model.encode(source, lengths)
-    B = source.shape[0]
+    B, device = source.shape[0], source.device
     max_len = int(model.config.max_length_ratio * int(lengths.max()) + 10)
+    limits = (model.config.max_length_ratio * lengths.float() + 10).long()  # (B,) CPU: tokens allowed per row
     s = model.decoder.start(memory)
-    y = torch.full((B,), BOS_ID, dtype=torch.long, device=source.device)
-    hyps = [Hypothesis([], []) for _ in range(B)]
-    done = torch.zeros(B, dtype=torch.bool)
-    limits = (model.config.max_length_ratio * lengths.cpu().float() + 10).long()
+    y = torch.full((B,), BOS_ID, dtype=torch.long, device=device)
+    done = torch.zeros(B, dtype=torch.bool, device=device)
+    limits_on_device = limits.to(device)
+    ids, log_probs, alphas = [], [], []
     for t in range(max_len):
         features, s, alpha = model.decoder.step(y, s, memory)
-        log_probs = torch.log_softmax(model.decoder.logits(features), dim=-1)  # (B, V)
-        best, y = log_probs.max(dim=-1)
-        best, ids = best.cpu(), y.cpu()
-        alpha = alpha.cpu().numpy() if alpha is not None else None
-        for b in range(B):
-            if done[b]:
-                continue
-            hyps[b].ids.append(int(ids[b]))
-            hyps[b].log_probs.append(float(best[b]))
-            if alpha is not None:
-                hyps[b].attention.append(alpha[b, : int(lengths[b])])
-            if int(ids[b]) == EOS_ID or len(hyps[b].ids) >= int(limits[b]):
-                done[b] = True
+        best, y = torch.log_softmax(model.decoder.logits(features), dim=-1).max(dim=-1)  # (B,), (B,)
+        ids.append(y), log_probs.append(best)
+        if alpha is not None:
+            alphas.append(alpha)  # (B, S)
+        done |= (y == EOS_ID) | (t + 1 >= limits_on_device)
         if bool(done.all()):
             break
+    ids_np = torch.stack(ids, dim=1).cpu().numpy()  # (B, T)
+    log_probs_np = torch.stack(log_probs, dim=1).cpu().numpy()  # (B, T)
+    alphas_np = torch.stack(alphas, dim=1).cpu().numpy() if alphas else None  # (B, T, S)
+    hyps = []
+    for b in range(B):
+        ends = np.flatnonzero(ids_np[b] == EOS_ID)
+        n = min(int(ends[0]) + 1 if len(ends) else ids_np.shape[1], int(limits[b]))  # through EOS, or cut at the limit
+        attention = [alphas_np[b, t, : int(lengths[b])] for t in range(n)] if alphas_np is not None else []
+        hyps.append(Hypothesis(ids_np[b, :n].tolist(), log_probs_np[b, :n].tolist(), attention))
     return hyps
 
 
@@ -213,30 +219,35 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, beam_size: int, length_alp
     At each step every live hypothesis is extended by every word; of the 2k best extensions, those
     among the best k that end in EOS are finished and the best k others stay live. The search ends when k are finished
     (or at the length limit, where live ones are cut off). With k = 1 this is greedy search.
+    Scores and attention stay on the model's device: each step sends the host only the 2k
+    candidates (which hypothesis, which word, its log p) and gets back the rows that go on.
     """
     k = beam_size
+    device = source.device
     lengths = torch.tensor([source.shape[1]])
     memory = model.encode(source, lengths)
     max_len = int(model.config.max_length_ratio * source.shape[1] + 10)
     s = model.decoder.start(memory)  # (1, Hd)
     live = [Hypothesis([], [])]
-    y = torch.full((1,), BOS_ID, dtype=torch.long, device=source.device)
+    live_scores = torch.zeros(1, device=device)  # (n,) log p of each live hypothesis
+    y = torch.full((1,), BOS_ID, dtype=torch.long, device=device)
     finished: list[Hypothesis] = []
     for t in range(max_len):
         features, s, alpha = model.decoder.step(y, s, memory.repeat(len(live)))
         log_probs = torch.log_softmax(model.decoder.logits(features), dim=-1)  # (n, V)
-        totals = torch.tensor([h.log_prob for h in live], device=log_probs.device)[:, None] + log_probs  # (n, V)
+        totals = live_scores[:, None] + log_probs  # (n, V)
         _, top = totals.view(-1).topk(min(2 * k, totals.numel()))
         V = log_probs.shape[1]
-        alpha = alpha.cpu().numpy() if alpha is not None else None
+        word_log_probs = log_probs.view(-1)[top]  # (2k,)
+        top, word_log_probs = top.tolist(), word_log_probs.tolist()  # the step's one trip to the host
         keep_rows, keep_ids, next_live = [], [], []
-        for rank, flat in enumerate(top.tolist()):
+        for rank, (flat, word_log_prob) in enumerate(zip(top, word_log_probs)):
             row, word = divmod(flat, V)
             if word == EOS_ID and rank >= k:
                 continue  # an EOS outside the k best would finish a hypothesis greedy search never makes
             parent = live[row]
-            h = Hypothesis(parent.ids + [word], parent.log_probs + [float(log_probs[row, word])],
-                           parent.attention + ([alpha[row]] if alpha is not None else []))
+            h = Hypothesis(parent.ids + [word], parent.log_probs + [word_log_prob],
+                           parent.attention + ([alpha[row]] if alpha is not None else []))  # device tensors until the end
             if word == EOS_ID:
                 finished.append(h)
             elif len(next_live) < k:
@@ -246,11 +257,15 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, beam_size: int, length_alp
         if len(finished) >= k or not next_live:
             break
         live = next_live
-        s = s[keep_rows]
-        y = torch.tensor(keep_ids, dtype=torch.long, device=source.device)
+        keep = torch.tensor([keep_rows, keep_ids], device=device)  # (2, n): rows that go on, their words
+        s, y = s[keep[0]], keep[1]
+        live_scores = totals[keep[0], keep[1]]
     else:
         finished.extend(live)  # the length limit: cut-off hypotheses still count, without EOS
-    return sorted(finished, key=lambda h: -h.score(length_alpha))[:k]
+    best = sorted(finished, key=lambda h: -h.score(length_alpha))[:k]
+    for h in best:
+        h.attention = list(torch.stack(h.attention).cpu().numpy()) if h.attention else []  # (T, S) once per hypothesis
+    return best
 
 
 # -- the translator: text in, tokens, text and attention out ------------------------------

@@ -47,6 +47,8 @@ def test_nli_endpoint(client):
         "A man is playing a guitar on stage.", "A man is sleeping in his bed.", api_name="/nli")
     assert "contradiction" in summary.split("(")[0]
     assert "9 premise words × 8 hypothesis words" in summary
+    assert not files  # written only on request: /nli_export, of this session's last pair
+    files = client.predict(api_name="/nli_export")
     names = sorted(str(f).rsplit("/", 1)[-1] for f in (files if isinstance(files, list) else [files]))
     assert names == ["alignment_e.csv", "alpha_hypothesis_to_premise.csv", "beta_premise_to_hypothesis.csv"]
 

@@ -65,26 +65,34 @@ def test_masked_loss_equals_loss_over_real_tokens_only():
 
 
 def test_analysis_of_example_batch(tiny_tagger):
-    a = batching.analyze(batching.example_batch(), tiny_tagger, repeats=1)
+    a = batching.analyze(batching.example_batch(), tiny_tagger)
     assert a.token_loss is not None and a.token_loss.shape == a.layout.mask.shape
     assert a.masked_loss == pytest.approx(a.token_loss[a.layout.mask].mean(), rel=1e-5)
     assert a.unmasked_loss == pytest.approx(a.token_loss.mean(), rel=1e-5)
-    assert a.max_state_difference > 1e-4  # the padded BiLSTM's backward pass read the PADs
     f = batching.figures(a)
     assert "masked mean" in f["summary"] and f["loss"] is not None
     assert list(f["steps"]["batch_sizes[t]"]) == a.layout.batch_sizes.tolist()
 
 
+def test_packing_cost_times_both_ways_and_compares_outputs(tiny_tagger):
+    c = batching.packing_cost(batching.example_batch(), tiny_tagger, repeats=1)
+    times = [c.padded_forward_ms, c.packed_forward_ms, c.padded_forward_backward_ms, c.packed_forward_backward_ms]
+    assert all(t > 0 for t in times)
+    assert c.max_state_difference > 1e-4  # the padded BiLSTM's backward pass read the PADs
+    assert all(p.grad is None for p in tiny_tagger.model.parameters())  # timing left no gradients on the shared model
+    assert "forward + backward" in batching.cost_markdown(c)
+
+
 def test_analysis_without_gold_tags_says_so(tiny_tagger):
-    a = batching.analyze("hello world\nthe cat", tiny_tagger, repeats=1)
+    a = batching.analyze("hello world\nthe cat", tiny_tagger)
     assert a.token_loss is None
     f = batching.figures(a)
     assert f["loss"] is None and "needs gold tags" in f["summary"]
 
 
 def test_figures_work_for_one_token(tiny_tagger):
-    f = batching.figures(batching.analyze("Hi", tiny_tagger, repeats=1))
-    assert f["padded"].data[0].z.shape == (1, 1)
+    f = batching.figures(batching.analyze("Hi", tiny_tagger))
+    assert f["padded"]["data"][0]["z"].shape == (1, 1)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -95,4 +103,6 @@ def test_figures_work_for_one_token(tiny_tagger):
 ])
 def test_bad_batches_get_a_clear_message(tiny_tagger, text, message):
     with pytest.raises(ValueError, match=message):
-        batching.analyze(text, tiny_tagger, repeats=1)
+        batching.analyze(text, tiny_tagger)
+    with pytest.raises(ValueError, match=message):
+        batching.packing_cost(text, tiny_tagger, repeats=1)

@@ -53,6 +53,8 @@ def test_batch_view_renders(page):
     wait_for(page, "return document.querySelector('#batch-summary').innerText.includes('batch_sizes')", what="summary")
     summary = page.execute_script("return document.querySelector('#batch-summary').innerText")
     assert "masked mean" in summary  # the default batch is the EWT example with gold tags
+    # The padded vs packed timing follows the summary (explorer.batching.packing_cost).
+    wait_for(page, "return document.querySelector('#batch-cost')?.innerText?.includes('forward + backward')", what="cost")
     page.save_screenshot(str(SCREENSHOTS / "batch_layout.png"))
 
     type_into(page, "#batch-text textarea", "the cat sat\nhi there\n" + HOSTILE)

@@ -23,8 +23,8 @@ def test_figures_do_not_raise_and_escape_tokens(tiny_nli, premise, hypothesis):
     r = view.analyze(premise, hypothesis, tiny_nli)
     f = view.figures(r)
     for name in ("probs", "alignment", "beta", "alpha", "contribution"):
-        assert f[name].to_dict()["data"]
-    ticks = " ".join(str(t) for t in f["alignment"].layout.yaxis.ticktext)
+        assert f[name]["data"]
+    ticks = " ".join(str(t) for t in f["alignment"]["layout"]["yaxis"]["ticktext"])
     assert "<img" not in ticks and "<b>" not in ticks  # plotly would render these as markup
     assert len(f["hard"]) == len(r.premise_tokens) + len(r.hypothesis_tokens)
 

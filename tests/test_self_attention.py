@@ -278,7 +278,7 @@ def test_figures_are_valid_plotly(tiny_encoder):
     import plotly.graph_objects as go
 
     r = sa.analyze("the cat sat on the mat.", "a cat", encoder=tiny_encoder)
-    for spec in (sa.grid_figure(r), sa.zoom_figure(r, 1, 1), fg.heatmap_spec(np.eye(3), "abc", "abc", cell_text=np.eye(3))):
+    for spec in (sa.grid_figure(r), sa.zoom_figure(r, 1, 1), fg.heatmap(np.eye(3), "abc", "abc", cell_text=np.eye(3))):
         validated = go.Figure(spec)  # raises ValueError on any unknown property or bad value
         ours, plotly_own = json.loads(fg.plotly_json(spec)), json.loads(validated.to_json())
         assert ours["data"][0]["z"] == plotly_own["data"][0]["z"]  # same typed array: dtype, bdata, shape

@@ -37,7 +37,7 @@ def test_view_outputs(tiny_tagger):
     r = tagging.analyze("Time flies like an arrow.", tiny_tagger)
     f = tagging.figures(r, k=5)
     assert [t for t, label in f["tags"] if label] == r.tokens
-    assert len(f["probs"].data[0].x) >= 5
+    assert len(f["probs"]["data"][0]["x"]) >= 5
     assert list(f["table"]["token"]) == r.tokens
     assert len(tagging.legend()) == 17
 
@@ -45,7 +45,7 @@ def test_view_outputs(tiny_tagger):
 def test_hostile_tokens_are_escaped_in_figures(tiny_tagger):
     r = tagging.analyze("<img src=x onerror=alert(1)> </script><b>bold</b>", tiny_tagger)
     fig = tagging.probs_figure(r)
-    labels = list(fig.layout.yaxis.ticktext) + [str(c) for row in fig.data[0].customdata for c in row]
+    labels = list(fig["layout"]["yaxis"]["ticktext"]) + [str(c) for row in fig["data"][0]["customdata"] for c in row]
     assert not any("<" in s and "&lt;" not in s for s in labels)
     assert fg.label("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
 

@@ -27,18 +27,18 @@ def test_result_invariants(result):
 
 def test_figures_and_step_view(result):
     f = translation.figures(result)
-    heat = f["alignment"].data[0]
-    assert np.asarray(heat.z).shape == result.attention.shape
-    assert list(f["alignment"].layout.xaxis.ticktext) == [fg.label(t) for t in result.source_tokens]
+    heat = f["alignment"]["data"][0]
+    assert np.asarray(heat["z"]).shape == result.attention.shape
+    assert list(f["alignment"]["layout"]["xaxis"]["ticktext"]) == [fg.label(t) for t in result.source_tokens]
     assert list(f["beams"]["rank"]) == list(range(1, len(result.beams) + 1))
     assert list(f["comparison"]["translation"]) == [result.text, result.baseline_text]
     for t in range(len(result.target_tokens)):
         bars, written = translation.step_view(result, t)
-        np.testing.assert_allclose(bars.data[0].x, result.attention[t])
+        np.testing.assert_allclose(bars["data"][0]["x"], result.attention[t])
         assert [tok for tok, _ in written] == result.target_tokens[: t + 1]
         assert written[-1][1] == f"step {t}"
     bars, _ = translation.step_view(result, 10_000)  # past the end: the last step, not an error
-    np.testing.assert_allclose(bars.data[0].x, result.attention[-1])
+    np.testing.assert_allclose(bars["data"][0]["x"], result.attention[-1])
 
 
 def test_exports_are_a_csv_matrix_and_a_png(result, tmp_path):
@@ -62,12 +62,12 @@ def test_one_token_input_and_single_step(tiny_translator, tiny_baseline):
 def test_hostile_tokens_are_escaped(tiny_translator, tiny_baseline, tmp_path):
     r = translation.analyze('<img src=x onerror=alert(1)> </script><b>bold</b> $x$ =1+2', 2, tiny_translator, tiny_baseline)
     fig = translation.alignment_figure(r)
-    labels = list(fig.layout.xaxis.ticktext) + list(fig.layout.yaxis.ticktext)
-    labels += [str(c) for row in fig.data[0].customdata for c in row]
+    labels = list(fig["layout"]["xaxis"]["ticktext"]) + list(fig["layout"]["yaxis"]["ticktext"])
+    labels += [str(c) for row in fig["data"][0]["customdata"] for c in row]
     assert any("&lt;" in s for s in labels)
     assert not any("<" in s for s in labels)
     bars, _ = translation.step_view(r, 0)
-    assert not any("<" in str(y) for y in bars.data[0].y) and "<" not in bars.layout.title.text
+    assert not any("<" in str(y) for y in bars["data"][0]["y"]) and "<" not in bars["layout"]["title"]["text"]
     assert "<" not in translation.status_markdown(r).replace("&lt;", "")
     translation.export_files(r, tmp_path)  # "$x$" must not trip matplotlib's math mode
 
@@ -109,5 +109,5 @@ def test_bleu_by_length_chart_from_the_bundled_evaluation():
     data = translation.bleu_by_length()
     assert data is not None, "assets/translator/bleu_by_length.json is missing: python -m models.evaluate_translator"
     fig = translation.bleu_by_length_figure()
-    assert [d.name for d in fig.data] == ["with attention", "without attention"]
-    assert len(fig.data[0].y) == len(data["buckets"]) and sum(b["count"] for b in data["buckets"]) == 1000
+    assert [d["name"] for d in fig["data"]] == ["with attention", "without attention"]
+    assert len(fig["data"][0]["y"]) == len(data["buckets"]) and sum(b["count"] for b in data["buckets"]) == 1000

@@ -1,0 +1,168 @@
+"""Measure every view against its floor; print a table and one JSON object.
+
+    python -m bench                       # everything (several minutes on a small CPU)
+    python -m bench --quick --no-http     # a smoke test: few repeats, no API round trips
+    python -m bench --threads 1 --device cpu --json bench.json
+
+Each figure is the median of repeated runs in this process (or of the processes it starts);
+ratios are what matter, since the absolute times depend on the machine and its load. The
+table goes to stdout, then the JSON object on the last line; progress goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+# Before anything imports gradio or transformers: offline, no analytics.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from . import goals  # noqa: E402
+
+FULL = dict(view_repeats=25, http_repeats=15, start_repeats=3, warmup=2)
+QUICK = dict(view_repeats=3, http_repeats=3, start_repeats=1, warmup=1)
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine(device) -> dict:
+    import gradio
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device),
+            "python": platform.python_version(), "torch": torch.__version__, "gradio": gradio.__version__,
+            "date": date.today().isoformat()}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident memory of a process (this one by default), in MB (10^6 bytes)."""
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss / 1e6
+
+
+def load_models() -> dict:
+    """All five views' models, loaded the way the app loads them (models.registry)."""
+    from models import registry
+
+    return {"tagger": registry.tagger(), "encoder": registry.encoder(), "nli": registry.nli(),
+            "translator/attention": registry.translator("attention"),
+            "translator/no_attention": registry.translator("no_attention")}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not a measurement")
+    parser.add_argument("--no-http", action="store_true", help="skip the API round trips (the app is still started for the cold start)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads here and in the app (0: torch's default)")
+    parser.add_argument("--device", default="", help="cpu | cuda | cuda:N (default: models.pick_device())")
+    parser.add_argument("--json", type=Path, help="also write the JSON object to this file")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+
+    if args.device:
+        os.environ["EXPLORER_DEVICE"] = args.device
+    import torch
+
+    from models import pick_device
+
+    try:
+        device = pick_device()
+    except ValueError as err:
+        parser.error(str(err))
+    if args.threads < 0:
+        parser.error("--threads must be 0 (torch's default) or more")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    from . import packing, payload, roundtrip, startup, views
+    from .inputs import standard_inputs
+
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = startup.child_env(args.threads, args.device)
+    report: dict = {"machine": machine(device), "settings": {"quick": args.quick, "http": not args.no_http, **plan}}
+    figures: dict = {}
+    say(f"device {device}, torch threads {torch.get_num_threads()}; files in {work}")
+
+    say("loading the five views' models ...")
+    start = time.perf_counter()
+    models = load_models()
+    figures["memory"] = {"load_models_s": time.perf_counter() - start}
+    inputs = standard_inputs(models["tagger"], models["translator/attention"], models["encoder"], models["nli"])
+    report["inputs"] = {view: {str(size): {"tokens": n, "args": list(a)} for size, (a, n) in sizes.items()}
+                        for view, sizes in inputs.items()}
+
+    say("views against their floors ...")
+    cases = views.cases(models, inputs)  # runs each view once on each input
+    figures["memory"]["rss_bench_mb"] = rss_mb()  # before the timing loops leave their garbage
+    figures["views"] = views.measure(cases, plan["view_repeats"], plan["warmup"])
+
+    say("packed vs padded BiLSTM ...")
+    figures["packing"] = packing.measure(models["tagger"], inputs["batch"][16][0][0], plan["view_repeats"])
+
+    say("self-attention payload ...")
+    from explorer import self_attention
+
+    figures["payload"] = {}
+    for size, ((text,), _) in inputs["self_attention"].items():
+        result = self_attention.analyze(text, encoder=models["encoder"])
+        in_process = payload.view_bytes_in_process(result)
+        figures["payload"][str(size)] = {"view_bytes": in_process, "view_bytes_in_process": in_process,
+                                         "bertviz_bytes": payload.bertviz_bytes(result)}
+
+    say("cold start ...")
+    figures["cold_start"], app = startup.cold_start(plan["start_repeats"], env, work, keep_last=not args.no_http)
+    if app is not None:
+        try:
+            say("round trips through gradio_client ...")
+            in_process = {key: v["view_ms"] for key, v in figures["views"].items()}
+            downloads = work / "downloads"
+            downloads.mkdir()
+            figures["round_trips"] = roundtrip.measure(app.url, inputs, in_process, plan["http_repeats"], plan["warmup"], downloads)
+            for size, ((text,), _) in inputs["self_attention"].items():  # what the server really sends
+                figures["payload"][str(size)]["view_bytes"] = payload.view_bytes_http(app.url, text)
+            figures["memory"]["rss_app_mb"] = rss_mb(app.process.pid)
+        finally:
+            app.stop()
+    for sizes in figures["payload"].values():
+        sizes["ratio"] = sizes["view_bytes"] / sizes["bertviz_bytes"]
+    report["payload_measured"] = "in process (--no-http)" if args.no_http else "HTTP answer of /self_attention"
+    report["figures"] = figures
+    report["goals"] = goals.check(figures)
+
+    print(goals.table(report))
+    text = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    shutil.rmtree(work, ignore_errors=True)  # kept when something failed: the app's logs are there
+    return report
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except RuntimeError as err:  # the app did not start or answer: say why, without a traceback
+        sys.exit(f"python -m bench: {err}")

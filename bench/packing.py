@@ -1,0 +1,12 @@
+"""Padded vs packed BiLSTM on the 16-sentence batch: the Batch view's own measurement."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+
+def measure(tagger, text: str, repeats: int) -> dict:
+    """explorer.batching.packing_cost as a dict: forward and forward+backward ms, padded and packed."""
+    from explorer import batching
+
+    cost = asdict(batching.packing_cost(text, tagger, repeats))
+    return {key: value for key, value in cost.items() if key.endswith("_ms") or key == "max_state_difference"}
