@@ -162,7 +162,7 @@ def main() -> None:
         best_epoch = earlier["scores"]["best_epoch"]
         best_bleu, best_state = bleu(translator, val_en, val_de)[0], copy.deepcopy(model.state_dict())
         print(f"  val BLEU of the saved model: {best_bleu:.2f}")
-    stop_reason = f"all {args.epochs} epochs"
+    stop_reason = f"all {args.epochs} epochs" + (" of this part" if earlier else "")
     part_start = time.time()
     start = part_start - earlier.get("scores", {}).get("train_seconds", 0)  # minutes count over both parts
     try:  # Ctrl-C (SIGINT) ends training early and keeps the best epoch so far
@@ -228,8 +228,8 @@ def main() -> None:
     folder = Path(args.out) if args.out else ASSETS / args.variant
     run = {k: getattr(args, k) for k in vars(args)}
     run.pop("out")
-    if earlier:  # the card's command line reproduces both parts
-        run = {**run, "resume": "", "first_part": earlier["training"]}
+    if earlier:  # the card's command lines reproduce both parts; the first with its epoch count, not its clock
+        run = {**run, "resume": "", "first_part": {**earlier["training"], "epochs": done, "max_minutes": 100000.0}}
     scores = {"val_bleu_greedy": round(val_bleu, 2), "test_bleu_greedy": round(test_bleu, 2), "best_epoch": best_epoch,
               "stop_reason": stop_reason, "train_seconds": round(train_seconds), "latency_15_words": latency,
               "sacrebleu": str(METRIC.get_signature()), "cpu": platform.processor() or platform.machine(),
