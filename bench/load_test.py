@@ -83,27 +83,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def hammer(url: str, clients: int, seconds: float) -> tuple[dict[str, list[float]], list[str], float]:
-    """`clients` threads, each its own gradio_client session, calling the endpoints in turn
-    until `seconds` have passed. Returns latencies per endpoint, errors, elapsed seconds."""
+def connect(url: str, clients: int) -> list:
+    """One gradio_client session per student (made in parallel, as a class opens the page)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from gradio_client import Client
 
+    with ThreadPoolExecutor(max_workers=min(clients, 16)) as pool:
+        return list(pool.map(lambda _: Client(url, verbose=False), range(clients)))
+
+
+def hammer(sessions: list, seconds: float) -> tuple[dict[str, list[float]], list[str], float]:
+    """Each session in its own thread calls the endpoints in turn until `seconds` have passed.
+    Returns latencies per endpoint, errors, elapsed seconds."""
     names = list(CALLS)
     latencies: dict[str, list[float]] = {name: [] for name in names}
     errors: list[str] = []
     lock = threading.Lock()
-    ready, go = threading.Barrier(clients + 1), threading.Event()  # all connected, then all start
+    go = threading.Event()
     stop_at = [0.0]
 
     def student(index: int) -> None:
-        try:
-            client = Client(url, verbose=False)
-        except Exception as err:  # noqa: BLE001 - counted, not raised: the run must finish
-            with lock:
-                errors.append(f"connect: {type(err).__name__}: {err}")
-            ready.wait()
-            return
-        ready.wait()
+        client = sessions[index]
         go.wait()
         step = index
         while time.time() < stop_at[0]:
@@ -117,17 +118,16 @@ def hammer(url: str, clients: int, seconds: float) -> tuple[dict[str, list[float
                 refused = [v for v in (out if isinstance(out, tuple) else (out,)) if isinstance(v, str) and v.startswith("⚠️")]
                 if refused:
                     raise RuntimeError(refused[0])
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001 - counted, not raised: the run must finish
                 with lock:
                     errors.append(f"{name}: {type(err).__name__}: {str(err)[:200]}")
                 continue
             with lock:
                 latencies[name].append(time.perf_counter() - t0)
 
-    threads = [threading.Thread(target=student, args=(i,), daemon=True) for i in range(clients)]
+    threads = [threading.Thread(target=student, args=(i,), daemon=True) for i in range(len(sessions))]
     for t in threads:
         t.start()
-    ready.wait()
     start = time.time()
     stop_at[0] = start + seconds
     go.set()
@@ -141,11 +141,13 @@ def run_setting(clients: int, seconds: float, batching: bool) -> dict:
     proc, url = start_app(batching, log_path)
     try:
         rss_start = rss_mb(proc.pid)
-        # Warm-up: the same load for a third of the time (at least 10 s), so "before" is a server
-        # whose models are loaded and whose buffers and thread pools have grown to this load.
-        _, warm_errors, _ = hammer(url, clients, max(10.0, seconds / 3))
+        # Warm-up: the same students under the same load for a third of the time (at least 10 s),
+        # so "before" is a server whose models are loaded, whose buffers and thread pools have
+        # grown to this load, and which holds each student's session state.
+        sessions = connect(url, clients)
+        _, warm_errors, _ = hammer(sessions, max(10.0, seconds / 3))
         rss_before = rss_mb(proc.pid)
-        latencies, errors, elapsed = hammer(url, clients, seconds)
+        latencies, errors, elapsed = hammer(sessions, seconds)
         errors = warm_errors + errors
         rss_after = rss_mb(proc.pid)
     finally:

@@ -24,6 +24,9 @@ def cpu_retry(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from .serving import import_models_once
+
+        import_models_once()  # before any lazy import inside the view: see its docstring
         import torch
 
         from models import registry
