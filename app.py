@@ -39,8 +39,7 @@ with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as de
     demo.load(tag_run, tag_inputs, tag_outputs, api_name=False)
     demo.load(attention_run, attention_inputs, attention_outputs, api_name=False)
     demo.load(nli_run, nli_inputs, nli_outputs, api_name=False)
-    if translation.bundled():
-        demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
+    demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
     gr.api(ping, api_name="ping", api_visibility="undocumented")
 
 demo.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)

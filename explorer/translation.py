@@ -205,18 +205,9 @@ def figures(r: TranslationResult) -> dict:
 
 
 # -- the Gradio tab -------------------------------------------------------------------
-def bundled() -> bool:
-    """Are both trained translators (attention, no_attention) in assets/?"""
-    return all((ASSETS / v / "model.safetensors").exists() for v in ("attention", "no_attention"))
-
-
 def tab():
     """Build the Translation attention tab inside the current gr.Blocks; returns the load event's pieces."""
     import gradio as gr
-
-    if not bundled():
-        gr.Markdown("**The trained translators are not bundled yet** (issue #4 is open). Train them with "
-                    "`python -m models.train_translator --variant attention` and `--variant no_attention`.")
 
     from .limits import MAX_BEAM, input_label
     from .ui import plot, teaching_note, user_errors
