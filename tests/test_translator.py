@@ -148,7 +148,7 @@ def test_bundled_api(bundled):
 
 # BLEU floors well below what the bundled models reach on these sentences (see EVALUATION.md),
 # so the test catches a broken model or tokenizer, not a 1-point regression.
-FLOORS = {"attention": 14.0, "no_attention": 6.0}
+FLOORS = {"attention": 24.0, "no_attention": 10.0}  # greedy here: 28.3 and 16.2 (2026-11)
 
 
 @pytest.mark.bundled
