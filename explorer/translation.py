@@ -156,8 +156,8 @@ def bleu_by_length_figure():
         return None
     x = [f"{b['label']} words ({b['count']})" for b in data["buckets"]]
     return fg.lines(x, {"with attention": data["bleu"]["attention"], "without attention": data["bleu"]["no_attention"]},
-                    title=f"Test BLEU by source length (Multi30k test2016, {data['decoding']}; sentences per bucket)",
-                    x_title="English source length", y_title="BLEU")
+                    title=f"Test BLEU by source length ({data['decoding']})",
+                    x_title="English source words (sentences in Multi30k test2016)", y_title="BLEU")
 
 
 def csv_cell(token: str) -> str:
