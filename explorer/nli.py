@@ -102,7 +102,7 @@ def alignment_figure(r: AlignmentResult):
     return fg.heatmap(r.alignment, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
                       title="Attend: raw scores e<sub>ij</sub> = F(a<sub>i</sub>)ᵀF(b<sub>j</sub>)",
                       x_title="hypothesis word j", y_title="premise word i", colorscale="RdBu_r", zmin=-bound, zmax=bound,
-                      cell_format=".1f", hover="e = %{z:.3f}")
+                      cell_format=".3~g", hover="e = %{z:.3f}")  # 3 significant digits: e spans 0.01 to 100
 
 
 def beta_figure(r: AlignmentResult):
