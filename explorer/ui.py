@@ -1,4 +1,6 @@
-"""Small pieces every tab's wiring shares: turning input errors into gr.Error, notes."""
+"""Small pieces every tab's wiring shares: the request boundary (models imported once, a CUDA
+out-of-memory retried on CPU, input errors turned into clear messages), batched and live
+versions of a view, plots, teaching notes."""
 from __future__ import annotations
 
 import functools
