@@ -247,6 +247,9 @@ def write_model_card(folder: Path, config: TranslatorConfig, scores: dict, run: 
     first = run.pop("first_part", None)
     flags = " ".join(f"--{k} {v}" for k, v in run.items() if k != "resume")
     if first:  # trained in two parts: the first run, then this one continuing from its output
+        if not scores["stop_reason"].startswith("no val gain"):  # stopped by the clock or Ctrl-C: the epochs it ran
+            second = {**run, "epochs": len(history) - first["epochs"], "max_minutes": 100000.0}
+            flags = " ".join(f"--{k} {v}" for k, v in second.items() if k != "resume")
         first_flags = " ".join(f"--{k} {v}" for k, v in first.items() if k != "resume")
         flags = f"{first_flags} --out first_part\n    python -m models.train_translator {flags} --resume first_part"
     same_epochs = ""
