@@ -22,6 +22,11 @@ INPUTS = {
 }
 
 
+# After its check, a field that shares its view with a later one gets a plain value back, so the
+# next field's payload changes the view's answer (two payloads can give the same message).
+RESTORE = {"attn-text": "The cat sat on the mat.", "attn-text-b": "", "nli-premise": "A dog runs in the park."}
+
+
 def payload(marker: str) -> str:
     """Markup that would set window.__xss_<marker>, change the title or add an element, if it ever ran."""
     return (f'a <img src=x onerror="window.__xss_{marker}=1;document.title=\'pwned\'"> b '
@@ -68,6 +73,10 @@ def test_payloads_in_every_input_run_nowhere(app_url):
                     "return [...document.querySelectorAll('img[src=x], svg[onload], iframe[srcdoc*=__xss], script')]"
                     ".filter(e => !e.closest('textarea') && (e.tagName !== 'SCRIPT' || e.textContent.includes('__xss'))).length")
                 assert injected == 0, elem_id
+                if elem_id in RESTORE:
+                    type_into(driver, box, RESTORE[elem_id])
+                    wait_for(driver, f"const t = document.querySelector('{answer}').innerText; return t && !t.includes('⚠')",
+                             timeout=180, what=f"{elem_id} restored")
             driver.save_screenshot(str(SCREENSHOTS / f"hostile_{tab.split()[0].lower()}.png"))
         # bertviz's iframe with the payload tokens in it: sandboxed, still nothing reaches the page
         click_tab(driver, "Self-attention")
