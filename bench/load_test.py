@@ -17,16 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a script: `bench` is importable from the repository root
+
+from bench.startup import App, child_env  # noqa: E402 (the same app starter as python -m bench)
 
 # Each endpoint with inputs a student would type (valid ones: errors here are failures).
 CALLS = {
@@ -42,38 +42,12 @@ CALLS = {
 RSS_GROWTH_LIMIT = 0.10
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mb(pid: int) -> float:
     """Resident memory of a process (Linux /proc), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def start_app(batching: bool, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
-           "EXPLORER_BATCHING": "1" if batching else "0"}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("app.py did not answer within 180 s")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -138,7 +112,9 @@ def hammer(sessions: list, seconds: float) -> tuple[dict[str, list[float]], list
 
 def run_setting(clients: int, seconds: float, batching: bool) -> dict:
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"load_test_app_{'batch' if batching else 'plain'}.log"
-    proc, url = start_app(batching, log_path)
+    app = App({**child_env(), "EXPLORER_BATCHING": "1" if batching else "0"}, log_path)
+    app.wait()
+    proc, url = app.process, app.url
     try:
         rss_start = rss_mb(proc.pid)
         # Warm-up: the same students under the same load for a third of the time (at least 10 s),
@@ -151,11 +127,7 @@ def run_setting(clients: int, seconds: float, batching: bool) -> dict:
         errors = warm_errors + errors
         rss_after = rss_mb(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        app.stop()
 
     every = [x for values in latencies.values() for x in values]
     return {
