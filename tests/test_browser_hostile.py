@@ -63,6 +63,9 @@ def test_payloads_in_every_input_run_nowhere(app_url):
                 # the view answered: a new result, or its status line says what was wrong
                 wait_for(driver, f"return document.querySelector('{answer}').innerText !== " + json.dumps(before),
                          timeout=180, what=f"answer to {elem_id}")
+                # ... and every queued update has been drawn (a status can change while the last keystrokes still run)
+                wait_for(driver, "return !document.body.innerText.includes('processing |')", timeout=180,
+                         what=f"{elem_id}: all updates drawn")
                 typed += 1
                 time.sleep(1)
                 urls += requested_urls(driver)
