@@ -74,6 +74,7 @@ def import_models_once() -> None:
         return
     with _imports_lock:
         if not _imports_done:
+            import nltk.tokenize  # noqa: F401 (the tagger's tokenizer; CI's load test hit the same race in it)
             import torch  # noqa: F401
             import transformers  # noqa: F401
 
