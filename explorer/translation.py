@@ -266,7 +266,7 @@ def tab():
         if chart is not None:
             gr.Plot(value=plot(chart), show_label=False, elem_id="translate-bleu-by-length")
         else:
-            gr.Markdown("BLEU by source length appears here once `python -m models.evaluate_translator` has written "
+            gr.Markdown("BLEU by source length appears here once `python -m training.evaluate_translator` has written "
                         "`assets/translator/bleu_by_length.json`.")
     with gr.Accordion("Export", open=False):
         # On request only: drawing the PNG costs far more than translating (the camera icon on

@@ -17,12 +17,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 # folder under the repository -> (files, the command that rebuilds them when git cannot)
 BUNDLED = {
-    "assets/tagger": (("model.safetensors", "config.json", "vocab.json"), "python -m models.train_tagger"),
+    "assets/tagger": (("model.safetensors", "config.json", "vocab.json"), "python -m training.train_tagger"),
     "assets/translator/attention": (("model.safetensors", "config.json", "tokenizer.en.json", "tokenizer.de.json"),
-                                    "python -m models.train_translator --variant attention"),
+                                    "python -m training.train_translator --variant attention"),
     "assets/translator/no_attention": (("model.safetensors", "config.json", "tokenizer.en.json", "tokenizer.de.json"),
-                                       "python -m models.train_translator --variant no_attention"),
-    "assets/nli": (("model.safetensors", "config.json"), "python -m models.train_nli (see assets/nli/MODEL_CARD.md)"),
+                                       "python -m training.train_translator --variant no_attention"),
+    "assets/nli": (("model.safetensors", "config.json"), "python -m training.train_nli (see assets/nli/MODEL_CARD.md)"),
 }
 ENCODER_PACKAGE = "all_minilm_l6_v2"
 

@@ -7,7 +7,7 @@ soft alignments that led there.
     n.label, n.probs, n.alignment, n.premise_to_hypothesis, n.hypothesis_to_premise
 
 The model is in models/decomposable_attention.py, the word vectors in models/nli_words.py,
-training in models/train_nli.py.
+training in training/train_nli.py.
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from safetensors.torch import load_file, save_file
 
 from .decomposable_attention import DAOutput, DecomposableAttention
 from .device import pick_device
-from .nli_data import LABELS, Pair
 from .nli_words import GloVeWords, MiniLMWords, Prepared
 from .text import read_json, write_json
 
+LABELS = ("entailment", "neutral", "contradiction")
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "nli"
 
 
@@ -139,7 +139,7 @@ class NLI:
         return results
 
     @torch.no_grad()
-    def predict(self, pairs: list[Pair], batch_size: int = 64) -> np.ndarray:
+    def predict(self, pairs: list, batch_size: int = 64) -> np.ndarray:
         """Label probabilities float[len(pairs), len(labels)]; each distinct sentence is encoded once."""
         self.model.eval()
         sentences = list(dict.fromkeys(s for p in pairs for s in (p.premise, p.hypothesis)))
@@ -151,7 +151,7 @@ class NLI:
             probs.append(torch.softmax(out.logits, -1).cpu())
         return torch.cat(probs).numpy()
 
-    def accuracy(self, pairs: list[Pair], batch_size: int = 64) -> float:
+    def accuracy(self, pairs: list, batch_size: int = 64) -> float:
         gold = np.array([self.labels.index(p.label) for p in pairs])
         return float((self.predict(pairs, batch_size).argmax(1) == gold).mean())
 
@@ -185,7 +185,7 @@ def load_nli(folder: Path | str | None = None, device: torch.device | None = Non
     for name in ("model.safetensors", "config.json"):
         if not (folder / name).exists():
             raise FileNotFoundError(f"NLI model file {folder / name} is missing. Restore it with `git checkout -- assets/nli` "
-                                    "or retrain with `python -m models.train_nli`.")
+                                    "or retrain with `python -m training.train_nli`.")
     try:
         info = read_json(folder / "config.json")
         config = NLIConfig(**info["model"])
@@ -201,5 +201,5 @@ def load_nli(folder: Path | str | None = None, device: torch.device | None = Non
         model.load_state_dict(state)
     except Exception as err:  # corrupt file or wrong shapes: name the file and the fix
         raise RuntimeError(f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with "
-                           "`git checkout -- assets/nli` or retrain with `python -m models.train_nli`.") from err
+                           "`git checkout -- assets/nli` or retrain with `python -m training.train_nli`.") from err
     return NLI(model, device)

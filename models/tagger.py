@@ -5,7 +5,7 @@ project -> log-softmax -> masked cross-entropy. Each word enters as three vector
 a trained word embedding, a character CNN (so unseen words still show their shape and
 suffixes), and a frozen pretrained vector from the bundled all-MiniLM-L6-v2: by default
 the mean of the word's pieces' last-layer states (see models/minilm.py).
-Training: `python -m models.train_tagger`.
+Training: `python -m training.train_tagger`.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class TaggerConfig:
     max_word_chars: int = 20  # longer words keep their first 10 and last 10 characters
     pretrained: str = "contextual"  # MiniLM word vectors: "contextual" | "input" (static) | "" (none)
     piece_dim: int = 384  # MiniLM's hidden size; 0 when pretrained == ""
-    hidden: int = 256  # per direction
+    hidden: int = 128  # per direction; the bundled tagger's size (MiniLM vectors carry the context)
     layers: int = 2
     dropout: float = 0.33
 
@@ -187,7 +187,7 @@ def load_tagger(folder: Path | str | None = None, device: torch.device | None = 
         if not (folder / name).exists():
             raise FileNotFoundError(
                 f"Tagger file {folder / name} is missing. Restore it with `git checkout -- assets/tagger` "
-                "or retrain with `python -m models.train_tagger`."
+                "or retrain with `python -m training.train_tagger`."
             )
     config = TaggerConfig(**read_json(folder / "config.json")["model"])
     vocab = read_json(folder / "vocab.json")

@@ -8,7 +8,7 @@ previous state, e_ts = vᵀ tanh(W [s_{t-1}; h_s]), turns the scores into weight
 The `no_attention` variant is the encoder-decoder of Cho et al. 2014 ("Learning Phrase
 Representations using RNN Encoder-Decoder"): one fixed context C = [→h_S; ←h_1] for every step.
 Both variants share everything else, so their difference is the attention alone.
-Training: `python -m models.train_translator --variant attention|no_attention`.
+Training: `python -m training.train_translator --variant attention|no_attention`.
 """
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .device import pick_device
 from .masking import sequence_mask
-from .multi30k import BOS, EOS, PAD, UNK
 from .text import read_json, write_json
+
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"  # ids 0, 1, 2, 3 in both vocabularies
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator"
 VARIANTS = ("attention", "no_attention")
@@ -40,7 +41,7 @@ class TranslatorConfig:
     attention: bool = True  # False: the baseline, whose decoder reads only the fixed context C
     emb_dim: int = 256  # also the readout size: the output layer is tied to the target embedding
     enc_hidden: int = 256  # per direction, so annotations h_s have 2 * enc_hidden dims
-    dec_hidden: int = 512
+    dec_hidden: int = 256  # the bundled translators' size (training/train_translator.py)
     attn_dim: int = 256  # width of the tanh layer inside the additive score
     dropout: float = 0.3
     max_length_ratio: float = 2.0  # decoding stops after ratio * len(source) + 10 tokens
@@ -373,7 +374,7 @@ def load_translator(variant: str = "attention", folder: Path | str | None = None
         raise ValueError(f"Unknown translator variant {variant!r}; expected one of {VARIANTS}.")
     folder = Path(folder) if folder else ASSETS / variant
     fix = (f"Restore it with `git checkout -- assets/translator/{variant}` or retrain with "
-           f"`python -m models.train_translator --variant {variant}`.")
+           f"`python -m training.train_translator --variant {variant}`.")
     for name in FILES:
         if not (folder / name).exists():
             raise FileNotFoundError(f"Translator file {folder / name} is missing. {fix}")

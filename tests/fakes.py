@@ -60,7 +60,7 @@ PAIRS = [("A man rides a bike.", "Ein Mann fährt Fahrrad."), ("Two dogs play in
 
 def tiny_translator(attention: bool = True, seed: int = 0):
     """A GRU encoder-decoder with 8-16 units and BPE vocabularies from four sentence pairs, random weights."""
-    from models.multi30k import train_bpe
+    from training.multi30k import train_bpe
     from models.translator import Seq2Seq, Translator, TranslatorConfig
 
     torch.manual_seed(seed)

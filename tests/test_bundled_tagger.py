@@ -26,7 +26,7 @@ def test_tokenize_then_tag_unknown_words(bundled_tagger):
 
 
 def test_accuracy_on_ewt_dev(bundled_tagger):
-    from models.ud import ewt_path, read_ewt
+    from training.ud import ewt_path, read_ewt
 
     require(ewt_path("dev").exists(), f"UD EWT dev not found at {ewt_path('dev')}")
     dev = read_ewt("dev")

@@ -7,7 +7,7 @@ import torch
 
 from conftest import REPO, require
 from models.decomposable_attention import DecomposableAttention, masked_softmax
-from models.nli_data import Pair, heldout, read_pairs
+from training.nli_data import Pair, heldout, read_pairs
 from models.nli_words import pool_words, run_layers
 
 
@@ -166,7 +166,7 @@ def synthetic_task(folder, n=300, seed=0):
 
 def test_training_cli_learns_a_tiny_task_with_glove(tmp_path):
     from models import load_nli
-    from models.train_nli import main
+    from training.train_nli import main
 
     synthetic_task(tmp_path)
     out = tmp_path / "model"
@@ -184,7 +184,7 @@ def test_training_cli_learns_a_tiny_task_with_glove(tmp_path):
 def test_training_cli_minilm_top_layer_and_cache(tmp_path):
     from safetensors import safe_open
 
-    from models.train_nli import main
+    from training.train_nli import main
 
     synthetic_task(tmp_path, n=40)
     args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "", "--epochs", "1",

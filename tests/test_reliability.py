@@ -65,7 +65,7 @@ def test_missing_and_damaged_files_are_named_with_the_fix(tmp_path):
     assert "assets/nli/model.safetensors is missing" in text
     assert "assets/translator/attention/model.safetensors is damaged" in text
     assert "assets/tagger/config.json is damaged" in text
-    assert text.count("git checkout -- assets/") == 3 and "python -m models.train_translator --variant attention" in text
+    assert text.count("git checkout -- assets/") == 3 and "python -m training.train_translator --variant attention" in text
 
 
 def test_app_refuses_to_start_with_a_damaged_weight_file(tmp_path):

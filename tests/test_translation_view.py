@@ -107,7 +107,7 @@ def test_csv_cells_cannot_become_formulas():
 def test_bleu_by_length_chart_from_the_bundled_evaluation():
     require_bundled_translator()
     data = translation.bleu_by_length()
-    assert data is not None, "assets/translator/bleu_by_length.json is missing: python -m models.evaluate_translator"
+    assert data is not None, "assets/translator/bleu_by_length.json is missing: python -m training.evaluate_translator"
     fig = translation.bleu_by_length_figure()
     assert [d["name"] for d in fig["data"]] == ["with attention", "without attention"]
     assert len(fig["data"][0]["y"]) == len(data["buckets"]) and sum(b["count"] for b in data["buckets"]) == 1000

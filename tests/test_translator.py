@@ -6,7 +6,7 @@ import torch
 
 from conftest import require
 from models.translator import EOS_ID, PAD_ID, Translator, beam_search, load_translator
-from models.multi30k import multi30k_path, read_split
+from training.multi30k import multi30k_path, read_split
 
 SENTENCES = ["A man rides a bike.", "Two dogs play in the snow while the children run.", "Hi", "A woman sings."]
 

@@ -1,11 +1,11 @@
 """Train the English -> German GRU translator on Multi30k and write assets/translator/<variant>.
 
-    python -m models.train_translator --variant attention        # the bundled attention model
-    python -m models.train_translator --variant no_attention     # the bundled baseline (fixed C)
-    python -m models.train_translator --epochs 1 --train_limit 2000 --out /tmp/tr   # a quick try
+    python -m training.train_translator --variant attention        # the bundled attention model
+    python -m training.train_translator --variant no_attention     # the bundled baseline (fixed C)
+    python -m training.train_translator --epochs 1 --train_limit 2000 --out /tmp/tr   # a quick try
 
 Train on `train`, pick the epoch by greedy BLEU on `val`, report `test_2016_flickr` once at the
-end (greedy here; `python -m models.evaluate_translator` adds beam search and length buckets).
+end (greedy here; `python -m training.evaluate_translator` adds beam search and length buckets).
 Teacher forcing, batches of similar source length, packed encoder, loss masked to real target
 tokens (PAD cells after each sentence's </s> do not count) with label smoothing.
 """
@@ -24,10 +24,10 @@ import sacrebleu
 import torch
 from tqdm import tqdm
 
-from .masking import masked_cross_entropy, sequence_mask
+from models.masking import masked_cross_entropy, sequence_mask
 from .multi30k import LICENSE_NOTE, read_split, train_bpe
-from .text import read_json
-from .translator import ASSETS, BOS_ID, EOS_ID, PAD_ID, Seq2Seq, Translator, TranslatorConfig
+from models.text import read_json
+from models.translator import ASSETS, BOS_ID, EOS_ID, PAD_ID, Seq2Seq, Translator, TranslatorConfig
 
 # -- defaults (each can be overridden on the command line) --------------------------
 variant = "attention"  # or "no_attention": the same network whose decoder reads only C
@@ -132,7 +132,7 @@ def main() -> None:
     print(f"  train {len(train_en)} / val {len(val_en)} / test {len(test_en)} pairs")
     earlier: dict = {}  # the saved run we continue from, if any
     if args.resume:
-        from .translator import load_translator  # noqa: PLC0415 (only this path needs it)
+        from models.translator import load_translator  # noqa: PLC0415 (only this path needs it)
 
         translator = load_translator(args.variant, folder=args.resume, device=torch.device("cpu"))
         source_tok, target_tok, model, config = (translator.source_tokenizer, translator.target_tokenizer,
@@ -251,13 +251,13 @@ def write_model_card(folder: Path, config: TranslatorConfig, scores: dict, run: 
             second = {**run, "epochs": len(history) - first["epochs"], "max_minutes": 100000.0}
             flags = " ".join(f"--{k} {v}" for k, v in second.items() if k != "resume")
         first_flags = " ".join(f"--{k} {v}" for k, v in first.items() if k != "resume")
-        flags = f"{first_flags} --out first_part\n    python -m models.train_translator {flags} --resume first_part"
+        flags = f"{first_flags} --out first_part\n    python -m training.train_translator {flags} --resume first_part"
     same_epochs = ""
     if not first and len(history) < run["epochs"] and not scores["stop_reason"].startswith("no val gain"):
         # Stopped by the clock (or Ctrl-C), which depends on the machine: the same epochs, without a clock.
         fixed = {**run, "epochs": len(history), "max_minutes": 100000.0}
         same_epochs = ("\nThe same {} epochs without a time budget (the result differs only by floating-point "
-                       "nondeterminism):\n\n    python -m models.train_translator {}\n").format(
+                       "nondeterminism):\n\n    python -m training.train_translator {}\n").format(
             len(history), " ".join(f"--{k} {v}" for k, v in fixed.items()))
     size_mb = (folder / "model.safetensors").stat().st_size / 1e6
     if config.attention:
@@ -296,7 +296,7 @@ sacreBLEU on detokenized, cased output against the raw German references (`{scor
 | test_2016_flickr | greedy | {scores['test_bleu_greedy']:.2f} | {anchor} |
 
 Beam search, BLEU by source length and both variants side by side: `assets/translator/EVALUATION.md`
-(from `python -m models.evaluate_translator`). The anchors come from tutorials that score
+(from `python -m training.evaluate_translator`). The anchors come from tutorials that score
 lower-cased, tokenized text, so they are a guide, not a like-for-like comparison.
 
 Best epoch {scores['best_epoch']} of {len(history)} (stopped: {scores['stop_reason']}); training took {scores['train_seconds']} s
@@ -311,7 +311,7 @@ Translating one 15-word sentence on the CPU: {scores['latency_15_words']['beam_1
 ## Reproduce
 The run that made these weights:
 
-    python -m models.train_translator {flags}
+    python -m training.train_translator {flags}
 {same_epochs}"""
     (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
+from models.translator import BOS, EOS, PAD, UNK  # the translator's special tokens
+
 from .ud import shared_data_dir
 
 SPLITS = ("train", "val", "test_2016_flickr")
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
 SPECIALS = [PAD, UNK, BOS, EOS]  # ids 0, 1, 2, 3 in both vocabularies
 LICENSE_NOTE = ("Multi30k (Elliott et al. 2016) is derived from Flickr30K; its authors provide it solely for "
                 "non-commercial research and educational use (the repository has no LICENSE file).")

@@ -1,8 +1,8 @@
 """Accuracy of a trained NLI model on shared data sets or files, written into its folder.
 
-    python -m models.eval_nli                                  # the bundled model, every test set
-    python -m models.eval_nli --sets snli_test --limit 1000    # a quick look
-    python -m models.eval_nli --folder artifacts/nli_frozen --sets snli_dev_heldout --no_write
+    python -m training.eval_nli                                  # the bundled model, every test set
+    python -m training.eval_nli --sets snli_test --limit 1000    # a quick look
+    python -m training.eval_nli --folder artifacts/nli_frozen --sets snli_dev_heldout --no_write
 
 Scores go into the folder's config.json ("tests") and its MODEL_CARD.md is rewritten.
 Evaluation runs the whole model on the raw text (no cache), exactly as the app does.
@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from . import nli_data
-from .nli import ASSETS, NLI, load_nli
+from models.nli import ASSETS, NLI, load_nli
 from .nli_data import LABELS
-from .text import read_json, write_json
+from models.text import read_json, write_json
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 TESTS = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"
@@ -88,7 +88,7 @@ def main() -> None:
 def write_examples(nli: NLI | None, path: Path, per_label_premises: int = 2, breaking: int = 4) -> None:
     """assets/examples/nli_pairs.json: SNLI test premises with one hypothesis per label, and
     Breaking NLI pairs the model gets wrong (a one-word swap it aligns as if nothing changed)."""
-    from .text import write_json
+    from models.text import write_json
 
     pairs = []
     snli = nli_data.load("snli_test")
@@ -113,7 +113,7 @@ def write_examples(nli: NLI | None, path: Path, per_label_premises: int = 2, bre
             if len(seen) == breaking:
                 break
     write_json({"source": "SNLI 1.0 test (Bowman et al. 2015) and Breaking NLI (Glockner et al. 2018), both CC BY-SA 4.0; "
-                          "a handful of pairs to start from, written by `python -m models.eval_nli --examples`",
+                          "a handful of pairs to start from, written by `python -m training.eval_nli --examples`",
                 "pairs": pairs}, path)
     print(f"wrote {len(pairs)} example pairs to {path}")
 

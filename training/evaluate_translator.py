@@ -1,8 +1,8 @@
 """Score both bundled translators on Multi30k test_2016_flickr with sacreBLEU, overall and by source length.
 
-    python -m models.evaluate_translator                 # writes assets/translator/{bleu_by_length.json,EVALUATION.md}
-    python -m models.evaluate_translator --limit 200     # a quick look (writes nothing)
-    python -m models.evaluate_translator --latency_only  # CPU time of one 15-word translation
+    python -m training.evaluate_translator                 # writes assets/translator/{bleu_by_length.json,EVALUATION.md}
+    python -m training.evaluate_translator --limit 200     # a quick look (writes nothing)
+    python -m training.evaluate_translator --latency_only  # CPU time of one 15-word translation
 
 Detokenized, cased hypotheses against the raw references, sacreBLEU's standard settings
 (13a tokenization, exponential smoothing). Bucketing by source length is the experiment of
@@ -20,9 +20,9 @@ import torch
 from tqdm import tqdm
 
 from .multi30k import LICENSE_NOTE, read_split
-from .text import write_json
+from models.text import write_json
 from .train_translator import bleu
-from .translator import ASSETS, VARIANTS, load_translator
+from models.translator import ASSETS, VARIANTS, load_translator
 
 SENTENCE_15_WORDS = "A young man in a red jacket rides his old bicycle down a busy street."
 
@@ -103,7 +103,7 @@ def main() -> None:
         "bleu": by_length,
         "overall": overall,
         "latency_15_words": latency,
-        "command": "python -m models.evaluate_translator",
+        "command": "python -m training.evaluate_translator",
     }
     write_json(result, ASSETS / "bleu_by_length.json")
     write_report(result, english, german, examples, seconds, args.beam_size)
@@ -143,12 +143,12 @@ news sentences of the paper, so the gap grows less steeply here.
 One 15-word sentence ("{SENTENCE_15_WORDS}") takes {result['latency_15_words']['attention']['beam_1_ms']} ms
 greedy and {result["latency_15_words"]["attention"]["beam_5_ms"]} ms with beam 5 (attention model;
 without attention {result['latency_15_words']['no_attention']['beam_1_ms']} / {result["latency_15_words"]["no_attention"]["beam_5_ms"]} ms),
-median of 20 on this CPU with 2 threads, `python -m models.evaluate_translator --latency_only`.
+median of 20 on this CPU with 2 threads, `python -m training.evaluate_translator --latency_only`.
 Evaluating took {seconds['attention']} s (attention) and {seconds['no_attention']} s (no attention) on this CPU.
 {result['license']}
 
 ## Reproduce
-    python -m models.evaluate_translator
+    python -m training.evaluate_translator
 """
     (ASSETS / "EVALUATION.md").write_text(report, encoding="utf-8")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .text import read_json
+from models.text import read_json
 
 SOURCES = {  # data set -> (what it is, license), from each ../shared/data README
     "snli": ("SNLI 1.0 (Bowman et al. 2015)", "CC BY-SA 4.0"),
@@ -51,7 +51,7 @@ def write_model_card(folder: Path) -> None:
         what, lic = source(name)
         lines.append(f"- trained on `{name}`: {what}; license: {lic}")
     lines.append(f"- epoch chosen on `{run.get('valid', '')}` (never trained on); SNLI dev was split by premise with a stable "
-                 "hash (models/nli_data.py), so no validation premise occurs in training")
+                 "hash (training/nli_data.py), so no validation premise occurs in training")
     lines.append("- all-MiniLM-L6-v2 (sentence-transformers): Apache-2.0. It was itself trained on about 1B sentence pairs, "
                  "SNLI and MultiNLI train among them (as pairs for a contrastive loss, not with these labels).")
     if any(n.startswith("sick") for n in train_names):
@@ -88,7 +88,7 @@ def write_model_card(folder: Path) -> None:
               "sentences meet before the attend step and the alignment heatmaps would no longer be the only place "
               "where they interact; this model keeps them separate on purpose."]
     flags = " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in run.items() if k not in ("test", "min_accuracy") and v != "" and v is not False)
-    lines += ["", "## Reproduce", "", f"    python -m models.train_nli {flags}".rstrip(), "    python -m models.eval_nli",
+    lines += ["", "## Reproduce", "", f"    python -m training.train_nli {flags}".rstrip(), "    python -m training.eval_nli",
               "", f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU). History: "
               + "; ".join(f"epoch {h['epoch']} loss {h['train_loss']} valid {h['valid_accuracy'] * 100:.2f} %" for h in info.get("history", [])),
               ""]
@@ -107,7 +107,7 @@ def option_name(c: dict) -> str:
 
 def trained_millions(c: dict) -> float:
     """Parameters trained: F, G, H (+ intra-attention) and the fine-tuned MiniLM layers (1.77 M each)."""
-    from .decomposable_attention import DecomposableAttention
+    from models.decomposable_attention import DecomposableAttention
 
     d = c["projection"] if c["representation"] == "glove" else 384
     head = sum(p.numel() for p in DecomposableAttention(d, c["hidden"], len(c["labels"]), 0.0, c["intra_attention"]).parameters())
@@ -127,11 +127,11 @@ def collect_options(folders: list[Path]) -> list[dict]:
 
 
 if __name__ == "__main__":
-    # python -m models.nli_card artifacts/nli_options/*  -> the options table into assets/nli/config.json + card
+    # python -m training.nli_card artifacts/nli_options/*  -> the options table into assets/nli/config.json + card
     import sys
 
-    from .nli import ASSETS
-    from .text import write_json
+    from models.nli import ASSETS
+    from models.text import write_json
 
     info = read_json(ASSETS / "config.json")
     info["representation_options"] = collect_options([Path(p) for p in sys.argv[1:]])

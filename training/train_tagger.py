@@ -1,7 +1,7 @@
 """Train the BiLSTM UPOS tagger on UD English EWT and write assets/tagger.
 
-    python -m models.train_tagger                      # the bundled model
-    python -m models.train_tagger --epochs 2 --out /tmp/tagger   # a quick try
+    python -m training.train_tagger                      # the bundled model
+    python -m training.train_tagger --epochs 2 --out /tmp/tagger   # a quick try
 
 Train on `train`, pick the epoch by `dev` accuracy, report `test` once at the end.
 Every batch is packed (pack_padded_sequence) and the loss is masked to real tokens.
@@ -20,10 +20,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from .masking import masked_cross_entropy, sequence_mask
-from .minilm import PretrainedWordVectors
-from .tagger import ASSETS, BiLSTMTagger, Tagger, TaggerConfig
-from .text import Vocab
+from models.masking import masked_cross_entropy, sequence_mask
+from models.minilm import PretrainedWordVectors
+from models.tagger import ASSETS, BiLSTMTagger, Tagger, TaggerConfig
+from models.text import Vocab
 from .ud import REPO, TaggedSentence, read_ewt
 
 # -- defaults (each can be overridden on the command line) --------------------------
@@ -219,7 +219,7 @@ Best epoch {scores['best_epoch']}; the epochs took {scores['train_seconds']} s o
 (median of 50, CPU).
 
 ## Reproduce
-    python -m models.train_tagger {flags}
+    python -m training.train_tagger {flags}
 """
     (folder / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 

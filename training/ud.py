@@ -43,7 +43,7 @@ def read_ewt(split: str) -> list[TaggedSentence]:
 
 def pick_examples(sentences: list[TaggedSentence], count: int = 12, min_len: int = 4, max_len: int = 18) -> list[TaggedSentence]:
     """A spread of short, cleanly tokenizable sentences for the app's examples."""
-    from .text import treebank_tokenize
+    from models.text import treebank_tokenize
 
     picked, lengths_seen = [], set()
     for s in sentences:
@@ -60,8 +60,8 @@ def pick_examples(sentences: list[TaggedSentence], count: int = 12, min_len: int
 
 
 if __name__ == "__main__":
-    # python -m models.ud  -> assets/examples/ewt_dev.json (a few dev sentences with gold UPOS)
-    from .text import write_json
+    # python -m training.ud  -> assets/examples/ewt_dev.json (a few dev sentences with gold UPOS)
+    from models.text import write_json
 
     out = REPO / "assets" / "examples" / "ewt_dev.json"
     out.parent.mkdir(parents=True, exist_ok=True)

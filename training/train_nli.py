@@ -1,11 +1,11 @@
 """Train the decomposable attention NLI model and write assets/nli.
 
-    python -m models.train_nli                                   # the bundled model (see its MODEL_CARD.md)
-    python -m models.train_nli --train_layers 0 --out artifacts/nli_frozen   # a representation option
-    python -m models.train_nli --train snli_1.0_train.jsonl --valid snli_1.0_dev.jsonl \\
+    python -m training.train_nli                                   # the bundled model (see its MODEL_CARD.md)
+    python -m training.train_nli --train_layers 0 --out artifacts/nli_frozen   # a representation option
+    python -m training.train_nli --train snli_1.0_train.jsonl --valid snli_1.0_dev.jsonl \\
         --glove glove.840B.300d.txt --out artifacts/nli_glove    # the paper's setting, with your files
 
---train/--valid/--test take comma-separated shared names (models/nli_data.py: snli_dev_train,
+--train/--valid/--test take comma-separated shared names (training/nli_data.py: snli_dev_train,
 snli_dev_heldout, snli_test, mnli_dev_matched, ...) or paths to TSV/JSONL files with
 gold_label, sentence1, sentence2. The epoch is chosen on --valid; --test is reported once.
 With MiniLM, the frozen lower layers run once per sentence and are cached in --cache
@@ -27,14 +27,14 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from . import nli_data
-from .nli import ASSETS, NLI, NLIConfig, NLIModel, build_minilm_words
+from models.nli import ASSETS, NLI, NLIConfig, NLIModel, build_minilm_words
 from .nli_data import LABELS, Pair
-from .nli_words import GloVeWords, MiniLMWords, Prepared, pad, read_glove, run_layers
-from .text import treebank_tokenize
+from models.nli_words import GloVeWords, MiniLMWords, Prepared, pad, read_glove, run_layers
+from models.text import treebank_tokenize
 
 REPO = Path(__file__).resolve().parent.parent
 
-# -- data (names from models/nli_data.py or file paths, comma-separated) ---------------
+# -- data (names from training/nli_data.py or file paths, comma-separated) ---------------
 train = "snli_dev_train,mnli_dev_matched,sick_train,sick_trial,sick_test"  # no SNLI train exists here
 valid = "snli_dev_heldout"  # one SNLI dev premise in 5, with all its hypotheses
 test = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"  # reported once, never selected on
@@ -70,7 +70,7 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
     The file holds every CACHE_LAYERS output of the frozen encoder, flattened [pieces, D],
     keyed by the sentences, the piece limit and the encoder weights' hash.
     """
-    from .minilm import WEIGHTS_SHA256
+    from models.minilm import WEIGHTS_SHA256
 
     sentences = sorted(set(sentences))
     key = hashlib.sha1("\n".join([WEIGHTS_SHA256, str(words.max_pieces), *sentences]).encode()).hexdigest()[:12]

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.nli import LABELS
+
 from .ud import shared_data_dir
 
-LABELS = ("entailment", "neutral", "contradiction")
 
 # name -> path inside the shared data folder (see each folder's README for source and license)
 SHARED = {
