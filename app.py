@@ -2,6 +2,7 @@
 
     python app.py        # http://127.0.0.1:7860
 """
+
 import os
 
 # Before gradio is imported: no usage analytics, and the hub is never asked for anything
@@ -11,8 +12,9 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from explorer import batching, nli, self_attention, tagging, translation  # noqa: E402
+from explorer import VIEWS  # noqa: E402
 from explorer.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, launch_settings  # noqa: E402
+from models.runtime import RUNTIME  # noqa: E402
 
 
 def ping() -> str:
@@ -20,32 +22,28 @@ def ping() -> str:
     return "pong"
 
 
-# delete_cache: every hour, drop served files (exports) older than an hour, so a busy day
-# does not fill the disk.
-with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as demo:
-    gr.Markdown("# Sequence-model explorer\nSee inside small pretrained sequence models, live on your own text.")
-    with gr.Tab("Batch layout"):
-        batch_run, batch_inputs, batch_outputs = batching.tab()
-    with gr.Tab("Tags"):
-        tag_run, tag_inputs, tag_outputs = tagging.tab()
-    with gr.Tab("Translation attention"):
-        translate_run, translate_inputs, translate_outputs = translation.tab()
-    with gr.Tab("Self-attention"):
-        attention_run, attention_inputs, attention_outputs = self_attention.tab()
-    with gr.Tab("NLI alignment"):
-        nli_run, nli_inputs, nli_outputs = nli.tab()
-    # First paint: each view renders its default input once the page has opened.
-    demo.load(batch_run, batch_inputs, batch_outputs, api_name=False)
-    demo.load(tag_run, tag_inputs, tag_outputs, api_name=False)
-    demo.load(attention_run, attention_inputs, attention_outputs, api_name=False)
-    demo.load(nli_run, nli_inputs, nli_outputs, api_name=False)
-    demo.load(translate_run, translate_inputs, translate_outputs, api_name=False)
-    gr.api(ping, api_name="ping", api_visibility="undocumented")
+def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
+    """One tab and one endpoint /<api_name> per view, in the order of `views`."""
+    # delete_cache: every hour, drop served files (exports) older than an hour, so a busy day
+    # does not fill the disk.
+    with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as blocks:
+        gr.Markdown("# Sequence-model explorer\nSee inside small pretrained sequence models, live on your own text.")
+        first_paints = []
+        for view in views:
+            with gr.Tab(view.title, id=view.api_name):
+                first_paints.append(view.build(view, runtime))
+        # First paint: each view renders its default input once the page has opened.
+        for paint in first_paints:
+            blocks.load(paint.fn, paint.inputs, paint.outputs, api_name=False)
+        gr.api(ping, api_name="ping", api_visibility="undocumented")
+    blocks.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
+    return blocks
 
-demo.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
+
+demo = build_demo()
 
 if __name__ == "__main__":
-    from models.bundled import problems
+    from models.runtime import problems
 
     if found := problems():  # a damaged weight file stops the start, named, instead of failing one tab later
         raise SystemExit("Cannot start: bundled model files are not usable.\n  " + "\n  ".join(found))

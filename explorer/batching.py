@@ -5,6 +5,7 @@ analyze(text, tagger) -> BatchAnalysis -> figures(analysis) -> the Gradio tab.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
-from .limits import MAX_SENTENCES, check_tokens, split_lines
+from .limits import MAX_SENTENCES, MAX_TOKENS, check_tokens, split_lines
+from .view import FirstPaint, RunInfo, View, plural
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "ewt_dev.json"
 
@@ -76,12 +78,8 @@ def layout_tokens(tokens: list[list[str]], ids: list[list[int]], sentences: list
     )
 
 
-def layout(sentences: list[str], tagger=None) -> BatchLayout:
+def layout(sentences: list[str], tagger) -> BatchLayout:
     """Tokenize sentences the tagger's way and lay them out as one padded/packed batch."""
-    if tagger is None:
-        from models import registry
-
-        tagger = registry.tagger()
     if not sentences:
         raise ValueError("The batch is empty: type one sentence per line.")
     if len(sentences) > MAX_SENTENCES:
@@ -137,104 +135,46 @@ def pack_rows(lengths: np.ndarray, row_length: int | None = None) -> RowPacking:
 
 
 # -- 3. the model on this batch: the masked loss, and what padding vs packing costs ----
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class BatchAnalysis:
     """Everything the batch view shows at once.
 
-    token_loss: float[B, T] cross-entropy per cell against gold tags, PAD cells included
-        (their target is tag 0), or None when some line has no gold tags
-    masked_loss: mean over real tokens, sum(loss * mask) / sum(mask)
-    unmasked_loss: the wrong mean over all B x T cells
+    gold_tags: list of B tag lists, or None when some line has no gold tags
+    loss: models.tagger.MaskedLoss (token_loss float[B, T], masked and unmasked means), or None
     """
 
     layout: BatchLayout
     packing: RowPacking
     gold_tags: list[list[str]] | None
-    token_loss: np.ndarray | None
-    masked_loss: float | None
-    unmasked_loss: float | None
-    device: str
-    seconds: float
-
-
-@dataclass
-class PackingCost:
-    """What padding vs packing costs the tagger's BiLSTM on one batch (medians of `repeats` runs).
-
-    *_forward_ms: one forward pass (tagging); *_forward_backward_ms: forward + backward (training)
-    max_state_difference: largest |padded - packed| BiLSTM output at real positions
-    """
-
-    padded_forward_ms: float
-    packed_forward_ms: float
-    padded_forward_backward_ms: float
-    packed_forward_backward_ms: float
-    max_state_difference: float
-    repeats: int
-    device: str
+    loss: object | None
+    run: RunInfo
 
 
 @lru_cache(maxsize=1)
 def examples() -> dict[str, list[str]]:
     """Space-joined EWT dev sentence -> its gold UPOS tags."""
-    from models.text import read_json
-
-    return {" ".join(s["words"]): s["upos"] for s in read_json(EXAMPLES)["sentences"]}
+    data = json.loads(EXAMPLES.read_text(encoding="utf-8"))
+    return {" ".join(s["words"]): s["upos"] for s in data["sentences"]}
 
 
 def example_batch() -> str:
     return "\n".join(examples())
 
 
-def analyze(text: str, tagger=None) -> BatchAnalysis:
+def analyze(text: str, tagger) -> BatchAnalysis:
     """Lay out the lines of `text` as one batch; with gold tags, run the tagger on it for the masked loss."""
-    import torch
-
-    from models import registry
-    from models.masking import masked_cross_entropy, token_losses
-
     start = time.perf_counter()
-    tagger = tagger or registry.tagger()
     lay = layout(split_lines(text, "The batch"), tagger)
     gold = [examples().get(" ".join(t)) for t in lay.tokens]
-    token_loss = masked = unmasked = None
-    if all(g is not None for g in gold):
-        tag_id = {t: i for i, t in enumerate(tagger.tagset)}
-        targets = np.zeros(lay.ids.shape, dtype=np.int64)  # PAD cells get tag 0: a real class, so they *do* add loss
-        for b, tags in enumerate(gold):
-            targets[b, : len(tags)] = [tag_id[t] for t in tags]
-        with torch.no_grad():
-            scores = tagger.model(tagger.inputs(lay.tokens))  # (B, T, C)
-            targets = torch.as_tensor(targets, device=scores.device)
-            losses = token_losses(scores, targets)  # (B, T)
-            masked_t = masked_cross_entropy(scores, targets, torch.as_tensor(lay.mask, device=scores.device))
-            token_loss = losses.cpu().numpy()
-            masked, unmasked = float(masked_t), float(token_loss.mean())
-    return BatchAnalysis(lay, pack_rows(lay.lengths), gold if token_loss is not None else None, token_loss, masked,
-                         unmasked, str(tagger.device), time.perf_counter() - start)
+    known = all(g is not None for g in gold)
+    loss = tagger.masked_loss(lay.tokens, gold) if known else None
+    return BatchAnalysis(layout=lay, packing=pack_rows(lay.lengths), gold_tags=gold if known else None, loss=loss,
+                         run=RunInfo(device=str(tagger.device), seconds=time.perf_counter() - start))
 
 
-def packing_cost(text: str, tagger=None, repeats: int = 5) -> PackingCost:
-    """Time the tagger's BiLSTM on this batch padded and packed, forward and forward+backward,
-    and compare their outputs. The Batch view shows it; `python -m bench` reports the same."""
-    import torch
-
-    from models import registry
-    from models.tagger import time_forward
-
-    tagger = tagger or registry.tagger()
-    lay = layout(split_lines(text, "The batch"), tagger)
-    x = tagger.inputs(lay.tokens)
-    model = tagger.model
-    with torch.no_grad():
-        embedded = model.embed(x)
-        packed_states = model.encode(embedded, x.lengths, packed=True)  # (B, T, 2H)
-        padded_states = model.encode(embedded, x.lengths, packed=False)
-        mask = torch.as_tensor(lay.mask, device=packed_states.device)
-        difference = float((packed_states - padded_states).abs()[mask].max())
-    ms = {(packed, backward): time_forward(model, x, packed, repeats, backward) * 1000
-          for backward in (False, True) for packed in (False, True)}
-    return PackingCost(ms[False, False], ms[True, False], ms[False, True], ms[True, True], difference, repeats, str(tagger.device))
+def packing_cost(text: str, tagger, repeats: int = 5):
+    """models.tagger.PackingCost of this batch: padded vs packed BiLSTM, forward and forward+backward."""
+    return tagger.packing_cost(layout(split_lines(text, "The batch"), tagger).tokens, repeats)
 
 
 # -- 4. figures ------------------------------------------------------------------------
@@ -297,8 +237,8 @@ def loss_figure(a: BatchAnalysis):
     text = np.empty(lay.mask.shape, dtype=object)
     for b, t in np.ndindex(*lay.mask.shape):
         gold = a.gold_tags[b][t] if lay.mask[b, t] else "PAD"
-        text[b, t] = f"{gold}\n{a.token_loss[b, t]:.2f}"
-    return fg.heatmap(a.token_loss, [f"b={b}" for b in range(len(lay.tokens))], [str(t) for t in range(lay.ids.shape[1])],
+        text[b, t] = f"{gold}\n{a.loss.token_loss[b, t]:.2f}"
+    return fg.heatmap(a.loss.token_loss, [f"b={b}" for b in range(len(lay.tokens))], [str(t) for t in range(lay.ids.shape[1])],
                       title="Cross-entropy per cell (gold tag and loss); PAD cells must be masked out",
                       x_title="time step t", y_title="sentence b", cell_text=text, colorscale="Reds", hover="loss %{z:.3f}",
                       cell_px=34)
@@ -347,16 +287,17 @@ def summary_markdown(a: BatchAnalysis) -> str:
         f"- **Padding fraction (RNN, pad to longest): {lay.padding_fraction:.1%}** · transformer-style rows of "
         f"{a.packing.row_length}: **{a.packing.padding_fraction:.1%}** in {a.packing.segments.shape[0]} rows",
     ]
-    if a.masked_loss is not None:
-        lines.append(f"- Loss against gold tags: masked mean **{a.masked_loss:.4f}** vs unmasked mean over all cells "
-                     f"**{a.unmasked_loss:.4f}** (wrong: it counts {B * T - int(lay.lengths.sum())} PAD cells)")
+    if a.loss is not None:
+        lines.append(f"- Loss against gold tags: masked mean **{a.loss.masked:.4f}** vs unmasked mean over all cells "
+                     f"**{a.loss.unmasked:.4f}** (wrong: it counts {B * T - int(lay.lengths.sum())} PAD cells)")
     else:
         lines.append("- Loss needs gold tags: use the EWT example batch (each line unchanged) to see the masked loss.")
-    lines.append(f"\n<small>Analysis took {a.seconds * 1000:.0f} ms on {a.device}.</small>")
+    lines.append(f"\n<small>Analysis took {a.run.seconds * 1000:.0f} ms on {a.run.device}.</small>")
     return "\n".join(lines)
 
 
-def cost_markdown(c: PackingCost) -> str:
+def cost_markdown(c) -> str:
+    """c: models.tagger.PackingCost."""
     return "\n".join([
         f"**Padded vs packed, the tagger's BiLSTM on this batch** ({c.device}, median of {c.repeats} runs):",
         f"- forward (tagging): padded **{c.padded_forward_ms:.2f} ms**, packed **{c.packed_forward_ms:.2f} ms**",
@@ -376,35 +317,36 @@ def figures(a: BatchAnalysis) -> dict:
         "packed": packed_figure(lay),
         "steps": steps_table(lay),
         "mask": mask_figure(lay),
-        "loss": loss_figure(a) if a.token_loss is not None else None,
+        "loss": loss_figure(a) if a.loss is not None else None,
         "rows": rows_figure(a.packing, lay),
         "block_mask": block_mask_figure(a.packing, lay),
     }
 
 
-# -- 5. the Gradio tab -------------------------------------------------------------------
-def tab():
-    """Build the Batch layout tab inside the current gr.Blocks; returns the load event's pieces."""
+# -- 5. the endpoints and the tab -----------------------------------------------------------
+def show(text: str, *, tagger) -> dict:
+    """/batch: sentences, one per line -> the summary and every figure by name."""
+    return figures(analyze(text, tagger))
+
+
+def cost(text: str, *, tagger) -> str:
+    """/batch_cost: the padded vs packed timing of the same batch, as markdown."""
+    return cost_markdown(packing_cost(text, tagger))
+
+
+def cost_after_summary(text: str, *, tagger) -> dict:
+    try:
+        return {"cost": cost(text, tagger=tagger)}
+    except ValueError:  # the summary above already says what is wrong with the text
+        return {"cost": ""}
+
+
+def build(view: View, runtime) -> FirstPaint:
+    """The Batch layout tab inside the current gr.Blocks."""
     import gradio as gr
 
     from .limits import input_label
-    from .ui import listen, live, plot, teaching_note, user_errors
-
-    @user_errors
-    def run(text: str):
-        f = figures(analyze(text))
-        return (f["summary"], plot(f["padded"]), plot(f["sorted"]), plot(f["packed"]), f["steps"], plot(f["mask"]),
-                plot(f["loss"]), plot(f["rows"]), plot(f["block_mask"]))
-
-    @user_errors
-    def cost(text: str) -> str:
-        return cost_markdown(packing_cost(text))
-
-    def cost_after_summary(text: str) -> str:
-        try:
-            return cost_markdown(packing_cost(text))
-        except ValueError:  # the summary above already says what is wrong with the text
-            return ""
+    from .ui import endpoint, listen, live, teaching_note
 
     with gr.Row():
         with gr.Column(scale=3):
@@ -431,10 +373,32 @@ def tab():
         with gr.Tab("Transformer-style packing"):
             rows = gr.Plot(show_label=False)
             block = gr.Plot(show_label=False)
-    outputs = [summary, padded, sorted_plot, packed, steps, mask, loss, rows, block]
-    listen(text, run, [text], outputs, summary, api_name="batch")
+    outputs = {"summary": summary, "padded": padded, "sorted": sorted_plot, "packed": packed, "steps": steps,
+               "mask": mask, "loss": loss, "rows": rows, "block_mask": block}
+    run = endpoint(runtime, view.models, show, outputs)
+    listen(text, run, [text], list(outputs.values()), summary, api_name=view.api_name)
     # The timing repeats the BiLSTM 20 times and none of the figures needs it: it runs once the
     # summary of a new batch is on screen (page load, typing, Enter), and is its own API endpoint.
-    summary.change(cost_after_summary, [text], [cost_md], api_name=False, trigger_mode="always_last", show_progress="minimal")
-    gr.api(cost, api_name="batch_cost")
-    return live(run, outputs, summary), [text], outputs
+    summary.change(endpoint(runtime, view.models, cost_after_summary, {"cost": cost_md}), [text], [cost_md],
+                   api_name=False, trigger_mode="always_last", show_progress="minimal")
+    timed = endpoint(runtime, view.models, cost, None)
+
+    def batch_cost(text: str) -> str:
+        """Padded vs packed BiLSTM timing of a batch (one sentence per line), as markdown."""
+        return timed(text)
+
+    gr.api(batch_cost, api_name="batch_cost")
+    return FirstPaint(live(run, summary), [text], list(outputs.values()))
+
+
+def sample(tokens: int, models) -> dict:
+    """The bench's batch: the 12 UD EWT dev sentences of the example, then the first ones again
+    up to `tokens` lines (every line keeps its gold tags, so the masked loss is computed too)."""
+    lines = list(examples())
+    return {"text": "\n".join((lines * 2)[:tokens])}
+
+
+VIEW = View(title="Batch layout", api_name="batch", models={"tagger": "tagger"}, inputs=("text",), handler=show,
+            analyze=analyze, figures=figures, build=build, examples=(example_batch(),),
+            limits={"text": MAX_SENTENCES, "tokens per line": MAX_TOKENS}, sample=sample, floor="models.floors:batch",
+            bench_sizes=(16,))

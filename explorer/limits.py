@@ -53,7 +53,7 @@ def split_lines(text: str | None, what: str = "Input") -> list[str]:
 def check_model_name(name: str | None) -> str:
     """A hub id typed in the UI ("" = the bundled encoder). Local folders load only from
     Python (models.load_encoder(path)): a web visitor must not probe the server's disk."""
-    from models.encoder import HUB_ID, is_dir
+    from models.hub import HUB_ID, is_dir
 
     name = (name or "").strip()
     if not name:

@@ -2,11 +2,12 @@
 its raw alignment scores e_ij, the two softmax directions beta and alpha, and how much
 each word's comparison vector adds to the chosen label.
 
-analyze(premise, hypothesis, nli) -> AlignmentResult -> figures(result) -> the Gradio tab.
+analyze(premise, hypothesis, nli) -> NLIAnalysis -> figures(result) -> the Gradio tab.
 """
 from __future__ import annotations
 
 import csv
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,139 +19,117 @@ from . import figures as fg
 from .exports import request_folder
 from .limits import MAX_NLI_PIECES, clean_text
 from .serving import each_checked
+from .samples import sample_hypothesis, sample_text
+from .view import FirstPaint, RunInfo, View, plural
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 LABEL_COLORS = {"entailment": "#2a9d8f", "neutral": "#adb5bd", "contradiction": "#e76f51"}
 
 
-@dataclass
-class AlignmentResult:
-    """One premise/hypothesis pair (m premise words, n hypothesis words; word 0 of each is
-    the NULL word "∅" that a word without counterpart can align to).
+@dataclass(frozen=True, kw_only=True)
+class NLIAnalysis:
+    """One premise/hypothesis pair through the model.
 
-    premise_tokens: list[str] (m); hypothesis_tokens: list[str] (n)
-    labels: list[str]; probs: float[len(labels)], sums to 1; label: labels[argmax probs]
-    alignment: float[m, n], raw scores e_ij = F(a_i)ᵀ F(b_j)
-    premise_to_hypothesis: float[m, n], beta weights softmax_j(e_ij), rows sum to 1
-    hypothesis_to_premise: float[n, m], alpha weights softmax_i(e_ij), rows sum to 1
-    premise_contribution: float[m], hypothesis_contribution: float[n]: drop of the chosen
-        label's score when that word's comparison vector leaves the aggregate sum
+    inferred: models.nli.NLIResult (m premise words, n hypothesis words; word 0 of each is the
+        NULL word "∅" a word without counterpart can align to): label, probs, alignment
+        float[m, n] raw scores e_ij, premise_to_hypothesis float[m, n] (beta weights, rows sum
+        to 1), hypothesis_to_premise float[n, m] (alpha weights, rows sum to 1), and the
+        premise_contribution [m] / hypothesis_contribution [n] of each word to the label
     """
 
     premise: str
     hypothesis: str
-    premise_tokens: list[str]
-    hypothesis_tokens: list[str]
-    labels: list[str]
-    probs: np.ndarray
-    label: str
-    alignment: np.ndarray
-    premise_to_hypothesis: np.ndarray
-    hypothesis_to_premise: np.ndarray
-    premise_contribution: np.ndarray
-    hypothesis_contribution: np.ndarray
-    device: str
-    seconds: float
-    batch: int = 1  # pairs inferred in the same forward (dynamic batching of API requests)
+    inferred: object
+    run: RunInfo
+
+    @property
+    def probs(self) -> np.ndarray:
+        """float[len(labels)] in the order of inferred.labels; sums to 1."""
+        return np.array([self.inferred.probs[label] for label in self.inferred.labels])
 
 
-def analyze(premise: str, hypothesis: str, nli=None) -> AlignmentResult:
+def read(pair: tuple[str, str], nli) -> tuple:
+    """A request's premise and hypothesis, cleaned, tokenized and checked once each."""
+    return tuple(nli.read(clean_text(text, what).strip(), what, MAX_NLI_PIECES)
+                 for text, what in zip(pair, ("The premise", "The hypothesis")))
+
+
+def analyze(premise: str, hypothesis: str, nli) -> NLIAnalysis:
     result = analyze_many([(premise, hypothesis)], nli)[0]
     if isinstance(result, ValueError):
         raise result
     return result
 
 
-def analyze_many(pairs: list[tuple[str, str]], nli=None) -> list[AlignmentResult | ValueError]:
+def analyze_many(pairs: list[tuple[str, str]], nli) -> list[NLIAnalysis | ValueError]:
     """Several (premise, hypothesis) pairs in one forward of the model (the API's dynamic
     batching). A pair that fails its checks gets its ValueError in its place."""
-    from models import registry
-
     start = time.perf_counter()
-    nli = nli or registry.nli()
-
-    def check(pair: tuple[str, str]) -> tuple[str, str]:
-        premise, hypothesis = clean_text(pair[0], "The premise").strip(), clean_text(pair[1], "The hypothesis").strip()
-        for text, what in ((premise, "The premise"), (hypothesis, "The hypothesis")):
-            pieces = nli.count_pieces(text)
-            if pieces > MAX_NLI_PIECES:
-                raise ValueError(f"{what} has {pieces} word pieces; the limit is {MAX_NLI_PIECES}.")
-        return premise, hypothesis
-
-    inferred, together = each_checked(pairs, check, lambda good: list(zip(good, nli.infer_many(good))))
-    seconds = time.perf_counter() - start
-    results: list[AlignmentResult | ValueError] = []
-    for item in inferred:
-        if isinstance(item, ValueError):
-            results.append(item)
-            continue
-        (premise, hypothesis), r = item
-        probs = np.array([r.probs[label] for label in r.labels])
-        results.append(AlignmentResult(premise, hypothesis, r.premise_tokens, r.hypothesis_tokens, r.labels, probs, r.label,
-                                       r.alignment, r.premise_to_hypothesis, r.hypothesis_to_premise,
-                                       r.premise_contribution, r.hypothesis_contribution, str(nli.device), seconds,
-                                       together))
-    return results
+    inferred, together = each_checked(pairs, lambda pair: read(pair, nli), nli.infer_many)
+    run = RunInfo(device=str(nli.device), seconds=time.perf_counter() - start, batch=together)
+    return [r if isinstance(r, ValueError) else
+            NLIAnalysis(premise=" ".join(pair[0].split()), hypothesis=" ".join(pair[1].split()), inferred=r, run=run)
+            for pair, r in zip(pairs, inferred)]
 
 
 def numbered(tokens: list[str]) -> list[str]:
     return [f"{i}: {t}" for i, t in enumerate(tokens)]
 
 
-def alignment_figure(r: AlignmentResult):
-    bound = float(np.abs(r.alignment).max()) or 1.0  # symmetric colours: 0 is white
-    return fg.heatmap(r.alignment, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
+def alignment_figure(r: NLIAnalysis):
+    bound = float(np.abs(r.inferred.alignment).max()) or 1.0  # symmetric colours: 0 is white
+    return fg.heatmap(r.inferred.alignment, numbered(r.inferred.premise_tokens), numbered(r.inferred.hypothesis_tokens),
                       title="Attend: raw scores e<sub>ij</sub> = F(a<sub>i</sub>)ᵀF(b<sub>j</sub>)",
                       x_title="hypothesis word j", y_title="premise word i", colorscale="RdBu_r", zmin=-bound, zmax=bound,
                       cell_format=".3~g", hover="e = %{z:.3f}")  # 3 significant digits: e spans 0.01 to 100
 
 
-def beta_figure(r: AlignmentResult):
-    return fg.heatmap(r.premise_to_hypothesis, numbered(r.premise_tokens), numbered(r.hypothesis_tokens),
+def beta_figure(r: NLIAnalysis):
+    return fg.heatmap(r.inferred.premise_to_hypothesis, numbered(r.inferred.premise_tokens), numbered(r.inferred.hypothesis_tokens),
                       title="β: premise → hypothesis, softmax over j",
                       x_title="hypothesis word j", y_title="premise word i", zmin=0, zmax=1,
                       cell_format=".2f", hover="softmax_j = %{z:.3f}")
 
 
-def alpha_figure(r: AlignmentResult):
-    return fg.heatmap(r.hypothesis_to_premise, numbered(r.hypothesis_tokens), numbered(r.premise_tokens),
+def alpha_figure(r: NLIAnalysis):
+    return fg.heatmap(r.inferred.hypothesis_to_premise, numbered(r.inferred.hypothesis_tokens), numbered(r.inferred.premise_tokens),
                       title="α: hypothesis → premise, softmax over i",
                       x_title="premise word i", y_title="hypothesis word j", colorscale="Oranges", zmin=0, zmax=1,
                       cell_format=".2f", hover="softmax_i = %{z:.3f}")
 
 
-def probs_figure(r: AlignmentResult):
-    return fg.bar(r.probs, r.labels, title=f"P(label): {r.label}", x_title="probability",
-                  colors=[LABEL_COLORS.get(label, "#888888") for label in r.labels])
+def probs_figure(r: NLIAnalysis):
+    return fg.bar(r.probs, r.inferred.labels, title=f"P(label): {r.inferred.label}", x_title="probability",
+                  colors=[LABEL_COLORS.get(label, "#888888") for label in r.inferred.labels])
 
 
-def contribution_figure(r: AlignmentResult):
-    names = [f"P{i}: {t}" for i, t in enumerate(r.premise_tokens)] + [f"H{j}: {t}" for j, t in enumerate(r.hypothesis_tokens)]
-    drops = np.concatenate([r.premise_contribution, r.hypothesis_contribution])
-    fig = fg.bar(drops, names, x_title=f"score of '{r.label}' lost without this word's comparison vector",
-                 title=f"What each word's v adds to '{r.label}'",
+def contribution_figure(r: NLIAnalysis):
+    names = [f"P{i}: {t}" for i, t in enumerate(r.inferred.premise_tokens)] + [f"H{j}: {t}" for j, t in enumerate(r.inferred.hypothesis_tokens)]
+    drops = np.concatenate([r.inferred.premise_contribution, r.inferred.hypothesis_contribution])
+    fig = fg.bar(drops, names, x_title=f"score of '{r.inferred.label}' lost without this word's comparison vector",
+                 title=f"What each word's v adds to '{r.inferred.label}'",
                  colors=["#2a9d8f" if d >= 0 else "#e76f51" for d in drops])
     return fig
 
 
-def hard_alignment(r: AlignmentResult) -> pd.DataFrame:
+def hard_alignment(r: NLIAnalysis) -> pd.DataFrame:
     """Per word: its argmax partner (the hard alignment) next to how soft the real one is."""
     rows = []
-    for side, tokens, other, weights, drops in (("premise", r.premise_tokens, r.hypothesis_tokens, r.premise_to_hypothesis, r.premise_contribution),
-                                                ("hypothesis", r.hypothesis_tokens, r.premise_tokens, r.hypothesis_to_premise, r.hypothesis_contribution)):
+    for side, tokens, other, weights, drops in (("premise", r.inferred.premise_tokens, r.inferred.hypothesis_tokens, r.inferred.premise_to_hypothesis, r.inferred.premise_contribution),
+                                                ("hypothesis", r.inferred.hypothesis_tokens, r.inferred.premise_tokens, r.inferred.hypothesis_to_premise, r.inferred.hypothesis_contribution)):
         for i, tok in enumerate(tokens):
             j = int(weights[i].argmax())
             rows.append({"side": side, "#": i, "word": tok, "aligned to (argmax)": f"{j}: {other[j]}",
-                         "weight": round(float(weights[i, j]), 3), f"adds to '{r.label}'": round(float(drops[i]), 3)})
+                         "weight": round(float(weights[i, j]), 3), f"adds to '{r.inferred.label}'": round(float(drops[i]), 3)})
     return pd.DataFrame(rows)
 
 
-def write_csvs(r: AlignmentResult, folder: Path | None = None) -> list[str]:
+def write_csvs(r: NLIAnalysis, folder: Path | None = None) -> list[str]:
     """Each matrix as CSV with word labels (row/column 0 is the NULL word); returns the paths."""
     folder = Path(folder or request_folder("nli"))
-    tables = {"alignment_e.csv": (r.alignment, r.premise_tokens, r.hypothesis_tokens),
-              "beta_premise_to_hypothesis.csv": (r.premise_to_hypothesis, r.premise_tokens, r.hypothesis_tokens),
-              "alpha_hypothesis_to_premise.csv": (r.hypothesis_to_premise, r.hypothesis_tokens, r.premise_tokens)}
+    tables = {"alignment_e.csv": (r.inferred.alignment, r.inferred.premise_tokens, r.inferred.hypothesis_tokens),
+              "beta_premise_to_hypothesis.csv": (r.inferred.premise_to_hypothesis, r.inferred.premise_tokens, r.inferred.hypothesis_tokens),
+              "alpha_hypothesis_to_premise.csv": (r.inferred.hypothesis_to_premise, r.inferred.hypothesis_tokens, r.inferred.premise_tokens)}
     paths = []
     for name, (z, rows, cols) in tables.items():
         path = folder / name
@@ -163,48 +142,53 @@ def write_csvs(r: AlignmentResult, folder: Path | None = None) -> list[str]:
     return paths
 
 
-def summary(r: AlignmentResult) -> str:
-    probs = ", ".join(f"{label} {p:.3f}" for label, p in zip(r.labels, r.probs))
-    return (f"**{fg.label(r.label)}** ({probs}). {len(r.premise_tokens) - 1} premise words × "
-            f"{len(r.hypothesis_tokens) - 1} hypothesis words (+ the NULL word ∅ on each side), "
-            f"{r.seconds * 1000:.0f} ms on {r.device}" + (f", one forward for {r.batch} queued requests." if r.batch > 1 else "."))
+def summary(r: NLIAnalysis) -> str:
+    probs = ", ".join(f"{label} {p:.3f}" for label, p in zip(r.inferred.labels, r.probs))
+    return (f"**{fg.label(r.inferred.label)}** ({probs}). {len(r.inferred.premise_tokens) - 1} premise words × "
+            f"{len(r.inferred.hypothesis_tokens) - 1} hypothesis words (+ the NULL word ∅ on each side), "
+            f"{r.run.seconds * 1000:.0f} ms on {r.run.device}" + (f", one forward for {r.run.batch} queued requests." if r.run.batch > 1 else "."))
 
 
-def figures(r: AlignmentResult) -> dict:
+def figures(r: NLIAnalysis) -> dict:
     return {"summary": summary(r), "probs": probs_figure(r), "alignment": alignment_figure(r), "beta": beta_figure(r),
             "alpha": alpha_figure(r), "contribution": contribution_figure(r), "hard": hard_alignment(r)}
 
 
 def examples() -> list[tuple[list[str], str]]:
     """([premise, hypothesis], caption) pairs from assets/examples/nli_pairs.json."""
-    from models.text import read_json
-
-    data = read_json(EXAMPLES)
+    data = json.loads(EXAMPLES.read_text(encoding="utf-8"))
     return [([e["premise"], e["hypothesis"]], f"{e['source']}, gold {e['gold']}: {e['note']}") for e in data["pairs"]]
 
 
-# -- the Gradio tab -------------------------------------------------------------------
-def tab():
-    """Build the NLI alignment tab inside the current gr.Blocks; returns the load event's pieces."""
+# -- the endpoints and the tab -----------------------------------------------------------
+def render(r: NLIAnalysis, *_inputs) -> dict:
+    """One request's outputs by name (also the batched endpoint's, per request)."""
+    return {**figures(r), "status": summary(r), "files": None, "result": r}
+
+
+def show(premise: str, hypothesis: str, *, nli) -> dict:
+    """/nli: a premise and a hypothesis -> label, probabilities, e, β, α, contributions, by name."""
+    return render(analyze(premise, hypothesis, nli))
+
+
+def show_many(requests: list[tuple], *, nli) -> list:
+    """/nli with dynamic batching: every queued pair in one forward."""
+    return analyze_many(requests, nli)
+
+
+def export(r: NLIAnalysis | None) -> dict:
+    """/nli_export: the last answer's matrices as CSV."""
+    if r is None:
+        raise ValueError("Type a premise and a hypothesis first.")
+    return {"files": write_csvs(r)}
+
+
+def build(view: View, runtime) -> FirstPaint:
+    """The NLI alignment tab inside the current gr.Blocks."""
     import gradio as gr
 
     from .limits import input_label
-    from .ui import batched, listen, live, plot, teaching_note, user_errors
-
-    def render(r: AlignmentResult, *_inputs):
-        f = figures(r)
-        return (f["summary"], plot(f["probs"]), plot(f["alignment"]), plot(f["beta"]), plot(f["alpha"]),
-                plot(f["contribution"]), f["hard"], None, r)
-
-    @user_errors
-    def export(r: AlignmentResult | None):
-        if r is None:
-            raise ValueError("Type a premise and a hypothesis first.")
-        return write_csvs(r)
-
-    @user_errors
-    def run(premise: str, hypothesis: str):
-        return render(analyze(premise, hypothesis))
+    from .ui import batched, endpoint, listen, live, teaching_note
 
     pairs = examples()
     with gr.Row():
@@ -234,11 +218,25 @@ def tab():
         files = gr.File(label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple",
                         elem_id="nli-files")
     result = gr.State()
-    outputs = [status, probs, alignment, beta, alpha, contribution, hard, files, result]
-    listen(premise, run, [premise, hypothesis], outputs, status, api_name="nli",
-           run_batch=batched(analyze_many, render, outputs, status))
-    export_button.click(export, [result], [files], api_name="nli_export")
-    run_live = live(run, outputs, status)
-    hypothesis.change(run_live, [premise, hypothesis], outputs, api_name=False, trigger_mode="always_last",
+    outputs = {"status": status, "probs": probs, "alignment": alignment, "beta": beta, "alpha": alpha,
+               "contribution": contribution, "hard": hard, "files": files, "result": result}
+    run = endpoint(runtime, view.models, show, outputs)
+    listen(premise, run, [premise, hypothesis], list(outputs.values()), status, api_name=view.api_name,
+           run_batch=batched(runtime, view.models, show_many, render, outputs, "status"))
+    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="nli_export")
+    run_live = live(run, status)
+    hypothesis.change(run_live, [premise, hypothesis], list(outputs.values()), api_name=False, trigger_mode="always_last",
                       show_progress="minimal")
-    return run_live, [premise, hypothesis], outputs
+    return FirstPaint(run_live, [premise, hypothesis], list(outputs.values()))
+
+
+def sample(tokens: int, models) -> dict:
+    def count(text):
+        return len(models["nli"].read(text, "The sample", 10_000).ids)
+
+    return {"premise": sample_text(count, tokens), "hypothesis": sample_hypothesis(count, tokens)}
+
+
+VIEW = View(title="NLI alignment", api_name="nli", models={"nli": "nli"}, inputs=("premise", "hypothesis"),
+            handler=show, analyze=analyze, figures=figures, build=build, examples=tuple(p for p, _ in examples()),
+            limits={"premise": MAX_NLI_PIECES, "hypothesis": MAX_NLI_PIECES}, sample=sample, floor="models.floors:nli")

@@ -15,38 +15,38 @@ import pandas as pd
 
 from . import figures as fg
 from .exports import request_folder
-from .limits import MAX_ATTENTION_TOKENS, clean_text
+from .limits import MAX_ATTENTION_TOKENS, MAX_MODEL_NAME, check_model_name, clean_text
+from .samples import sample_text
+from .view import FirstPaint, RunInfo, View, plural
 
 # Columns of SelfAttentionResult.stats, in order (see head_statistics).
 STATS = ["entropy (bits)", "[CLS]", "[SEP]", "self", "previous", "next", "mean distance"]
 PATTERNS = ["[CLS]", "[SEP]", "self", "previous", "next"]  # a head "is" one of these if it puts >= half its mass there
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class SelfAttentionResult:
-    """Self-attention of one sentence or sentence pair.
+    """Self-attention of one sentence or sentence pair, as the view shows it.
 
-    tokens: list[str], the T units shown: word pieces incl. [CLS] / [SEP], or whole words
-        when merged (special tokens stay on their own)
-    attentions: float32[layers, heads, T, T]; [l, h, i, j] = weight of query i on key j; rows sum to 1
+    encoded: models.encoder.EncoderAttention, what the model read (word pieces incl. [CLS] /
+        [SEP], attentions float32[layers, heads, pieces, pieces], model_name, notice)
+    tokens: list[str], the T units shown: the word pieces, or whole words when merged
+        (special tokens stay on their own)
+    attentions: float32[layers, heads, T, T] over those units; [l, h, i, j] = weight of query
+        i on key j; rows sum to 1 (encoded.attentions itself unless merged)
     stats: float[layers, heads, len(STATS)], see head_statistics
-    is_cls, is_sep: bool[T]
-    sentence_b_start: index of sentence B's first unit, None for one sentence
-    pieces: list[str], the word pieces the model read (== tokens unless merged)
+    is_cls, is_sep: bool[T]; sentence_b_start: index of sentence B's first unit, None for one sentence
     """
 
+    encoded: object
     tokens: list[str]
     attentions: np.ndarray
     stats: np.ndarray
     is_cls: np.ndarray
     is_sep: np.ndarray
     sentence_b_start: int | None
-    pieces: list[str]
     merged: bool
-    model_name: str
-    device: str
-    seconds: float
-    notice: str = ""
+    run: RunInfo
 
     @property
     def layers(self) -> int:
@@ -99,15 +99,11 @@ def head_statistics(attentions: np.ndarray, is_cls: np.ndarray, is_sep: np.ndarr
     return np.stack([entropy, on_cls, on_sep, on_self, previous, following, distance], axis=-1).astype(np.float64)
 
 
-def analyze(text: str, text_b: str | None = None, encoder=None, merge_words: bool = False,
-            model_name: str | None = None) -> SelfAttentionResult:
+def analyze(text: str, text_b: str | None, encoder, merge_words: bool = False) -> SelfAttentionResult:
     """Run the encoder on a sentence (or the pair text, text_b) and summarise every head."""
-    from models import registry
-
     text = clean_text(text, "Sentence A" if text_b else "The sentence")
     pair = bool(text_b and text_b.strip())
     start = time.perf_counter()
-    encoder = encoder or registry.encoder(model_name)
     a = encoder.attend((text, clean_text(text_b, "Sentence B")) if pair else text, max_tokens=MAX_ATTENTION_TOKENS)
     tokens, attentions = a.tokens, a.attentions
     is_cls, is_sep, b_start = a.is_cls, a.is_sep, a.sentence_b_start
@@ -117,8 +113,9 @@ def analyze(text: str, text_b: str | None = None, encoder=None, merge_words: boo
         is_cls, is_sep = is_cls[first], is_sep[first]
         b_start = int(np.searchsorted(first, b_start)) if b_start is not None else None
     stats = head_statistics(attentions, is_cls, is_sep)
-    return SelfAttentionResult(tokens, attentions, stats, is_cls, is_sep, b_start, a.tokens, merge_words,
-                               encoder.name, str(encoder.device), time.perf_counter() - start, a.notice)
+    return SelfAttentionResult(encoded=a, tokens=tokens, attentions=attentions, stats=stats, is_cls=is_cls, is_sep=is_sep,
+                               sentence_b_start=b_start, merged=merge_words,
+                               run=RunInfo(device=str(encoder.device), seconds=time.perf_counter() - start))
 
 
 # -- figures and tables: numpy in, plotly specs / pandas out ----------------------------
@@ -168,10 +165,12 @@ def pattern(row: np.ndarray, T: int) -> str:
 
 
 def status(r: SelfAttentionResult) -> str:
-    unit = f"{len(r.tokens)} words ({len(r.pieces)} word pieces)" if r.merged else f"{len(r.tokens)} word pieces"
-    text = (f"**{html.escape(r.model_name, quote=False)}**: {unit}, {r.layers} layers × {r.heads} heads, "
-            f"computed in {r.seconds * 1000:.0f} ms on {r.device}.")
-    return text + (f"\n\n⚠️ {html.escape(r.notice, quote=False)}" if r.notice else "")
+    pieces = plural(len(r.encoded.tokens), "word piece")
+    unit = f"{plural(len(r.tokens), 'word')} ({pieces})" if r.merged else pieces
+    text = (f"**{html.escape(r.encoded.model_name, quote=False)}**: {unit}, {r.layers} layers × {r.heads} heads, "
+            f"computed in {r.run.seconds * 1000:.0f} ms on {r.run.device}.")
+    notice = r.encoded.notice
+    return text + (f"\n\n⚠️ {html.escape(notice, quote=False)}" if notice else "")
 
 
 def figures(r: SelfAttentionResult, layer: int = 1, head: int = 1) -> dict:
@@ -195,7 +194,7 @@ def head_csv(r: SelfAttentionResult, layer: int, head: int) -> Path:
 
 def attentions_json(r: SelfAttentionResult) -> Path:
     """Every head as JSON: {"tokens": [...], "attentions": [layer][head][query][key] (4 decimals), ...}."""
-    payload = {"model": r.model_name, "tokens": r.tokens, "word_pieces": r.pieces, "merged_words": r.merged,
+    payload = {"model": r.encoded.model_name, "tokens": r.tokens, "word_pieces": r.encoded.tokens, "merged_words": r.merged,
                "sentence_b_start": r.sentence_b_start, "layers": r.layers, "heads": r.heads,
                "axes": ["layer", "head", "query", "key"], "attentions": np.round(r.attentions.astype(np.float64), 4).tolist(),
                "head_statistics": {"columns": STATS, "values": np.round(r.stats, 4).tolist()}}
@@ -204,70 +203,75 @@ def attentions_json(r: SelfAttentionResult) -> Path:
     return path
 
 
-# -- the Gradio tab -------------------------------------------------------------------
-def tab():
-    """Build the Self-attention tab inside the current gr.Blocks; returns the load event's pieces."""
+# -- the endpoints and the tab -----------------------------------------------------------
+EXAMPLES = (("The cat sat on the mat because it was tired.", ""),
+            ("The animal didn't cross the street because it was too wide.", ""),
+            ("A man is playing a guitar.", "Someone is making music."),
+            ("Unbelievably, the tokenizer splits unfriendliness.", ""))
+
+
+def show(text: str, text_b: str, model_name: str, merge, layer, head, *, encoder, runtime=None) -> dict:
+    """/self_attention: the sentence (and optional sentence B), an optional hub encoder name,
+    whether to merge word pieces, and the head to zoom (1-based) -> grid, zoom, table, status."""
+    name = check_model_name(model_name)
+    if name and runtime is not None:  # a hub model the user named, instead of the bundled one
+        encoder = runtime.named_encoder(name)
+    r = analyze(text, text_b, encoder, merge_words=bool(merge))
+    layer, head = min(max(int(layer or 1), 1), r.layers), min(max(int(head or 1), 1), r.heads)
+    f = figures(r, layer, head)
+    return {"status": f["status"], "grid": f["grid"], "zoom": f["zoom"], "table": f["table"], "layer": layer,
+            "head": head, "head_view": "", "model_view": "", "result": r}
+
+
+def need(r):
+    if r is None:
+        raise ValueError("Type a sentence first.")
+    return r
+
+
+def zoom(r, layer, head) -> dict:
+    return {"zoom": zoom_figure(need(r), layer, head)}
+
+
+def pick_from_table(r, row: list) -> dict:
+    """A click on the head-statistics table: its row as shown (so sorting does not matter)."""
+    layer, head = int(float(row[0])), int(float(row[1]))
+    return {"layer": layer, "head": head, "zoom": zoom_figure(need(r), layer, head)}
+
+
+def bertviz(r) -> dict:
+    """/self_attention_bertviz: bertviz's head view and model view of the last answer, in sandboxed iframes."""
+    from .safe_html import bertviz_iframe, script_sources
+
+    r = need(r)
+    urls, note = script_sources()
+    views = [bertviz_iframe(v, r.tokens, r.attentions, r.sentence_b_start, urls) for v in ("head", "model")]
+    return {"head_view": views[0], "model_view": views[1], "bertviz_note": note}
+
+
+def export(r, layer, head) -> dict:
+    r = need(r)
+    return {"csv": str(head_csv(r, layer, head)), "json": str(attentions_json(r))}
+
+
+def build(view: View, runtime) -> FirstPaint:
+    """The Self-attention tab inside the current gr.Blocks."""
     import gradio as gr
 
-    from .limits import MAX_BERTVIZ_TOKENS, MAX_MODEL_NAME, check_model_name, input_label
-    from .safe_html import bertviz_iframe, local_scripts, script_sources
-    from .ui import listen, live, plot, teaching_note, user_errors
+    from .limits import MAX_BERTVIZ_TOKENS, input_label
+    from .safe_html import local_scripts
+    from .ui import endpoint, listen, live, teaching_note
 
     gr.set_static_paths(list(local_scripts().values()))  # d3 / jQuery for bertviz, from site-packages
 
-    def run_view(text, text_b, model_name, merge, layer, head):
-        r = analyze(text, text_b, merge_words=bool(merge), model_name=check_model_name(model_name))
-        if r.notice:
-            gr.Warning(html.escape(r.notice))  # it quotes the model name the user typed
-        layer, head = min(max(int(layer or 1), 1), r.layers), min(max(int(head or 1), 1), r.heads)
-        f = figures(r, layer, head)
-        return (f["status"], plot(f["grid"]), plot(f["zoom"]), f["table"], gr.Slider(value=layer, maximum=r.layers),
-                gr.Slider(value=head, maximum=r.heads), "", "", r)
-
-    run = user_errors(run_view)
-
-    def need(r):
-        if r is None:
-            raise ValueError("Type a sentence first.")
-        return r
-
-    @user_errors
-    def zoom(r, layer, head):
-        return plot(zoom_figure(need(r), layer, head))
-
-    def pick_from_table(r, evt):
-        row = evt.row_value or []
-        layer, head = int(float(row[0])), int(float(row[1]))  # row_value: the row as shown, so sorting does not matter
-        return layer, head, plot(zoom_figure(need(r), layer, head))
-
-    # gradio finds the event argument by its type hint, but this module's hints are strings
-    # (from __future__ import annotations) naming a `gr` that exists only inside tab().
-    pick_from_table.__annotations__["evt"] = gr.SelectData
-    pick_from_table = user_errors(pick_from_table)
-
-    @user_errors
-    def bertviz(r):
-        r = need(r)
-        urls, note = script_sources()
-        views = [bertviz_iframe(v, r.tokens, r.attentions, r.sentence_b_start, urls) for v in ("head", "model")]
-        return views[0], views[1], note
-
-    @user_errors
-    def export(r, layer, head):
-        r = need(r)
-        return str(head_csv(r, layer, head)), str(attentions_json(r))
-
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value="The cat sat on the mat because it was tired.", lines=2,
+            text = gr.Textbox(value=EXAMPLES[0][0], lines=2,
                               **input_label("Sentence", pieces=MAX_ATTENTION_TOKENS), elem_id="attn-text")
             text_b = gr.Textbox(value="", lines=1, elem_id="attn-text-b",
                                 **input_label("Sentence B: a pair reads [CLS] A [SEP] B [SEP]; both count to the pieces",
                                               optional=True))
-            gr.Examples([["The cat sat on the mat because it was tired.", ""],
-                         ["The animal didn't cross the street because it was too wide.", ""],
-                         ["A man is playing a guitar.", "Someone is making music."],
-                         ["Unbelievably, the tokenizer splits unfriendliness.", ""]], inputs=[text, text_b])
+            gr.Examples([list(e) for e in EXAMPLES], inputs=[text, text_b])
             with gr.Row():
                 merge = gr.Checkbox(False, label="Merge word pieces into words (sum over key pieces, mean over query pieces)")
                 model_name = gr.Textbox("", label=f"Encoder: empty = bundled all-MiniLM-L6-v2, or a hub id (needs internet; "
@@ -300,16 +304,50 @@ def tab():
             csv_file, json_file = gr.File(label="Zoomed head (CSV)"), gr.File(label="All attentions (JSON)")
     result = gr.State(None)
 
+    outputs = {"status": status_md, "grid": grid, "zoom": zoom_plot, "table": table, "layer": layer, "head": head,
+               "head_view": head_view, "model_view": model_view, "result": result, "bertviz_note": bertviz_note,
+               "csv": csv_file, "json": json_file}
+    shown = [status_md, grid, zoom_plot, table, layer, head, head_view, model_view, result]
+    answer = endpoint(runtime, view.models, lambda *inputs, encoder: show(*inputs, encoder=encoder, runtime=runtime), outputs)
+    answer.__name__ = "show"
+
+    def run(text, text_b, model_name, merge, layer_value, head_value):
+        out = answer(text, text_b, model_name, merge, layer_value, head_value)
+        r = out[result]
+        notice = r.encoded.notice
+        if notice:
+            gr.Warning(html.escape(notice))  # it quotes the model name the user typed
+        out[layer], out[head] = gr.Slider(value=out[layer], maximum=r.layers), gr.Slider(value=out[head], maximum=r.heads)
+        return out
+
     inputs = [text, text_b, model_name, merge, layer, head]
-    outputs = [status_md, grid, zoom_plot, table, layer, head, head_view, model_view, result]
-    listen(text, run, inputs, outputs, status_md, api_name="self_attention")
-    run_live = live(run, outputs, status_md)
-    text_b.change(run_live, inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal")
-    merge.change(run_live, inputs, outputs, api_name=False)
-    model_name.submit(run_live, inputs, outputs, api_name=False)
-    layer.release(zoom, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
-    head.release(zoom, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
-    table.select(pick_from_table, [result], [layer, head, zoom_plot], api_name=False)
-    bertviz_button.click(bertviz, [result], [head_view, model_view, bertviz_note], api_name="self_attention_bertviz")
-    export_button.click(export, [result, layer, head], [csv_file, json_file], api_name=False)
-    return run_live, inputs, outputs
+    listen(text, run, inputs, shown, status_md, api_name=view.api_name)
+    run_live = live(run, status_md)
+    text_b.change(run_live, inputs, shown, api_name=False, trigger_mode="always_last", show_progress="minimal")
+    merge.change(run_live, inputs, shown, api_name=False)
+    model_name.submit(run_live, inputs, shown, api_name=False)
+    zoomed = endpoint(runtime, {}, zoom, outputs)
+    layer.release(zoomed, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
+    head.release(zoomed, [result, layer, head], zoom_plot, api_name=False, show_progress="hidden")
+    picked = endpoint(runtime, {}, pick_from_table, outputs)
+
+    def pick(r, evt: gr.SelectData):
+        return picked(r, evt.row_value or [])
+
+    # gradio finds the event argument by its type hint, but this module's hints are strings
+    # (from __future__ import annotations) naming a `gr` that exists only inside build().
+    pick.__annotations__["evt"] = gr.SelectData
+
+    table.select(pick, [result], [layer, head, zoom_plot], api_name=False)
+    bertviz_button.click(endpoint(runtime, {}, bertviz, outputs), [result], [head_view, model_view, bertviz_note],
+                         api_name="self_attention_bertviz")
+    export_button.click(endpoint(runtime, {}, export, outputs), [result, layer, head], [csv_file, json_file], api_name=False)
+    return FirstPaint(run_live, inputs, shown)
+
+
+VIEW = View(title="Self-attention", api_name="self_attention", models={"encoder": "encoder"},
+            inputs=("text", "text_b", "model_name", "merge", "layer", "head"), handler=show, analyze=analyze,
+            figures=figures, build=build, examples=EXAMPLES,
+            limits={"text": MAX_ATTENTION_TOKENS, "model_name": MAX_MODEL_NAME}, floor="models.floors:encoder",
+            sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["encoder"].encode(t)["input_ids"][0]), tokens),
+                                           "text_b": "", "model_name": "", "merge": False, "layer": 1, "head": 1})

@@ -6,7 +6,6 @@ endpoints); the figures are in the README's Reliability section.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,33 +54,3 @@ def each_checked(inputs: Sequence, check: Callable[[Any], Any], run_many: Callab
     good = [c for c in checked if not isinstance(c, ValueError)]
     results = iter(run_many(good) if good else [])
     return [c if isinstance(c, ValueError) else next(results) for c in checked], len(good)
-
-
-_imports_lock = threading.Lock()
-_imports_done = False
-
-
-def import_models_once() -> None:
-    """Import torch, transformers and the model modules in one thread, before any request uses them.
-
-    The app imports them lazily (its page answers first), so the first requests of a class
-    would import them at the same moment from several worker threads; under load that raised
-    _DeadlockError and ImportError from Python's per-module import locks. One thread imports,
-    the others wait here; after that this is a flag check.
-    """
-    global _imports_done
-    if _imports_done:
-        return
-    with _imports_lock:
-        if not _imports_done:
-            import nltk.tokenize  # noqa: F401 (the tagger's tokenizer; CI's load test hit the same race in it)
-            import torch  # noqa: F401
-            import transformers  # noqa: F401
-
-            import models.encoder  # noqa: F401
-            import models.nli  # noqa: F401
-            import models.registry  # noqa: F401
-            import models.tagger  # noqa: F401
-            import models.translator  # noqa: F401
-
-            _imports_done = True

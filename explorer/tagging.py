@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
-from .limits import check_tokens, clean_text
+from .limits import MAX_TOKENS, check_tokens, check_top_k, clean_text
 from .serving import each_checked
+from .samples import sample_text
+from .view import FirstPaint, RunInfo, View, plural
 
 # The 17 Universal POS tags (universaldependencies.org/u/pos), one line each.
 UPOS = {
@@ -41,53 +43,50 @@ COLORS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class TaggingResult:
     """Tags for one text.
 
-    tokens: list[str], EWT-style tokens of the text
-    tags: list[str], argmax UPOS tag per token
-    confidence: float[len(tokens)], probability of the chosen tag
-    probs: float[len(tokens), len(tagset)], rows sum to 1
+    tagged: models.tagger.TagResult (tokens, tags, probs float[len(tokens), len(tagset)], rows sum to 1)
     tagset: list[str], the column names of probs
+    run: how it was computed
     """
 
-    tokens: list[str]
-    tags: list[str]
-    confidence: np.ndarray
-    probs: np.ndarray
+    tagged: object
     tagset: list[str]
-    device: str
-    seconds: float
-    batch: int = 1  # texts tagged in the same forward (dynamic batching of API requests)
+    run: RunInfo
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """float[len(tokens)], the probability of each chosen tag."""
+        return self.tagged.probs.max(axis=1)
 
 
-def analyze(text: str, tagger=None) -> TaggingResult:
+def read(text: str, tagger) -> list[str]:
+    """The request's text, cleaned, tokenized the tagger's way and checked: once per request."""
+    return check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text")
+
+
+def analyze(text: str, tagger) -> TaggingResult:
     result = analyze_many([text], tagger)[0]
     if isinstance(result, ValueError):
         raise result
     return result
 
 
-def analyze_many(texts: list[str], tagger=None) -> list[TaggingResult | ValueError]:
+def analyze_many(texts: list[str], tagger) -> list[TaggingResult | ValueError]:
     """Tag several texts with one forward of the tagger (the API's dynamic batching).
     A text that fails its checks gets its ValueError in its place; the others are tagged."""
-    from models import registry
-
     start = time.perf_counter()
-    tagger = tagger or registry.tagger()
-    tagged, together = each_checked(texts, lambda text: check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text"),
-                                    tagger.tag)
-    seconds = time.perf_counter() - start
-    return [r if isinstance(r, ValueError) else
-            TaggingResult(r.tokens, r.tags, r.probs.max(axis=1), r.probs, tagger.tagset, str(tagger.device), seconds, together)
-            for r in tagged]
+    tagged, together = each_checked(texts, lambda text: read(text, tagger), tagger.tag)
+    run = RunInfo(device=str(tagger.device), seconds=time.perf_counter() - start, batch=together)
+    return [r if isinstance(r, ValueError) else TaggingResult(tagged=r, tagset=list(tagger.tagset), run=run) for r in tagged]
 
 
 def highlighted(r: TaggingResult) -> list[tuple[str, str | None]]:
     """(token, tag) pairs for gr.HighlightedText, with spaces between tokens."""
     pairs: list[tuple[str, str | None]] = []
-    for i, (tok, tag) in enumerate(zip(r.tokens, r.tags)):
+    for i, (tok, tag) in enumerate(zip(r.tagged.tokens, r.tagged.tags)):
         if i:
             pairs.append((" ", None))
         pairs.append((tok, tag))
@@ -98,7 +97,7 @@ def uncertainty_highlighted(r: TaggingResult) -> list[tuple[str, float | None]]:
     """(token with p, 1 - p) pairs: HighlightedText shades a positive score red with opacity
     equal to the score, so a sure tag stays clear and a hesitant one turns red."""
     pairs: list[tuple[str, float | None]] = []
-    for i, (tok, p) in enumerate(zip(r.tokens, r.confidence)):
+    for i, (tok, p) in enumerate(zip(r.tagged.tokens, r.confidence)):
         if i:
             pairs.append((" ", None))
         pairs.append((f"{tok} {p:.2f}", float(1 - p)))
@@ -107,30 +106,32 @@ def uncertainty_highlighted(r: TaggingResult) -> list[tuple[str, float | None]]:
 
 def top_tags(r: TaggingResult, k: int) -> list[int]:
     """Tag columns to show: every tag chosen here, then the most probable others, up to k."""
-    chosen = list(dict.fromkeys(int(i) for i in r.probs.argmax(axis=1)))
-    rest = [int(i) for i in np.argsort(-r.probs.sum(axis=0)) if int(i) not in chosen]
+    probs = r.tagged.probs
+    chosen = list(dict.fromkeys(int(i) for i in probs.argmax(axis=1)))
+    rest = [int(i) for i in np.argsort(-probs.sum(axis=0)) if int(i) not in chosen]
     return chosen + rest[: max(0, k - len(chosen))]
 
 
 def probs_figure(r: TaggingResult, k: int = 8):
-    cols = top_tags(r, k)
-    return fg.heatmap(r.probs[:, cols], [f"{i}: {t}" for i, t in enumerate(r.tokens)], [r.tagset[c] for c in cols],
+    cols, probs = top_tags(r, k), r.tagged.probs
+    return fg.heatmap(probs[:, cols], [f"{i}: {t}" for i, t in enumerate(r.tagged.tokens)], [r.tagset[c] for c in cols],
                       title=f"P(tag | token, sentence): the {len(cols)} tags with most probability here",
                       x_title="UPOS tag", y_title="token", colorscale="Blues", zmin=0, zmax=1,
-                      cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(r.probs[:, cols]),
+                      cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(probs[:, cols]),
                       hover="p = %{z:.4f}", cell_px=26)
 
 
 def table(r: TaggingResult) -> pd.DataFrame:
     """Per token: the tag, its probability, and the runner-up."""
-    order = np.argsort(-r.probs, axis=1)
+    t = r.tagged
+    order = np.argsort(-t.probs, axis=1)
     return pd.DataFrame({
-        "#": range(len(r.tokens)),
-        "token": r.tokens,
-        "tag": r.tags,
+        "#": range(len(t.tokens)),
+        "token": t.tokens,
+        "tag": t.tags,
         "p(tag)": np.round(r.confidence.astype(float), 4),
         "runner-up": [r.tagset[o[1]] for o in order],
-        "p(runner-up)": np.round(r.probs[np.arange(len(r.tokens)), order[:, 1]].astype(float), 4),
+        "p(runner-up)": np.round(t.probs[np.arange(len(t.tokens)), order[:, 1]].astype(float), 4),
     })
 
 
@@ -144,49 +145,67 @@ def figures(r: TaggingResult, k: int = 8) -> dict:
         "confidence": uncertainty_highlighted(r),
         "probs": probs_figure(r, k),
         "table": table(r),
-        "status": f"{len(r.tokens)} tokens tagged in {r.seconds * 1000:.1f} ms on {r.device}"
-                  + (f" (one forward for {r.batch} queued requests)." if r.batch > 1 else "."),
+        "status": f"{plural(len(r.tagged.tokens), 'token')} tagged in {r.run.seconds * 1000:.1f} ms on {r.run.device}"
+                  + (f" (one forward for {r.run.batch} queued requests)." if r.run.batch > 1 else "."),
     }
 
 
-# -- the Gradio tab -------------------------------------------------------------------
-def tab():
-    """Build the Tags tab inside the current gr.Blocks; returns the load event's pieces."""
+# -- the endpoint and the tab ----------------------------------------------------------------
+EXAMPLES = ("I don't think the new bikes will arrive before Friday.",
+            "Can you book a table for two at 7 pm?",
+            "She unfriended him after he kept posting memes.",
+            "Time flies like an arrow; fruit flies like a banana.")
+
+
+def render(r: TaggingResult, text: str, k) -> dict:
+    """One request's outputs by name (also the batched endpoint's, per request)."""
+    f = figures(r, check_top_k(k))
+    return {name: f[name] for name in ("tags", "confidence", "probs", "table", "status")}
+
+
+def show(text: str, k, *, tagger) -> dict:
+    """/tag: a text and the heatmap's top-k -> tags, probabilities, table and status by name."""
+    return render(analyze(text, tagger), text, k)
+
+
+def show_many(requests: list[tuple], *, tagger) -> list:
+    """/tag with dynamic batching: every queued (text, k) in one forward."""
+    return analyze_many([text for text, _ in requests], tagger)
+
+
+def build(view: View, runtime):
+    """The Tags tab inside the current gr.Blocks; returns the function of its first paint."""
     import gradio as gr
 
-    from .limits import MAX_TOP_TAGS, check_top_k, input_label
-    from .ui import batched, listen, live, plot, teaching_note, user_errors
-
-    def render(r: TaggingResult, text: str, k: int):
-        f = figures(r, check_top_k(k))
-        return f["tags"], f["confidence"], plot(f["probs"]), f["table"], f["status"]
-
-    @user_errors
-    def run(text: str, k: int):
-        return render(analyze(text), text, k)
+    from .limits import MAX_TOP_TAGS, input_label
+    from .ui import batched, endpoint, listen, live, teaching_note
 
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value="I don't think the new bikes will arrive before Friday.", lines=2, elem_id="tag-text",
-                              **input_label("Text", tokens=True))
-            gr.Examples([["I don't think the new bikes will arrive before Friday."],
-                         ["Can you book a table for two at 7 pm?"],
-                         ["She unfriended him after he kept posting memes."],
-                         ["Time flies like an arrow; fruit flies like a banana."]], inputs=text)
+            text = gr.Textbox(value=EXAMPLES[0], lines=2, elem_id="tag-text", **input_label("Text", tokens=True))
+            gr.Examples([[e] for e in EXAMPLES], inputs=text)
             k = gr.Slider(3, MAX_TOP_TAGS, value=8, step=1, label="Tags shown in the heatmap (top-k)")
         with gr.Column(scale=2):
             teaching_note("tagging")
     status = gr.Markdown(elem_id="tag-status")
     tags = gr.HighlightedText(label="UPOS tag per token", color_map=COLORS, show_legend=False, elem_id="tag-tags")
-    confidence = gr.HighlightedText(label="Probability of the chosen tag; red = the model hesitates (shade = 1 − p)", elem_id="tag-confidence")
+    confidence = gr.HighlightedText(label="Probability of the chosen tag; red = the model hesitates (shade = 1 − p)",
+                                    elem_id="tag-confidence")
     with gr.Row():
         probs = gr.Plot(show_label=False, elem_id="tag-probs")
         with gr.Column():
             per_token = gr.Dataframe(label="Per token: tag, probability, runner-up")
     with gr.Accordion("UPOS tags", open=False):
         gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
-    outputs = [tags, confidence, probs, per_token, status]
-    run_batch = batched(lambda requests: analyze_many([text for text, _ in requests]), render, outputs, status)
-    listen(text, run, [text, k], outputs, status, api_name="tag", run_batch=run_batch)
-    k.release(live(run, outputs, status), [text, k], outputs, api_name=False)
-    return live(run, outputs, status), [text, k], outputs
+    outputs = {"tags": tags, "confidence": confidence, "probs": probs, "table": per_token, "status": status}
+    run = endpoint(runtime, view.models, show, outputs)
+    run_batch = batched(runtime, view.models, show_many, render, outputs, "status")
+    listen(text, run, [text, k], list(outputs.values()), status, api_name=view.api_name, run_batch=run_batch)
+    k.release(live(run, status), [text, k], list(outputs.values()), api_name=False)
+    return FirstPaint(live(run, status), [text, k], list(outputs.values()))
+
+
+VIEW = View(title="Tags", api_name="tag", models={"tagger": "tagger"}, inputs=("text", "k"), handler=show,
+            analyze=analyze, figures=figures, build=build, examples=EXAMPLES,
+            limits={"text": MAX_TOKENS}, floor="models.floors:tagger",
+            sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["tagger"].tokenize(t)), tokens), "k": 8})

@@ -8,6 +8,7 @@ step_view(result, t) -> the Gradio tab.
 from __future__ import annotations
 
 import csv
+import json
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ import pandas as pd
 
 from . import figures as fg
 from .exports import request_folder
-from .limits import check_beam_size, check_source_tokens, clean_text
+from .limits import MAX_BEAM, MAX_SOURCE_TOKENS, check_beam_size, check_source_tokens, clean_text
+from .samples import sample_text
+from .view import FirstPaint, RunInfo, View, plural
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator"  # models.translator.ASSETS, without importing torch
 BLEU_BY_LENGTH = ASSETS / "bleu_by_length.json"
@@ -29,36 +32,31 @@ EXAMPLES = ["A man in a blue shirt is riding a bike down the street.",
             "A group of people are standing in front of an igloo."]
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class TranslationResult:
-    """One sentence through both translators.
+    """One sentence through both translators, the same beam size.
 
-    source_tokens: list[str], English subwords ("▁" starts a word) and the end marker "</s>"
-    target_tokens: list[str], German subwords of the best output, ending with "</s>"
-    text: str, the detokenized translation
-    attention: float[len(target_tokens), len(source_tokens)], α_ts, rows sum to 1
-    token_probs: float[len(target_tokens)], p(y_t | y_<t, x) of each token written
-    beams: DataFrame-ready rows (rank, translation, log p, score, tokens), best first
-    baseline_text / baseline_tokens / baseline_token_probs: the no-attention model, same beam size
-    unknown: source characters that became "<unk>"; split_words: words cut into several subwords
+    translation: models.translator.Translation with attention (source_tokens, target_tokens,
+        text, attention float[len(target_tokens), len(source_tokens)] rows sum to 1,
+        token_log_probs, log_prob, beams best first, unknown characters)
+    baseline: the same without attention (its attention is None)
+    split_words: source words cut into several subwords
     """
 
-    source_tokens: list[str]
-    target_tokens: list[str]
-    text: str
-    attention: np.ndarray
-    token_probs: np.ndarray
-    log_prob: float
-    beams: list[dict]
-    baseline_text: str
-    baseline_tokens: list[str]
-    baseline_token_probs: np.ndarray
-    baseline_log_prob: float
-    unknown: list[str]
+    translation: object
+    baseline: object
     split_words: list[str]
     beam_size: int
-    device: str
-    seconds: float
+    run: RunInfo
+
+    @property
+    def token_probs(self) -> np.ndarray:
+        """float[len(target_tokens)], p(y_t | y_<t, x) of each token written."""
+        return np.exp(self.translation.token_log_probs)
+
+    @property
+    def baseline_token_probs(self) -> np.ndarray:
+        return np.exp(self.baseline.token_log_probs)
 
 
 def split_words(tokens: list[str]) -> list[str]:
@@ -80,62 +78,60 @@ def split_words(tokens: list[str]) -> list[str]:
     return words
 
 
-def analyze(text: str, beam_size: int = 1, translator=None, baseline=None) -> TranslationResult:
+def analyze(text: str, beam_size, translator, baseline) -> TranslationResult:
     """Translate `text` with beam search of `beam_size` (1 = greedy) by both models."""
-    from models import registry
-
     start = time.perf_counter()
     k = check_beam_size(beam_size)
     text = " ".join(clean_text(text, "The sentence").split())  # newlines and tabs: the captions are one line
-    translator = translator or registry.translator("attention")
-    baseline = baseline or registry.translator("no_attention")
-    ids, _, _ = translator.encode_source(text)
-    check_source_tokens(len(ids))
-    t = translator.translate(text, beam_size=k)
+    source = translator.encode_source(text)  # tokenized once, checked, and translated from
+    check_source_tokens(len(source[0]))
+    t = translator.translate(text, beam_size=k, source=source)
     b = baseline.translate(text, beam_size=k)
-    beams = [{"rank": i + 1, "translation": h.text, "log p": round(h.log_prob, 3),
-              "score (length-normalized)": round(h.score, 3), "tokens": len(h.target_tokens)} for i, h in enumerate(t.beams)]
-    return TranslationResult(t.source_tokens, t.target_tokens, t.text, t.attention, np.exp(t.token_log_probs), t.log_prob,
-                             beams, b.text, b.target_tokens, np.exp(b.token_log_probs), b.log_prob, t.unknown,
-                             split_words(t.source_tokens), k, str(translator.device), time.perf_counter() - start)
+    return TranslationResult(translation=t, baseline=b, split_words=split_words(t.source_tokens), beam_size=k,
+                             run=RunInfo(device=str(translator.device), seconds=time.perf_counter() - start))
 
 
 # -- figures ----------------------------------------------------------------------------
 def alignment_figure(r: TranslationResult):
-    cells = np.where(r.attention >= 0.1, np.vectorize(lambda a: f"{a:.2f}")(r.attention), "")
+    t = r.translation
+    cells = np.where(t.attention >= 0.1, np.vectorize(lambda a: f"{a:.2f}")(t.attention), "")
     # No plot title: the axis with the source tokens sits on top, and the tab's heading explains the map.
-    return fg.heatmap(r.attention, r.target_tokens, r.source_tokens, x_title="source token", y_title="target token", cell_text=cells, colorscale="Blues", zmin=0, zmax=1,
+    return fg.heatmap(t.attention, t.target_tokens, t.source_tokens, x_title="source token", y_title="target token", cell_text=cells, colorscale="Blues", zmin=0, zmax=1,
                       hover="α = %{z:.3f}", cell_px=26)
 
 
 def step_view(r: TranslationResult, t: int) -> tuple:
     """Step t: a bar of α_t over the source tokens, and the output so far with y_t marked."""
-    t = int(min(max(t, 0), len(r.target_tokens) - 1))
-    bars = fg.bar(r.attention[t], [f"{s}: {tok}" for s, tok in enumerate(r.source_tokens)],
-                  title=f"t = {t}: writing “{fg.label(r.target_tokens[t])}” (p = {r.token_probs[t]:.2f})",
+    tr = r.translation
+    t = int(min(max(t, 0), len(tr.target_tokens) - 1))
+    bars = fg.bar(tr.attention[t], [f"{s}: {tok}" for s, tok in enumerate(tr.source_tokens)],
+                  title=f"t = {t}: writing “{fg.label(tr.target_tokens[t])}” (p = {r.token_probs[t]:.2f})",
                   x_title="attention weight α_ts over the source tokens", x_range=(0, 1),
-                  colors=["#2171b5" if a == r.attention[t].max() else "#9ecae1" for a in r.attention[t]])
-    written: list[tuple[str, str | None]] = [(tok, "written") for tok in r.target_tokens[:t]]
-    written.append((r.target_tokens[t], f"step {t}"))
+                  colors=["#2171b5" if a == tr.attention[t].max() else "#9ecae1" for a in tr.attention[t]])
+    written: list[tuple[str, str | None]] = [(tok, "written") for tok in tr.target_tokens[:t]]
+    written.append((tr.target_tokens[t], f"step {t}"))
     return bars, written
 
 
 def beams_table(r: TranslationResult) -> pd.DataFrame:
-    return pd.DataFrame(r.beams)
+    return pd.DataFrame([{"rank": i + 1, "translation": h.text, "log p": round(h.log_prob, 3),
+                          "score (length-normalized)": round(h.score, 3), "tokens": len(h.target_tokens)}
+                         for i, h in enumerate(r.translation.beams)])
 
 
 def comparison_table(r: TranslationResult) -> pd.DataFrame:
     return pd.DataFrame([
-        {"model": "with attention (c_t = Σ α_ts h_s)", "translation": r.text, "log p": round(r.log_prob, 3),
-         "tokens": len(r.target_tokens), "mean p(token)": round(float(r.token_probs.mean()), 3)},
-        {"model": "without attention (one fixed C)", "translation": r.baseline_text, "log p": round(r.baseline_log_prob, 3),
-         "tokens": len(r.baseline_tokens), "mean p(token)": round(float(r.baseline_token_probs.mean()), 3)},
+        {"model": "with attention (c_t = Σ α_ts h_s)", "translation": r.translation.text,
+         "log p": round(r.translation.log_prob, 3), "tokens": len(r.translation.target_tokens),
+         "mean p(token)": round(float(r.token_probs.mean()), 3)},
+        {"model": "without attention (one fixed C)", "translation": r.baseline.text, "log p": round(r.baseline.log_prob, 3),
+         "tokens": len(r.baseline.target_tokens), "mean p(token)": round(float(r.baseline_token_probs.mean()), 3)},
     ])
 
 
 def confidence_figure(r: TranslationResult):
     """p(y_t) per step for both models: without attention, confidence tends to sag as the output grows."""
-    n = max(len(r.target_tokens), len(r.baseline_tokens))
+    n = max(len(r.translation.target_tokens), len(r.baseline.target_tokens))
     pad = lambda p: list(p) + [None] * (n - len(p))  # noqa: E731 - the shorter output leaves a gap
     return fg.lines([str(t) for t in range(n)], {"with attention": pad(r.token_probs), "without attention": pad(r.baseline_token_probs)},
                     title="Probability of the token written at each step", x_title="decoding step t",
@@ -144,9 +140,7 @@ def confidence_figure(r: TranslationResult):
 
 @lru_cache(maxsize=1)
 def bleu_by_length() -> dict | None:
-    from models.text import read_json
-
-    return read_json(BLEU_BY_LENGTH) if BLEU_BY_LENGTH.exists() else None
+    return json.loads(BLEU_BY_LENGTH.read_text(encoding="utf-8")) if BLEU_BY_LENGTH.exists() else None
 
 
 def bleu_by_length_figure():
@@ -171,20 +165,22 @@ def export_files(r: TranslationResult, folder: Path | None = None) -> list[str]:
     csv_path, png_path = folder / "alignment.csv", folder / "alignment.png"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["target \\ source"] + [csv_cell(s) for s in r.source_tokens])
-        for tok, row in zip(r.target_tokens, r.attention):
+        writer.writerow(["target \\ source"] + [csv_cell(s) for s in r.translation.source_tokens])
+        for tok, row in zip(r.translation.target_tokens, r.translation.attention):
             writer.writerow([csv_cell(tok)] + [f"{a:.5f}" for a in row])
-    fg.heatmap_png(r.attention, r.target_tokens, r.source_tokens, png_path, title=f"{r.text}",
+    t = r.translation
+    fg.heatmap_png(t.attention, t.target_tokens, t.source_tokens, png_path, title=f"{t.text}",
                    x_title="source token", y_title="target token")
     return [str(csv_path), str(png_path)]
 
 
 def status_markdown(r: TranslationResult) -> str:
-    lines = [f"**{len(r.source_tokens)} source tokens → {len(r.target_tokens)} target tokens** with "
+    t = r.translation
+    lines = [f"**{plural(len(t.source_tokens), 'source token')} → {plural(len(t.target_tokens), 'target token')}** with "
              f"{'greedy search' if r.beam_size == 1 else f'beam search (k = {r.beam_size})'}, "
-             f"both models, in {r.seconds * 1000:.0f} ms on {r.device}."]
-    if r.unknown:
-        lines.append(f"- Unknown to the model: {', '.join(fg.markdown_text(u) for u in r.unknown)} "
+             f"both models, in {r.run.seconds * 1000:.0f} ms on {r.run.device}."]
+    if t.unknown:
+        lines.append(f"- Unknown to the model: {', '.join(fg.markdown_text(u) for u in t.unknown)} "
                      "(no training caption had these characters; each became &lt;unk&gt;).")
     if r.split_words:
         lines.append(f"- Words cut into subword pieces: {', '.join(fg.markdown_text(w) for w in r.split_words)} "
@@ -195,7 +191,7 @@ def status_markdown(r: TranslationResult) -> str:
 def figures(r: TranslationResult) -> dict:
     """Everything the view shows for a result; the files (export_files) are written only on request."""
     return {
-        "translation": r.text,
+        "translation": r.translation.text,
         "status": status_markdown(r),
         "alignment": alignment_figure(r),
         "beams": beams_table(r),
@@ -204,36 +200,40 @@ def figures(r: TranslationResult) -> dict:
     }
 
 
-# -- the Gradio tab -------------------------------------------------------------------
-def tab():
-    """Build the Translation attention tab inside the current gr.Blocks; returns the load event's pieces."""
+# -- the endpoints and the tab -----------------------------------------------------------
+def render(r: TranslationResult) -> dict:
+    """The /translate answer by name; step 0 of the per-step view comes with it, the files do not."""
+    bars, written = step_view(r, 0)
+    return {**figures(r), "step_plot": bars, "written": written, "files": None, "result": r}
+
+
+def show(text: str, beam_size, *, translator, baseline) -> dict:
+    """/translate: an English sentence and the beam size -> both translations, alignment, beams, by name."""
+    return render(analyze(text, beam_size, translator, baseline))
+
+
+def need(r: TranslationResult | None) -> TranslationResult:
+    if r is None:
+        raise ValueError("Translate a sentence first.")
+    return r
+
+
+def show_step(r: TranslationResult | None, t: int) -> dict:
+    bars, written = step_view(need(r), t)
+    return {"step_plot": bars, "written": written}
+
+
+def export(r: TranslationResult | None) -> dict:
+    """/translate_export: the last answer's alignment as CSV and PNG."""
+    return {"files": export_files(need(r))}
+
+
+def build(view: View, runtime) -> FirstPaint:
+    """The Translation attention tab inside the current gr.Blocks."""
     import gradio as gr
 
-    from .limits import MAX_BEAM, input_label
-    from .ui import plot, teaching_note, user_errors
-
-    @user_errors
-    def run(text: str, beam_size: int):
-        r = analyze(text, beam_size)
-        f = figures(r)
-        bars, written = step_view(r, 0)
-        slider = gr.Slider(minimum=0, maximum=max(1, len(r.target_tokens) - 1), value=0, step=1, interactive=len(r.target_tokens) > 1)
-        return (f["translation"], f["status"], plot(f["alignment"]), slider, plot(bars), written, f["beams"], f["comparison"],
-                plot(f["confidence"]), None, r)
-
-    def need(r: TranslationResult | None) -> TranslationResult:
-        if r is None:
-            raise ValueError("Translate a sentence first.")
-        return r
-
-    @user_errors
-    def show_step(r: TranslationResult | None, t: int):
-        bars, written = step_view(need(r), t)
-        return plot(bars), written
-
-    @user_errors
-    def export(r: TranslationResult | None):
-        return export_files(need(r))
+    from .limits import input_label
+    from .ui import endpoint, teaching_note
 
     with gr.Row():
         with gr.Column(scale=3):
@@ -264,7 +264,9 @@ def tab():
         confidence = gr.Plot(show_label=False)
         chart = bleu_by_length_figure()
         if chart is not None:
-            gr.Plot(value=plot(chart), show_label=False, elem_id="translate-bleu-by-length")
+            from .ui import value
+
+            gr.Plot(value=value(chart), show_label=False, elem_id="translate-bleu-by-length")
         else:
             gr.Markdown("BLEU by source length appears here once `python -m training.evaluate_translator` has written "
                         "`assets/translator/bleu_by_length.json`.")
@@ -274,9 +276,30 @@ def tab():
         export_button = gr.Button("Export the alignment: CSV (α, rows = target tokens) and PNG", elem_id="translate-export")
         files = gr.File(label="Alignment files", file_count="multiple", interactive=False, elem_id="translate-files")
     result = gr.State()
-    outputs = [translation, status, alignment, step, step_plot, written, beams, comparison, confidence, files, result]
-    gr.on([go.click, text.submit, beam_size.release], run, [text, beam_size], outputs, api_name="translate",
-          trigger_mode="always_last", show_progress="minimal")
-    step.change(show_step, [result, step], [step_plot, written], api_name=False, show_progress="hidden")
-    export_button.click(export, [result], [files], api_name="translate_export")
-    return run, [text, beam_size], outputs
+    outputs = {"translation": translation, "status": status, "alignment": alignment, "step": step,
+               "step_plot": step_plot, "written": written, "beams": beams, "comparison": comparison,
+               "confidence": confidence, "files": files, "result": result}
+    translate = endpoint(runtime, view.models, show, outputs)
+
+    def run(text: str, beam_size: int):
+        answer = translate(text, beam_size)
+        r = answer[result]
+        n = len(r.translation.target_tokens)
+        answer[step] = gr.Slider(minimum=0, maximum=max(1, n - 1), value=0, step=1, interactive=n > 1)
+        return answer
+
+    gr.on([go.click, text.submit, beam_size.release], run, [text, beam_size], list(outputs.values()),
+          api_name=view.api_name, trigger_mode="always_last", show_progress="minimal")
+    step.change(endpoint(runtime, {}, show_step, outputs), [result, step], [step_plot, written], api_name=False,
+                show_progress="hidden")
+    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="translate_export")
+    return FirstPaint(run, [text, beam_size], list(outputs.values()))
+
+
+VIEW = View(title="Translation attention", api_name="translate",
+            models={"translator": "translator/attention", "baseline": "translator/no_attention"},
+            inputs=("text", "beam_size"), handler=show, analyze=analyze, figures=figures, build=build,
+            examples=tuple(EXAMPLES), limits={"text": MAX_SOURCE_TOKENS, "beam_size": MAX_BEAM},
+            floor="models.floors:translation",
+            sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["translator"].encode_source(t)[0]), tokens),
+                                           "beam_size": 1})

@@ -1,6 +1,6 @@
-"""Small pieces every tab's wiring shares: the request boundary (models imported once, a CUDA
-out-of-memory retried on CPU, input errors turned into clear messages), batched and live
-versions of a view, plots, teaching notes."""
+"""Small pieces every tab's wiring shares: the request boundary (models from the runtime, a
+CUDA out-of-memory retried on CPU, input errors turned into clear messages, outputs by
+component), batched and live versions of a view, teaching notes."""
 from __future__ import annotations
 
 import functools
@@ -14,75 +14,60 @@ NOTES = Path(__file__).resolve().parent / "notes"
 log = logging.getLogger("explorer")
 
 
-CPU_RETRY_NOTICE = "The GPU ran out of memory for this request, so it was computed on the CPU instead (slower, same model)."
+def value(output):
+    """What Gradio sends for one output of a handler: a plotly spec (explorer/figures.py) as
+    the value gr.Plot takes, without building a go.Figure; anything else as it is."""
+    if isinstance(output, dict) and "data" in output and "layout" in output:
+        from gradio.components.plot import PlotData
+
+        from .figures import plotly_json
+
+        return PlotData(type="plotly", plot=plotly_json(output))
+    return output
 
 
-def cpu_retry(fn):
-    """Run a request; if CUDA runs out of memory, run it again with CPU copies of the models.
+def message(err: Exception) -> str:
+    """The user's message for an exception of a request: a ValueError (bad input) or a missing
+    file says what is wrong (escaped: Gradio renders it as HTML, and it may quote the input);
+    anything else is a bug, logged with its traceback, and the user hears only its kind."""
+    if isinstance(err, (ValueError, FileNotFoundError)):
+        return html.escape(str(err), quote=False)
+    log.error("analysis failed", exc_info=err)
+    return f"The analysis failed ({type(err).__name__}). Other tabs still work; try a shorter or simpler input."
 
-    Only this request moves (models.registry.cpu_only is per thread); the GPU copies keep
-    serving everyone else. The user sees a notice, and the status line names the device.
+
+def endpoint(runtime, needs, fn, outputs: dict | None):
+    """A Gradio function for `fn(*inputs, **models) -> {output name: value}` (outputs None: fn's
+    value as it is, for gr.api).
+
+    The models named in `needs` (keyword -> runtime model name) come from the runtime, which
+    reruns the call on CPU copies after a CUDA out-of-memory (the user sees a notice). Bad
+    input becomes a gr.Error the user reads in a modal; the server keeps serving either way.
+    Outputs are returned by component, so a handler never depends on their order.
     """
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from .serving import import_models_once
-
-        import_models_once()  # before any lazy import inside the view: see its docstring
-        import torch
-
-        from models import registry
-
+    def run(*inputs):
         try:
-            return fn(*args, **kwargs)
-        except torch.cuda.OutOfMemoryError:
-            log.warning("CUDA out of memory; retrying the request on the CPU")
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            with registry.cpu_only():
-                result = fn(*args, **kwargs)
-            gr.Warning(CPU_RETRY_NOTICE)
-            return result
-
-    return wrapper
-
-
-def plot(spec: dict | None):
-    """A figure spec (explorer/figures.py) as the value gr.Plot sends, without building a go.Figure."""
-    from gradio.components.plot import PlotData
-
-    from .figures import plotly_json
-
-    return None if spec is None else PlotData(type="plotly", plot=plotly_json(spec))
-
-
-def user_errors(fn):
-    """Run a view; a ValueError (bad input) becomes a gr.Error the user reads in a modal.
-
-    Anything else is a bug: log it with its traceback for the server, and tell the user
-    the analysis failed without showing internals. The server keeps serving either way.
-    """
-
-    retrying = cpu_retry(fn)
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return retrying(*args, **kwargs)
+            answer, notice = runtime.call(needs, fn, *inputs)
         except gr.Error:
             raise
-        except (ValueError, FileNotFoundError) as err:  # bad input, or a missing weight file (named, with the fix)
-            # Gradio renders these messages as HTML, and they may quote what the user typed.
-            raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from None
         except Exception as err:  # noqa: BLE001 - the boundary between the app and a user request
-            log.exception("analysis failed")
-            raise gr.Error(f"The analysis failed ({type(err).__name__}). Other tabs still work; try a shorter or simpler input.",
-                           print_exception=False) from None
+            raise gr.Error(message(err), print_exception=False) from None
+        if notice:
+            gr.Warning(notice)
+        if outputs is None:
+            return answer
+        # A handler may return more than this event shows (a figures dict has every figure of
+        # the view); only the names this event has a component for are sent.
+        return {outputs[name]: value(v) for name, v in answer.items() if name in outputs}
 
-    return wrapper
+    # Named after fn, but with run's own signature: Gradio reads the signature to count inputs,
+    # and fn's model keywords are not inputs.
+    run.__name__, run.__qualname__, run.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    return run
 
 
-def live(fn, outputs: list, status):
+def live(fn, status):
     """The as-you-type version of a view: an input problem becomes a warning toast and a line
     in `status` (the other outputs stay as they were), instead of an error.
 
@@ -90,41 +75,36 @@ def live(fn, outputs: list, status):
     (trigger_mode="always_last"), so after a user clears the box and types again the view
     would stay stale. The strict version (errors raised) is the API endpoint.
     """
-    where = outputs.index(status)
-
     @functools.wraps(fn)
     def wrapper(*args):
         try:
             return fn(*args)
         except gr.Error as err:
             gr.Warning(err.message)
-            values = [gr.skip()] * len(outputs)
-            values[where] = f"⚠️ {err.message}"
-            return values
+            return {status: f"⚠️ {err.message}"}  # only the status changes
 
     return wrapper
 
 
-def batched(analyze_many, render, outputs: list, status):
+def batched(runtime, needs, analyze_many, render, outputs: dict, status: str):
     """The batch version of a view, for Gradio's dynamic batching (`batch=True`).
 
-    Gradio hands over one list per input, one entry per queued request. `analyze_many`
-    gets the requests as tuples and runs the model once for all of them, returning per
-    request a result or the ValueError that input raised; `render(result, *inputs)` gives
-    that request's outputs. A bad input answers with its message in the status output (and
-    empty figures) instead of raising, because raising would fail every request in the batch.
+    Gradio hands over one list per input, one entry per queued request. `analyze_many(requests,
+    **models)` gets the requests as tuples and runs the model once for all of them, returning
+    per request a result or the ValueError that input raised; `render(result, *inputs)` gives
+    that request's outputs by name. A bad input answers with its message in the `status`
+    output (and empty figures) instead of raising, because raising would fail every request
+    in the batch. Returns one list per output, in the order of `outputs`.
     """
-    where = outputs.index(status)
+    names = list(outputs)
 
-    def failed(message: str) -> list:
-        values = [None] * len(outputs)
-        values[where] = f"⚠️ {html.escape(message, quote=False)}"
-        return values
+    def failed(text: str) -> dict:
+        return {status: f"⚠️ {html.escape(text, quote=False)}"}
 
     def run_batch(*columns):
         requests = list(zip(*columns))
         try:
-            results = cpu_retry(analyze_many)(requests)
+            results, _ = runtime.call(needs, analyze_many, requests)
         except Exception:  # noqa: BLE001 - a bug in the shared forward: every request hears of it
             log.exception("batched analysis failed")
             results = [RuntimeError("the model call failed")] * len(requests)
@@ -133,13 +113,13 @@ def batched(analyze_many, render, outputs: list, status):
             try:
                 if isinstance(result, Exception):
                     raise result
-                answers.append(list(render(result, *request)))
+                answers.append(render(result, *request))
             except ValueError as err:
                 answers.append(failed(str(err)))
             except Exception as err:  # noqa: BLE001 - one request's bug must not fail the others
                 log.exception("rendering one request of a batch failed")
                 answers.append(failed(f"The analysis failed ({type(err).__name__}). Try a shorter or simpler input."))
-        return [list(column) for column in zip(*answers)]
+        return [[value(answer.get(name)) for answer in answers] for name in names]
 
     return run_batch
 
@@ -153,7 +133,7 @@ def listen(text, run, inputs: list, outputs: list, status, api_name: str, run_ba
     from .serving import MAX_BATCH, batching_enabled
 
     # "always_last": while one analysis runs, keystrokes collapse into one rerun with the latest text.
-    text.change(live(run, outputs, status), inputs, outputs, api_name=False, trigger_mode="always_last",
+    text.change(live(run, status), inputs, outputs, api_name=False, trigger_mode="always_last",
                 show_progress="minimal")
     if run_batch is not None and batching_enabled():
         text.submit(run_batch, inputs, outputs, api_name=api_name, batch=True, max_batch_size=MAX_BATCH)

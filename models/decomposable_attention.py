@@ -36,7 +36,7 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.
 
 
 @dataclass
-class Alignment:
+class Attended:
     """What attend computes for one batch.
 
     e: float[B, m, n], raw scores e_ij
@@ -59,7 +59,7 @@ class Attend(nn.Module):
         super().__init__()
         self.f = mlp(d_in, hidden, dropout)
 
-    def forward(self, A: torch.Tensor, B: torch.Tensor, mask_a: torch.Tensor, mask_b: torch.Tensor) -> Alignment:
+    def forward(self, A: torch.Tensor, B: torch.Tensor, mask_a: torch.Tensor, mask_b: torch.Tensor) -> Attended:
         f_a, f_b = self.f(A), self.f(B)  # (B, m, H), (B, n, H): m + n evaluations of F
         e = torch.bmm(f_a, f_b.transpose(1, 2))  # (B, m, n)
         pair_mask = mask_a[:, :, None] & mask_b[:, None, :]  # (B, m, n)
@@ -67,7 +67,7 @@ class Attend(nn.Module):
         h2p = masked_softmax(e.transpose(1, 2), pair_mask.transpose(1, 2), dim=2)  # (B, n, m), rows over i
         beta = torch.bmm(p2h, B)  # (B, m, D)
         alpha = torch.bmm(h2p, A)  # (B, n, D)
-        return Alignment(e, p2h, h2p, beta, alpha)
+        return Attended(e, p2h, h2p, beta, alpha)
 
 
 class Compare(nn.Module):
@@ -124,10 +124,10 @@ class IntraAttention(nn.Module):
 
 @dataclass
 class DAOutput:
-    """logits: float[B, n_labels]; alignment: Alignment; V1: float[B, m, H]; V2: float[B, n, H]"""
+    """logits: float[B, n_labels]; attended: Attended (what attend computed); V1: float[B, m, H]; V2: float[B, n, H]"""
 
     logits: torch.Tensor
-    alignment: Alignment
+    attended: Attended
     V1: torch.Tensor
     V2: torch.Tensor
 

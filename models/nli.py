@@ -101,29 +101,37 @@ class NLI:
         """Word pieces of `text` as the model reads it ([CLS] and [SEP] included)."""
         return self.model.words.count_pieces(text)
 
-    def check(self, text: str, what: str) -> str:
+    def read(self, text: str, what: str, max_pieces: int | None = None) -> Prepared:
+        """One sentence tokenized once and checked against `max_pieces` (default: the model's own
+        limit); infer_many takes the result as it is, so a request is never tokenized twice."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{what} is empty: type a sentence.")
-        pieces = self.model.words.count_pieces(text)
-        if pieces > self.config.max_pieces:
-            raise ValueError(f"{what} has {pieces} word pieces; the limit is {self.config.max_pieces}.")
-        return text.strip()
+        limit = max_pieces or self.config.max_pieces
+        prepared = self.model.words.split([text.strip()], truncate=False)[0]
+        pieces = len(prepared.ids) if self.config.representation == "minilm" else len(prepared.words)
+        if pieces > limit:
+            raise ValueError(f"{what} has {pieces} word pieces; the limit is {limit}.")
+        return prepared
 
     def infer(self, premise: str, hypothesis: str) -> NLIResult:
         return self.infer_many([(premise, hypothesis)])[0]
 
     @torch.no_grad()
-    def infer_many(self, pairs: list[tuple[str, str]]) -> list[NLIResult]:
+    def infer_many(self, pairs: list[tuple]) -> list[NLIResult]:
         """Several (premise, hypothesis) pairs in one padded forward; each result is cut to its
-        own words, so it equals infer() on that pair alone (up to float rounding)."""
-        checked = [(self.check(p, "The premise"), self.check(h, "The hypothesis")) for p, h in pairs]
-        prepared = self.model.words.prepare([sentence for pair in checked for sentence in pair], keep_on_device=True)
+        own words, so it equals infer() on that pair alone (up to float rounding). A sentence is
+        a str, or what read() gave for it."""
+        def as_read(sentence, what):
+            return sentence if isinstance(sentence, Prepared) else self.read(sentence, what)
+
+        split = [s for p, h in pairs for s in (as_read(p, "The premise"), as_read(h, "The hypothesis"))]
+        prepared = self.model.words.run_frozen(split, keep_on_device=True)
         premises, hypotheses = prepared[0::2], prepared[1::2]
         out, mask_a, mask_b = self.model(premises, hypotheses)
         probs = torch.softmax(out.logits, -1)  # (B, C)
         labels = probs.argmax(-1)
         drop_a, drop_b = self.model.da.leave_one_out(out, mask_a, mask_b, labels)
-        al = out.alignment
+        al = out.attended
         # Only the finished results leave the device: one copy per tensor for the whole batch.
         e, p2h, h2p, probs, labels, logits, drop_a, drop_b = (t.cpu().numpy() for t in (
             al.e, al.premise_to_hypothesis, al.hypothesis_to_premise, probs, labels, out.logits, drop_a, drop_b))
@@ -140,7 +148,8 @@ class NLI:
 
     @torch.no_grad()
     def predict(self, pairs: list, batch_size: int = 64) -> np.ndarray:
-        """Label probabilities float[len(pairs), len(labels)]; each distinct sentence is encoded once."""
+        """Label probabilities float[len(pairs), len(labels)] of pairs with .premise, .hypothesis
+        (training.nli_data.Pair); each distinct sentence is encoded once."""
         self.model.eval()
         sentences = list(dict.fromkeys(s for p in pairs for s in (p.premise, p.hypothesis)))
         prepared = dict(zip(sentences, self.model.words.prepare(sentences, batch_size)))
@@ -166,21 +175,18 @@ class NLI:
         write_json(info, folder / "config.json")
 
 
-def build_minilm_words(config: NLIConfig, model_dir: Path | None = None):
-    """The bundled MiniLM (or a BertModel folder) wrapped as word vectors for `config`."""
-    from transformers import BertModel
-    from transformers.utils import logging as hf_logging
+def build_minilm_words(config: NLIConfig, minilm=None):
+    """The bundled MiniLM (models.minilm.MiniLM: the app's shared copy, or a fresh one) as word
+    vectors for `config`: its frozen layers are read as they are, its top layers are copies."""
+    from .minilm import load_minilm
 
-    from .minilm import _plain_tokenizer, bundled_dir
-
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar in the server log
-    model_dir = model_dir or bundled_dir()
-    bert = BertModel.from_pretrained(str(model_dir))  # its pooler stays unused
-    return MiniLMWords(bert, _plain_tokenizer(model_dir), config.minilm_layer, config.train_layers, config.max_pieces)
+    minilm = minilm or load_minilm()
+    return MiniLMWords(minilm.bert, minilm.tokenizer, config.minilm_layer, config.train_layers, config.max_pieces)
 
 
-def load_nli(folder: Path | str | None = None, device: torch.device | None = None) -> NLI:
-    """The bundled decomposable-attention NLI model (assets/nli), rebuilt from its config.json."""
+def load_nli(folder: Path | str | None = None, device: torch.device | None = None, minilm=None) -> NLI:
+    """The bundled decomposable-attention NLI model (assets/nli), rebuilt from its config.json;
+    its frozen MiniLM layers are `minilm`'s (the app's shared copy) or a copy of its own."""
     folder = Path(folder) if folder else ASSETS
     for name in ("model.safetensors", "config.json"):
         if not (folder / name).exists():
@@ -196,10 +202,10 @@ def load_nli(folder: Path | str | None = None, device: torch.device | None = Non
         if config.representation == "glove":
             words = GloVeWords(info["glove_vocab"], torch.zeros(config.glove_words, config.glove_dim), config.glove_oov, config.projection)
         else:
-            words = build_minilm_words(config)
+            words = build_minilm_words(config, minilm)
         model = NLIModel(config, words)
         model.load_state_dict(state)
     except Exception as err:  # corrupt file or wrong shapes: name the file and the fix
         raise RuntimeError(f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with "
                            "`git checkout -- assets/nli` or retrain with `python -m training.train_nli`.") from err
-    return NLI(model, device)
+    return NLI(model, device or (minilm.device if minilm is not None else None))

@@ -14,6 +14,7 @@ vectors ("unfriended" = un ##fr ##iend ##ed), so the alignment is between whole 
 """
 from __future__ import annotations
 
+import copy
 import zlib
 from dataclasses import dataclass
 
@@ -78,7 +79,9 @@ class MiniLMWords(nn.Module):
         for p in bert.parameters():
             p.requires_grad_(False)
         self.tokenizer, self.layer, self.max_pieces = tokenizer, layer, max_pieces
-        self.upper = nn.ModuleList(bert.encoder.layer[layer - train_layers: layer] if layer > 0 else [])
+        # The fine-tuned top layers are copies: the encoder itself is shared with the other
+        # views (models/runtime.py), and loading this model's weights must not change it.
+        self.upper = nn.ModuleList(copy.deepcopy(block) for block in (bert.encoder.layer[layer - train_layers: layer] if layer > 0 else []))
         for p in self.upper.parameters():
             p.requires_grad_(True)
         self.dim = bert.config.hidden_size
@@ -86,12 +89,13 @@ class MiniLMWords(nn.Module):
     def count_pieces(self, text: str) -> int:
         return len(self.tokenizer.encode(text).ids)
 
-    def split(self, texts: list[str]) -> list[Prepared]:
-        """Word pieces and words, [CLS] first; longer sentences keep their first max_pieces - 1 pieces + [SEP]."""
+    def split(self, texts: list[str], truncate: bool = True) -> list[Prepared]:
+        """Word pieces and words, [CLS] first; longer sentences keep their first max_pieces - 1
+        pieces + [SEP] (truncate=False keeps them whole: the caller checks the length)."""
         out = []
         for text, enc in zip(texts, self.tokenizer.encode_batch(texts)):
             ids, word_ids, offsets = enc.ids, enc.word_ids, enc.offsets
-            if len(ids) > self.max_pieces:
+            if truncate and len(ids) > self.max_pieces:
                 ids, word_ids, offsets = ids[: self.max_pieces - 1] + ids[-1:], word_ids[: self.max_pieces - 1] + [None], offsets[: self.max_pieces - 1]
             # word_ids restart per sentence; renumber 1.. in order so word 0 is the NULL word ([CLS])
             order = list(dict.fromkeys(w for w in word_ids if w is not None))
@@ -116,7 +120,11 @@ class MiniLMWords(nn.Module):
         The states go to the CPU, where training caches them for every epoch; inference, which
         uses them at once, passes keep_on_device=True and saves the round trip.
         """
-        prepared = self.split(texts)
+        return self.run_frozen(self.split(texts), batch_size, keep_on_device)
+
+    @torch.no_grad()
+    def run_frozen(self, prepared: list[Prepared], batch_size: int = 64, keep_on_device: bool = False) -> list[Prepared]:
+        """The frozen embeddings + lower layers over sentences already split (fills .hidden)."""
         if self.layer < 0:
             return prepared
         bert, device = self._bert[0], self.device
@@ -192,6 +200,12 @@ class GloVeWords(nn.Module):
             out.append(Prepared([NULL_WORD] + tokens, torch.tensor([self.lookup(t) for t in tokens], dtype=torch.long),
                                 torch.arange(len(tokens) + 1)))
         return out
+
+    def split(self, texts: list[str], truncate: bool = True) -> list[Prepared]:
+        return self.prepare(texts)
+
+    def run_frozen(self, prepared: list[Prepared], batch_size: int = 0, keep_on_device: bool = False) -> list[Prepared]:
+        return prepared  # a table lookup has no frozen forward
 
     def collate(self, prepared: list[Prepared]) -> tuple[torch.Tensor, torch.Tensor]:
         device = self.table.device

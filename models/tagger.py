@@ -20,7 +20,8 @@ from safetensors.torch import load_file, save_file
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 from .device import pick_device
-from .minilm import PretrainedWordVectors
+from .masking import masked_cross_entropy, sequence_mask, token_losses
+from .minilm import PretrainedWordVectors, load_minilm
 from .text import Vocab, read_json, treebank_tokenize, write_json
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "tagger"
@@ -107,6 +108,37 @@ class TagResult:
     probs: np.ndarray
 
 
+@dataclass(frozen=True, kw_only=True)
+class MaskedLoss:
+    """The tagger's cross-entropy on a padded batch against gold tags.
+
+    token_loss: float[B, T] per cell, PAD cells included (their target is tag 0, a real class,
+        so they *do* add loss); masked: sum(loss * mask) / sum(mask), the right mean;
+    unmasked: the wrong mean over all B x T cells
+    """
+
+    token_loss: np.ndarray
+    masked: float
+    unmasked: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackingCost:
+    """What padding vs packing costs the BiLSTM on one batch (medians of `repeats` runs).
+
+    *_forward_ms: one forward pass (tagging); *_forward_backward_ms: forward + backward (training)
+    max_state_difference: largest |padded - packed| BiLSTM output at real positions
+    """
+
+    padded_forward_ms: float
+    packed_forward_ms: float
+    padded_forward_backward_ms: float
+    packed_forward_backward_ms: float
+    max_state_difference: float
+    repeats: int
+    device: str
+
+
 class Tagger:
     """The trained model with its vocabularies: text -> tokens -> tags."""
 
@@ -171,6 +203,37 @@ class Tagger:
     def tag_text(self, text: str) -> TagResult:
         return self.tag([self.tokenize(text)])[0]
 
+    @torch.no_grad()
+    def masked_loss(self, sentences: list[list[str]], gold_tags: list[list[str]]) -> MaskedLoss:
+        """Cross-entropy of the padded batch against gold tags, per cell and as the masked and unmasked means."""
+        tag_id = {t: i for i, t in enumerate(self.tagset)}
+        x = self.inputs(sentences)
+        scores = self.model(x)  # (B, T, C)
+        targets = torch.zeros(scores.shape[:2], dtype=torch.long)  # PAD cells get tag 0
+        for b, tags in enumerate(gold_tags):
+            targets[b, : len(tags)] = torch.tensor([tag_id[t] for t in tags])
+        targets = targets.to(scores.device)
+        mask = sequence_mask(x.lengths, scores.shape[1]).to(scores.device)  # (B, T)
+        masked = masked_cross_entropy(scores, targets, mask)
+        losses = token_losses(scores, targets).cpu().numpy()  # (B, T)
+        return MaskedLoss(token_loss=losses, masked=float(masked), unmasked=float(losses.mean()))
+
+    def packing_cost(self, sentences: list[list[str]], repeats: int = 5) -> PackingCost:
+        """Time the BiLSTM on this batch padded and packed, forward and forward+backward, and
+        compare their outputs. The Batch view shows it; `python -m bench` reports the same."""
+        x = self.inputs(sentences)
+        with torch.no_grad():
+            embedded = self.model.embed(x)
+            packed_states = self.model.encode(embedded, x.lengths, packed=True)  # (B, T, 2H)
+            padded_states = self.model.encode(embedded, x.lengths, packed=False)
+            mask = sequence_mask(x.lengths, packed_states.shape[1]).to(packed_states.device)
+            difference = float((packed_states - padded_states).abs()[mask].max())
+        ms = {(packed, backward): time_forward(self.model, x, packed, repeats, backward) * 1000
+              for backward in (False, True) for packed in (False, True)}
+        return PackingCost(padded_forward_ms=ms[False, False], packed_forward_ms=ms[True, False],
+                           padded_forward_backward_ms=ms[False, True], packed_forward_backward_ms=ms[True, True],
+                           max_state_difference=difference, repeats=repeats, device=str(self.device))
+
     # -- weights on disk ----------------------------------------------------------
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -180,8 +243,9 @@ class Tagger:
         write_json({"words": self.words.to_json(), "chars": self.chars.to_json(), "tags": self.tagset}, folder / "vocab.json")
 
 
-def load_tagger(folder: Path | str | None = None, device: torch.device | None = None) -> Tagger:
-    """The bundled BiLSTM UPOS tagger (assets/tagger), rebuilt from its config.json."""
+def load_tagger(folder: Path | str | None = None, device: torch.device | None = None, minilm=None) -> Tagger:
+    """The bundled BiLSTM UPOS tagger (assets/tagger), rebuilt from its config.json; its frozen
+    word vectors read `minilm` (models.minilm.MiniLM, the app's shared copy) or a copy of its own."""
     folder = Path(folder) if folder else ASSETS
     for name in ("model.safetensors", "config.json", "vocab.json"):
         if not (folder / name).exists():
@@ -196,7 +260,10 @@ def load_tagger(folder: Path | str | None = None, device: torch.device | None = 
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
     except Exception as err:  # corrupt file or wrong shapes: name the file and the fix
         raise RuntimeError(f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with `git checkout -- assets/tagger`.") from err
-    pieces = PretrainedWordVectors(config.pretrained) if config.pretrained else None
+    device = device or (minilm.device if minilm is not None else pick_device())
+    if config.pretrained and minilm is None:
+        minilm = load_minilm(device)
+    pieces = PretrainedWordVectors(config.pretrained, minilm) if config.pretrained else None
     return Tagger(model, Vocab.from_json(vocab["words"]), Vocab.from_json(vocab["chars"]), vocab["tags"], pieces, device)
 
 

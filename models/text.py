@@ -7,6 +7,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+# Imported with the model that needs it (under the model runtime's load lock), never lazily
+# inside a request: two requests importing nltk at once raised ImportError under load.
+from nltk.tokenize import NLTKWordTokenizer
+
 PAD, UNK = "<pad>", "<unk>"
 
 
@@ -14,9 +18,7 @@ PAD, UNK = "<pad>", "<unk>"
 def _treebank():
     """NLTK's improved Penn Treebank tokenizer: it splits clitics and punctuation the way UD
     English EWT does ("don't" -> "do" "n't", "cats'" -> "cats" "'") and needs no downloaded
-    model data, so it runs offline. Imported on first use: importing nltk imports scipy (~1.5 s)."""
-    from nltk.tokenize import NLTKWordTokenizer
-
+    model data, so it runs offline."""
     return NLTKWordTokenizer()
 
 

@@ -324,11 +324,12 @@ class Translator:
                            token_log_probs=np.array(h.log_probs), log_prob=h.log_prob, score=h.score(self.length_alpha),
                            beams=[], unknown=list(unknown))
 
-    def translate(self, text: str, beam_size: int = 1) -> Translation:
-        """Translate one English sentence; beam_size = 1 is greedy search."""
+    def translate(self, text: str, beam_size: int = 1, source: tuple | None = None) -> Translation:
+        """Translate one English sentence; beam_size = 1 is greedy search. `source`: what
+        encode_source(text) gave, when the caller has tokenized it already (to check its length)."""
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}.")
-        ids, tokens, unknown = self.encode_source(text)
+        ids, tokens, unknown = source or self.encode_source(text)
         if len(ids) == 1 or not text.strip():
             raise ValueError("The sentence has no tokens to translate: type some words.")
         source = torch.tensor([ids], device=self.device)

@@ -24,7 +24,7 @@ def test_attend_shapes_row_sums_and_padding(intra):
     A, B, mask_a, mask_b = random_batch()
     da = DecomposableAttention(6, hidden=8, intra_attention=intra).eval()
     out = da(A, B, mask_a, mask_b)
-    al = out.alignment
+    al = out.attended
     assert out.logits.shape == (2, 3) and al.e.shape == (2, 5, 4)
     assert al.premise_to_hypothesis.shape == (2, 5, 4) and al.hypothesis_to_premise.shape == (2, 4, 5)
     assert torch.allclose(al.premise_to_hypothesis.sum(-1), torch.ones(2, 5), atol=1e-6)
@@ -34,13 +34,13 @@ def test_attend_shapes_row_sums_and_padding(intra):
     # The second pair alone, without padding, gives the same label scores and alignments.
     alone = da(A[1:, :3], B[1:, :2], mask_a[1:, :3], mask_b[1:, :2])
     assert torch.allclose(alone.logits, out.logits[1:], atol=1e-5)
-    assert torch.allclose(alone.alignment.e, al.e[1:, :3, :2], atol=1e-5)
+    assert torch.allclose(alone.attended.e, al.e[1:, :3, :2], atol=1e-5)
 
 
 def test_e_is_a_dot_product_of_f_on_each_side():
     A, B, mask_a, mask_b = random_batch(1)
     da = DecomposableAttention(6, hidden=8).eval()
-    e = da(A, B, mask_a, mask_b).alignment.e
+    e = da(A, B, mask_a, mask_b).attended.e
     f = da.attend.f
     assert torch.allclose(e[0, 2, 3], f(A[0, 2]) @ f(B[0, 3]), atol=1e-5)
     beta = torch.softmax(e[0], dim=1) @ B[0]  # pair 0 has no padding

@@ -1,0 +1,214 @@
+"""The model runtime: the one table of the app's models, each loaded once and shared.
+
+    RUNTIME.get("tagger")                       # loads the shared MiniLM first, then the tagger
+    RUNTIME.call({"tagger": "tagger"}, fn, x)   # fn(x, tagger=...), rerun on CPU copies after CUDA OOM
+    problems()                                  # bundled files that cannot be used, with their fix
+
+Loading is lazy, so the app's page answers before any weights are read, and it runs under
+one lock: two first requests arriving together load a model once, and no two threads ever
+import torch, transformers or a model module at the same moment (that raised
+_DeadlockError / ImportError under load). Each model module imports what it needs at its
+top, so after its load a request triggers no import.
+
+torch is imported inside the functions, so `import models.runtime` (and the app) stays light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+log = logging.getLogger("explorer")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSpec:
+    """One model of the app.
+
+    load: "module:function" (or a function), called as load(device=..., **options, **{need: get(need)})
+    needs: other models of this table passed to `load` by keyword (their name is the keyword)
+    files: bundled files, relative to the repository, checked before the app serves anyone
+    restore: the command that rebuilds `files` when `git checkout` cannot
+    package: an installed package that holds the weights (checked like the files)
+    """
+
+    name: str
+    load: str | Callable[..., Any]
+    needs: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    restore: str = ""
+    package: str = ""
+
+
+def _translator(variant: str) -> ModelSpec:
+    folder = f"assets/translator/{variant}"
+    return ModelSpec(name=f"translator/{variant}", load="models.translator:load_translator",
+                     options={"variant": variant},
+                     files=tuple(f"{folder}/{n}" for n in ("model.safetensors", "config.json", "tokenizer.en.json",
+                                                             "tokenizer.de.json")),
+                     restore=f"python -m training.train_translator --variant {variant}")
+
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
+    # all-MiniLM-L6-v2, once: the Self-attention view, the tagger's word vectors, NLI's frozen layers.
+    ModelSpec(name="minilm", load="models.minilm:load_minilm", package="all_minilm_l6_v2",
+              restore="pip install -r requirements.txt"),
+    ModelSpec(name="encoder", load="models.encoder:load_encoder", needs=("minilm",)),
+    ModelSpec(name="tagger", load="models.tagger:load_tagger", needs=("minilm",),
+              files=("assets/tagger/model.safetensors", "assets/tagger/config.json", "assets/tagger/vocab.json"),
+              restore="python -m training.train_tagger"),
+    _translator("attention"),
+    _translator("no_attention"),
+    ModelSpec(name="nli", load="models.nli:load_nli", needs=("minilm",),
+              files=("assets/nli/model.safetensors", "assets/nli/config.json"),
+              restore="python -m training.train_nli (see assets/nli/MODEL_CARD.md)"),
+)}
+
+CPU_RETRY_NOTICE = ("The GPU ran out of memory for this request, so it was computed on the CPU instead "
+                    "(slower, same model).")
+
+
+class Runtime:
+    """Loads the models of a table once each and hands them to requests.
+
+    The app uses RUNTIME (the table above); tests build their own from fake loaders
+    (tests/fakes.py), so no test patches the app's models.
+    """
+
+    def __init__(self, specs: Mapping[str, ModelSpec]):
+        self.specs = dict(specs)
+        self._lock = threading.RLock()  # re-entrant: loading the tagger loads MiniLM inside the same lock
+        self._loaded: dict[str, Any] = {}
+        self._named_encoder: dict[str, Any] = {}
+        # Per thread (= per request in Gradio's worker threads): set while a request is retried
+        # on the CPU after CUDA ran out of memory, so that request alone gets CPU copies.
+        self._request = threading.local()
+
+    @contextlib.contextmanager
+    def cpu_only(self) -> Iterator[None]:
+        """Inside this block, this thread's get() gives CPU copies (loaded once, shared)."""
+        before = self.on_cpu()
+        self._request.cpu_only = True
+        try:
+            yield
+        finally:
+            self._request.cpu_only = before
+
+    def on_cpu(self) -> bool:
+        return getattr(self._request, "cpu_only", False)
+
+    def device(self):
+        import torch
+
+        from .device import pick_device
+
+        return torch.device("cpu") if self.on_cpu() else pick_device()
+
+    def _load(self, spec: ModelSpec) -> Any:
+        load = spec.load
+        if isinstance(load, str):
+            module, function = load.split(":")
+            load = getattr(importlib.import_module(module), function)
+        return load(device=self.device(), **spec.options, **{need: self.get(need) for need in spec.needs})
+
+    def get(self, name: str) -> Any:
+        """The model `name`, loaded on first use (its CPU copy under cpu_only())."""
+        if name not in self.specs:
+            raise KeyError(f"No model {name!r}; the runtime knows {sorted(self.specs)}.")
+        key = f"{name}@cpu" if self.on_cpu() else name
+        model = self._loaded.get(key)
+        if model is None:
+            with self._lock:
+                if key not in self._loaded:
+                    self._loaded[key] = self._load(self.specs[name])
+                model = self._loaded[key]
+        return model
+
+    def loaded(self) -> list[str]:
+        """Names (name or name@cpu) of the models loaded so far."""
+        return sorted(self._loaded)
+
+    def named_encoder(self, name: str) -> Any:
+        """An encoder a user named (a hub id) instead of the bundled one. Only the last named one
+        stays loaded, so a stream of different names cannot fill the server's memory; one that
+        cannot be had falls back to the shared bundled encoder with a notice (models.encoder)."""
+        from .encoder import load_encoder
+
+        with self._lock:
+            if self.on_cpu():  # a rare retry of a rare model: not kept
+                return load_encoder(name, device=self.device(), minilm=self.get("minilm"))
+            if name not in self._named_encoder:
+                self._named_encoder.clear()
+                self._named_encoder[name] = load_encoder(name, device=self.device(), minilm=self.get("minilm"))
+            return self._named_encoder[name]
+
+    def call(self, needs: Mapping[str, str], fn: Callable, *args, **kwargs) -> tuple[Any, str]:
+        """fn(*args, **kwargs, **{keyword: get(model)}) -> (its result, a notice or "").
+
+        If CUDA runs out of memory, the call runs again with CPU copies of its models: only this
+        request moves (cpu_only is per thread), the GPU copies keep serving everyone else, and
+        the notice says so.
+        """
+        import torch
+
+        def attempt():
+            return fn(*args, **kwargs, **{keyword: self.get(model) for keyword, model in needs.items()})
+
+        try:
+            return attempt(), ""
+        except torch.cuda.OutOfMemoryError:
+            log.warning("CUDA out of memory; retrying the request on the CPU")
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            with self.cpu_only():
+                return attempt(), CPU_RETRY_NOTICE
+
+
+RUNTIME = Runtime(MODELS)  # the app's: one copy of each model per process
+
+
+# -- the health check of the bundled files -------------------------------------------------
+def file_problem(path: Path) -> str | None:
+    """Why `path` cannot be used (missing, unreadable JSON, a safetensors header that does not
+    cover the file), or None. Reads headers only: fast enough for every start."""
+    from safetensors import safe_open
+
+    if not path.is_file():
+        return "is missing"
+    try:
+        if path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".safetensors":
+            with safe_open(str(path), "np") as f:
+                if not list(f.keys()):
+                    return "holds no tensors"
+    except Exception as err:  # noqa: BLE001 - any failure to read is the finding itself
+        return f"is damaged ({type(err).__name__}: {str(err)[:160]})"
+    return None
+
+
+def problems(root: Path = REPO) -> list[str]:
+    """One line per unusable bundled file or missing weights package, naming it and how to
+    restore it; [] when all is well. Models load lazily, so without this a damaged file would
+    only show up when some student opens that tab."""
+    found = []
+    for spec in MODELS.values():
+        for name in spec.files:
+            why = file_problem(root / name)
+            if why:
+                found.append(f"{name} {why}. Restore it with `git checkout -- {name}` "
+                             f"(or `git lfs pull` in a Space), or rebuild it with `{spec.restore}`.")
+        if spec.package and importlib.util.find_spec(spec.package) is None:
+            found.append(f"The package {spec.package} (model {spec.name!r}) is not installed. "
+                         f"Restore it with `{spec.restore}`.")
+    return found
