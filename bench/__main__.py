@@ -62,15 +62,6 @@ def rss_mb(pid: int | None = None) -> float:
     return psutil.Process(pid).memory_info().rss / 1e6
 
 
-def load_models() -> dict:
-    """All five views' models, loaded the way the app loads them (models.registry)."""
-    from models import registry
-
-    return {"tagger": registry.tagger(), "encoder": registry.encoder(), "nli": registry.nli(),
-            "translator/attention": registry.translator("attention"),
-            "translator/no_attention": registry.translator("no_attention")}
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -97,8 +88,10 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
 
+    from explorer import VIEWS
+    from models.runtime import RUNTIME
+
     from . import packing, payload, roundtrip, startup, views
-    from .inputs import standard_inputs
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = startup.child_env(args.threads, args.device)
@@ -106,31 +99,33 @@ def main(argv: list[str] | None = None) -> dict:
     figures: dict = {}
     say(f"device {device}, torch threads {torch.get_num_threads()}; files in {work}")
 
-    say("loading the five views' models ...")
+    say("loading every view's models (models.runtime, as the app does) ...")
     start = time.perf_counter()
-    models = load_models()
-    figures["memory"] = {"load_models_s": time.perf_counter() - start}
-    inputs = standard_inputs(models["tagger"], models["translator/attention"], models["encoder"], models["nli"])
-    report["inputs"] = {view: {str(size): {"tokens": n, "args": list(a)} for size, (a, n) in sizes.items()}
-                        for view, sizes in inputs.items()}
+    for view in VIEWS:
+        views.view_models(view, RUNTIME)
+    figures["memory"] = {"load_models_s": time.perf_counter() - start, "models": RUNTIME.loaded()}
 
     say("views against their floors ...")
-    cases = views.cases(models, inputs)  # runs each view once on each input
+    cases = views.cases(VIEWS, RUNTIME)  # runs each view once on each input
+    report["inputs"] = {f"{c.view}/{c.size}": c.inputs for c in cases}
     figures["memory"]["rss_bench_mb"] = rss_mb()  # before the timing loops leave their garbage
     figures["views"] = views.measure(cases, plan["view_repeats"], plan["warmup"])
 
     say("packed vs padded BiLSTM ...")
-    figures["packing"] = packing.measure(models["tagger"], inputs["batch"][16][0][0], plan["view_repeats"])
+    batch = next(c for c in cases if c.view == packing.VIEW)
+    figures["packing"] = packing.measure(RUNTIME.get("tagger"), batch.inputs["text"], plan["view_repeats"])
 
     say("self-attention payload ...")
     from explorer import self_attention
 
     figures["payload"] = {}
-    for size, ((text,), _) in inputs["self_attention"].items():
-        result = self_attention.analyze(text, encoder=models["encoder"])
+    encoder = RUNTIME.get("encoder")
+    payload_cases = [c for c in cases if c.view == payload.VIEW]
+    for case in payload_cases:
+        result = self_attention.analyze(case.inputs["text"], "", encoder)
         in_process = payload.view_bytes_in_process(result)
-        figures["payload"][str(size)] = {"view_bytes": in_process, "view_bytes_in_process": in_process,
-                                         "bertviz_bytes": payload.bertviz_bytes(result)}
+        figures["payload"][str(case.size)] = {"view_bytes": in_process, "view_bytes_in_process": in_process,
+                                              "bertviz_bytes": payload.bertviz_bytes(result)}
 
     say("cold start ...")
     figures["cold_start"], app = startup.cold_start(plan["start_repeats"], env, work, keep_last=not args.no_http)
@@ -140,9 +135,10 @@ def main(argv: list[str] | None = None) -> dict:
             in_process = {key: v["view_ms"] for key, v in figures["views"].items()}
             downloads = work / "downloads"
             downloads.mkdir()
-            figures["round_trips"] = roundtrip.measure(app.url, inputs, in_process, plan["http_repeats"], plan["warmup"], downloads)
-            for size, ((text,), _) in inputs["self_attention"].items():  # what the server really sends
-                figures["payload"][str(size)]["view_bytes"] = payload.view_bytes_http(app.url, text)
+            figures["round_trips"] = roundtrip.measure(app.url, VIEWS, cases, in_process, plan["http_repeats"],
+                                                       plan["warmup"], downloads)
+            for case in payload_cases:  # what the server really sends
+                figures["payload"][str(case.size)]["view_bytes"] = payload.view_bytes_http(app.url, case.inputs["text"])
             figures["memory"]["rss_app_mb"] = rss_mb(app.process.pid)
         finally:
             app.stop()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 VIEW_OVERHEAD = 1.3  # view / bare model forward
 ROUND_TRIP = 1.3  # HTTP round trip / (ping round trip + in-process time)
-COLD_START = 1.6  # python app.py until the page answers / import torch, gradio, transformers
+COLD_START = 1.0  # python app.py until the page answers / import torch, gradio, transformers
 PAYLOAD = 0.2  # bytes of the default self-attention view / bertviz head_view HTML
 RSS_MB = 1000.0  # resident memory with all five views' models loaded, MB (10^6 bytes)
 

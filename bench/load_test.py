@@ -28,17 +28,15 @@ sys.path.insert(0, str(REPO))  # run as a script: `bench` is importable from the
 
 from bench.startup import App, child_env  # noqa: E402 (the same app starter as python -m bench)
 
-# Each endpoint with inputs a student would type (valid ones: errors here are failures).
-CALLS = {
-    "/batch": [("The cat sat on the mat .\nHi there\nA much longer sentence about the old river bank .",),
-               ("I like tea\nShe reads books every night .",)],
-    "/tag": [("I don't think the new bikes will arrive before Friday.", 8), ("Can you book a table for two at 7 pm?", 5)],
-    "/translate": [("A man in a blue shirt is riding a bike.", 1), ("Two dogs play in the snow.", 3)],
-    "/self_attention": [("The cat sat on the mat because it was tired.", "", "", False, 1, 1),
-                        ("A man is playing a guitar.", "Someone is making music.", "", True, 3, 4)],
-    "/nli": [("A man is playing a guitar on stage.", "A man is sleeping in his bed."),
-             ("Two kids play soccer in the park.", "Children are outside.")],
-}
+
+
+def calls() -> dict[str, list[tuple]]:
+    """Each view's endpoint with the first two of its examples (valid inputs: errors here are failures)."""
+    from explorer import VIEWS
+
+    return {f"/{view.api_name}": [tuple(view.api_args(e)) for e in view.examples[:2]] for view in VIEWS}
+
+
 RSS_GROWTH_LIMIT = 0.10
 
 
@@ -70,7 +68,8 @@ def connect(url: str, clients: int) -> list:
 def hammer(sessions: list, seconds: float) -> tuple[dict[str, list[float]], list[str], float]:
     """Each session in its own thread calls the endpoints in turn until `seconds` have passed.
     Returns latencies per endpoint, errors, elapsed seconds."""
-    names = list(CALLS)
+    requests = calls()
+    names = list(requests)
     latencies: dict[str, list[float]] = {name: [] for name in names}
     errors: list[str] = []
     lock = threading.Lock()
@@ -83,7 +82,7 @@ def hammer(sessions: list, seconds: float) -> tuple[dict[str, list[float]], list
         step = index
         while time.time() < stop_at[0]:
             name = names[step % len(names)]
-            inputs = CALLS[name][(step // len(names)) % len(CALLS[name])]
+            inputs = requests[name][(step // len(names)) % len(requests[name])]
             step += 1
             t0 = time.perf_counter()
             try:

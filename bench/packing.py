@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+VIEW = "batch"  # the view whose padded vs packed timing this is (its /batch_cost endpoint)
+
 
 def measure(tagger, text: str, repeats: int) -> dict:
     """explorer.batching.packing_cost as a dict: forward and forward+backward ms, padded and packed."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
+VIEW = "self_attention"  # the view whose answer is weighed against bertviz's HTML
+
 
 def bertviz_bytes(result) -> int:
     """Bytes of bertviz's head_view HTML for a SelfAttentionResult (as bertviz ships, unrounded)."""

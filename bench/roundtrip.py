@@ -9,27 +9,17 @@ from pathlib import Path
 
 from .timing import interleaved
 
-# The API arguments of each view's endpoint for one standard input (see app.py and explorer/*.tab).
-ENDPOINTS = {
-    "batch": ("/batch", lambda text: (text,)),
-    "tags": ("/tag", lambda text: (text, 8)),
-    "translation": ("/translate", lambda text: (text, 1)),
-    "self_attention": ("/self_attention", lambda text: (text, "", "", False, 1, 1)),
-    "nli": ("/nli", lambda premise, hypothesis: (premise, hypothesis)),
-}
-
-
-def measure(url: str, inputs: dict, in_process_ms: dict, repeats: int, warmup: int, downloads: Path) -> dict:
+def measure(url: str, views, cases, in_process_ms: dict, repeats: int, warmup: int, downloads: Path) -> dict:
     """{"ping_ms": ..., "<view>/<size>": {"round_trip_ms", "in_process_ms", "ratio"}}; the warm-up
     round also loads each view's models in the server, so it is not counted."""
     from gradio_client import Client
 
     client = Client(url, verbose=False, analytics_enabled=False, download_files=str(downloads))
+    by_name = {view.api_name: view for view in views}
     runs = {"ping": lambda: client.predict(api_name="/ping")}
-    for view, sizes in inputs.items():
-        api_name, arguments = ENDPOINTS[view]
-        for size, (args, _) in sizes.items():
-            runs[f"{view}/{size}"] = lambda api_name=api_name, payload=arguments(*args): client.predict(*payload, api_name=api_name)
+    for case in cases:
+        args = by_name[case.view].api_args(case.inputs)
+        runs[f"{case.view}/{case.size}"] = lambda api_name=f"/{case.view}", args=args: client.predict(*args, api_name=api_name)
     t = interleaved(runs, repeats, warmup)
     ping = t.pop("ping")
     figures = {"ping_ms": ping * 1000}

@@ -399,6 +399,7 @@ def sample(tokens: int, models) -> dict:
 
 
 VIEW = View(title="Batch layout", api_name="batch", models={"tagger": "tagger"}, inputs=("text",), handler=show,
-            analyze=analyze, figures=figures, build=build, examples=(example_batch(),),
+            analyze=analyze, figures=figures, build=build,
+            examples=({"text": example_batch()}, {"text": "the cat sat\nhi there\na much longer sentence here ."}),
             limits={"text": MAX_SENTENCES, "tokens per line": MAX_TOKENS}, sample=sample, floor="models.floors:batch",
             bench_sizes=(16,))

@@ -238,5 +238,6 @@ def sample(tokens: int, models) -> dict:
 
 
 VIEW = View(title="NLI alignment", api_name="nli", models={"nli": "nli"}, inputs=("premise", "hypothesis"),
-            handler=show, analyze=analyze, figures=figures, build=build, examples=tuple(p for p, _ in examples()),
+            handler=show, analyze=analyze, figures=figures, build=build,
+            examples=tuple({"premise": p, "hypothesis": h} for (p, h), _ in examples()),
             limits={"premise": MAX_NLI_PIECES, "hypothesis": MAX_NLI_PIECES}, sample=sample, floor="models.floors:nli")

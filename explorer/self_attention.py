@@ -99,8 +99,10 @@ def head_statistics(attentions: np.ndarray, is_cls: np.ndarray, is_sep: np.ndarr
     return np.stack([entropy, on_cls, on_sep, on_self, previous, following, distance], axis=-1).astype(np.float64)
 
 
-def analyze(text: str, text_b: str | None, encoder, merge_words: bool = False) -> SelfAttentionResult:
-    """Run the encoder on a sentence (or the pair text, text_b) and summarise every head."""
+def analyze(text: str, text_b: str | None = None, encoder=None, merge_words: bool = False) -> SelfAttentionResult:
+    """Run `encoder` (models.encoder.Encoder) on a sentence (or the pair text, text_b) and summarise every head."""
+    if encoder is None:
+        raise TypeError("analyze needs the encoder: analyze(text, encoder=models.load_encoder())")
     text = clean_text(text, "Sentence A" if text_b else "The sentence")
     pair = bool(text_b and text_b.strip())
     start = time.perf_counter()
@@ -347,7 +349,8 @@ def build(view: View, runtime) -> FirstPaint:
 
 VIEW = View(title="Self-attention", api_name="self_attention", models={"encoder": "encoder"},
             inputs=("text", "text_b", "model_name", "merge", "layer", "head"), handler=show, analyze=analyze,
-            figures=figures, build=build, examples=EXAMPLES,
+            figures=figures, build=build,
+            examples=tuple({"text": a, "text_b": b, "model_name": "", "merge": False, "layer": 1, "head": 1} for a, b in EXAMPLES),
             limits={"text": MAX_ATTENTION_TOKENS, "model_name": MAX_MODEL_NAME}, floor="models.floors:encoder",
             sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["encoder"].encode(t)["input_ids"][0]), tokens),
                                            "text_b": "", "model_name": "", "merge": False, "layer": 1, "head": 1})

@@ -206,6 +206,6 @@ def build(view: View, runtime):
 
 
 VIEW = View(title="Tags", api_name="tag", models={"tagger": "tagger"}, inputs=("text", "k"), handler=show,
-            analyze=analyze, figures=figures, build=build, examples=EXAMPLES,
+            analyze=analyze, figures=figures, build=build, examples=tuple({"text": e, "k": 8} for e in EXAMPLES),
             limits={"text": MAX_TOKENS}, floor="models.floors:tagger",
             sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["tagger"].tokenize(t)), tokens), "k": 8})

@@ -299,7 +299,7 @@ def build(view: View, runtime) -> FirstPaint:
 VIEW = View(title="Translation attention", api_name="translate",
             models={"translator": "translator/attention", "baseline": "translator/no_attention"},
             inputs=("text", "beam_size"), handler=show, analyze=analyze, figures=figures, build=build,
-            examples=tuple(EXAMPLES), limits={"text": MAX_SOURCE_TOKENS, "beam_size": MAX_BEAM},
+            examples=tuple({"text": e, "beam_size": 1} for e in EXAMPLES), limits={"text": MAX_SOURCE_TOKENS, "beam_size": MAX_BEAM},
             floor="models.floors:translation",
             sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["translator"].encode_source(t)[0]), tokens),
                                            "beam_size": 1})

@@ -42,6 +42,7 @@ class View:
         them once and passes them in (tests pass tiny fakes instead)
     inputs: the main endpoint's inputs, in API order; their names are the handler's parameters
     handler: inputs + models -> dict of outputs by name (the names `build` gives its components)
+    examples: inputs by name of the requests a class would send first (the load test's, the warm-up's)
     limits: what the inputs may hold, by input name (explorer/limits.py states each once)
     sample: (tokens, models) -> inputs by name of about that many tokens (python -m bench)
     floor: "module:function" of models.floors, the bare forward of the view's models that
@@ -56,7 +57,7 @@ class View:
     analyze: Callable[..., Any]
     figures: Callable[..., dict]
     build: Callable[..., FirstPaint]
-    examples: tuple = ()
+    examples: tuple[dict, ...] = ()
     limits: Mapping[str, int] = field(default_factory=dict)
     sample: Callable[[int, Mapping[str, Any]], dict] | None = None
     floor: str = ""

@@ -66,9 +66,9 @@ def test_masked_loss_equals_loss_over_real_tokens_only():
 
 def test_analysis_of_example_batch(tiny_tagger):
     a = batching.analyze(batching.example_batch(), tiny_tagger)
-    assert a.token_loss is not None and a.token_loss.shape == a.layout.mask.shape
-    assert a.masked_loss == pytest.approx(a.token_loss[a.layout.mask].mean(), rel=1e-5)
-    assert a.unmasked_loss == pytest.approx(a.token_loss.mean(), rel=1e-5)
+    assert a.loss is not None and a.loss.token_loss.shape == a.layout.mask.shape
+    assert a.loss.masked == pytest.approx(a.loss.token_loss[a.layout.mask].mean(), rel=1e-5)
+    assert a.loss.unmasked == pytest.approx(a.loss.token_loss.mean(), rel=1e-5)
     f = batching.figures(a)
     assert "masked mean" in f["summary"] and f["loss"] is not None
     assert list(f["steps"]["batch_sizes[t]"]) == a.layout.batch_sizes.tolist()
@@ -85,7 +85,7 @@ def test_packing_cost_times_both_ways_and_compares_outputs(tiny_tagger):
 
 def test_analysis_without_gold_tags_says_so(tiny_tagger):
     a = batching.analyze("hello world\nthe cat", tiny_tagger)
-    assert a.token_loss is None
+    assert a.loss is None
     f = batching.figures(a)
     assert f["loss"] is None and "needs gold tags" in f["summary"]
 

@@ -30,14 +30,20 @@ HOSTILE = {
     "many lines": "\n".join(f"line {i}" for i in range(40)),
 }
 
-# endpoint -> (default inputs, index of each text field in them)
-ENDPOINTS = {
-    "/batch": (["The cat sat .\nHi there"], [0]),
-    "/tag": (["The cat sat on the mat.", 8], [0]),
-    "/translate": (["A man rides a bike.", 1], [0]),
-    "/self_attention": (["The cat sat on the mat.", "", "", False, 1, 1], [0, 1, 2]),
-    "/nli": (["A man plays a guitar.", "A person makes music."], [0, 1]),
-}
+
+
+def endpoints() -> dict:
+    """Every view's endpoint -> (its first example's inputs, the index of each text field in them)."""
+    from explorer import VIEWS
+
+    out = {}
+    for view in VIEWS:
+        args = view.api_args(view.examples[0])
+        out[f"/{view.api_name}"] = (args, [i for i, a in enumerate(args) if isinstance(a, str)])
+    return out
+
+
+ENDPOINTS = endpoints()
 CASES = [(api, field, name) for api, (_, fields) in ENDPOINTS.items() for field in fields for name in HOSTILE]
 
 

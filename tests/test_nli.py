@@ -133,7 +133,7 @@ def test_read_pairs_tsv_and_jsonl(tmp_path):
 
 
 def test_snli_dev_split_is_by_premise():
-    from models import nli_data
+    from training import nli_data
 
     require((nli_data.shared_data_dir() / nli_data.SHARED["snli_dev"]).exists(), "SNLI dev not in ../shared/data")
     train, held = nli_data.load("snli_dev_train"), nli_data.load("snli_dev_heldout")
@@ -203,7 +203,7 @@ def test_training_cli_minilm_top_layer_and_cache(tmp_path):
 # -- the bundled model ----------------------------------------------------------------
 @pytest.mark.bundled
 def test_bundled_model_on_1000_snli_test_pairs(bundled_nli):
-    from models import nli_data
+    from training import nli_data
 
     require((nli_data.shared_data_dir() / nli_data.SHARED["snli_test"]).exists(), "SNLI test not in ../shared/data")
     accuracy = bundled_nli.accuracy(nli_data.load("snli_test")[:1000])

@@ -12,10 +12,10 @@ HOSTILE = '<img src=x onerror="window.__xss=1"> </script><b>bold</b>'
 
 def test_analyze_invariants(tiny_nli):
     r = view.analyze("A man plays the guitar.", "A person makes music.", tiny_nli)
-    m, n = len(r.premise_tokens), len(r.hypothesis_tokens)
-    assert r.alignment.shape == (m, n) and r.premise_to_hypothesis.shape == (m, n) and r.hypothesis_to_premise.shape == (n, m)
-    assert np.allclose(r.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(r.hypothesis_to_premise.sum(1), 1, atol=1e-5)
-    assert np.isclose(r.probs.sum(), 1) and r.label == r.labels[int(r.probs.argmax())]
+    m, n = len(r.inferred.premise_tokens), len(r.inferred.hypothesis_tokens)
+    assert r.inferred.alignment.shape == (m, n) and r.inferred.premise_to_hypothesis.shape == (m, n) and r.inferred.hypothesis_to_premise.shape == (n, m)
+    assert np.allclose(r.inferred.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(r.inferred.hypothesis_to_premise.sum(1), 1, atol=1e-5)
+    assert np.isclose(r.probs.sum(), 1) and r.inferred.label == r.inferred.labels[int(r.probs.argmax())]
 
 
 @pytest.mark.parametrize("premise, hypothesis", [("Hi", "Hi"), ("A man plays the guitar.", "!"), (HOSTILE, HOSTILE)])
@@ -26,7 +26,7 @@ def test_figures_do_not_raise_and_escape_tokens(tiny_nli, premise, hypothesis):
         assert f[name]["data"]
     ticks = " ".join(str(t) for t in f["alignment"]["layout"]["yaxis"]["ticktext"])
     assert "<img" not in ticks and "<b>" not in ticks  # plotly would render these as markup
-    assert len(f["hard"]) == len(r.premise_tokens) + len(r.hypothesis_tokens)
+    assert len(f["hard"]) == len(r.inferred.premise_tokens) + len(r.inferred.hypothesis_tokens)
 
 
 def test_csv_export(tiny_nli, tmp_path):
@@ -35,9 +35,9 @@ def test_csv_export(tiny_nli, tmp_path):
     assert [p.split("/")[-1] for p in paths] == ["alignment_e.csv", "beta_premise_to_hypothesis.csv", "alpha_hypothesis_to_premise.csv"]
     with open(paths[1], encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[0][1:] == view.numbered(r.hypothesis_tokens) and rows[1][0] == "0: ∅"
+    assert rows[0][1:] == view.numbered(r.inferred.hypothesis_tokens) and rows[1][0] == "0: ∅"
     beta = np.array([[float(x) for x in row[1:]] for row in rows[1:]])
-    assert np.allclose(beta, r.premise_to_hypothesis, atol=1e-5)
+    assert np.allclose(beta, r.inferred.premise_to_hypothesis, atol=1e-5)
 
 
 @pytest.mark.parametrize("premise, hypothesis, message", [

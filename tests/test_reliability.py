@@ -44,13 +44,13 @@ def copy_assets(tmp_path: Path) -> Path:
 
 
 def test_bundled_files_are_all_usable():
-    from models.bundled import problems
+    from models.runtime import problems
 
     assert problems() == []
 
 
 def test_missing_and_damaged_files_are_named_with_the_fix(tmp_path):
-    from models.bundled import problems
+    from models.runtime import problems
 
     root = copy_assets(tmp_path)
     (root / "assets/nli/model.safetensors").unlink()
@@ -100,64 +100,68 @@ class OutOfMemoryOnce:
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated)")
 
 
-@pytest.fixture
-def gpu_tagger_out_of_memory(monkeypatch, tiny_tagger):
-    """The shared tagger raises CUDA OOM; its CPU copy (what registry.cpu_only() gives) works."""
-    from models import registry
+def fake_runtime(*models):
+    """A model runtime whose "tagger" loads are the given models in turn (the first for the
+    GPU copy, the next for the CPU copy of a retried request): tests/fakes.py, no patching."""
+    from models.runtime import ModelSpec, Runtime
 
+    loads = iter(models)
+    return Runtime({"tagger": ModelSpec(name="tagger", load=lambda device: next(loads))})
+
+
+OUTPUTS = {name: name for name in ("tags", "confidence", "probs", "table", "status")}  # names as components
+
+
+@pytest.fixture
+def gpu_tagger_out_of_memory(tiny_tagger):
+    """The shared tagger raises CUDA OOM; its CPU copy (what Runtime.cpu_only() gives) works."""
     full = OutOfMemoryOnce(tiny_tagger)
-    monkeypatch.setitem(registry._loaded, "tagger", full)
-    monkeypatch.setitem(registry._loaded, "tagger@cpu", tiny_tagger)
-    return full
+    return full, fake_runtime(full, tiny_tagger)
 
 
 def test_out_of_memory_request_is_retried_on_cpu_with_a_notice(gpu_tagger_out_of_memory, monkeypatch, caplog):
     import gradio as gr
 
     from explorer import tagging
-    from explorer.ui import CPU_RETRY_NOTICE, user_errors
+    from explorer.ui import endpoint
+    from models.runtime import CPU_RETRY_NOTICE
 
+    full, runtime = gpu_tagger_out_of_memory
     warnings = []
     monkeypatch.setattr(gr, "Warning", lambda message, *a, **k: warnings.append(message))
-    run = user_errors(lambda text: tagging.analyze(text))
+    run = endpoint(runtime, {"tagger": "tagger"}, tagging.show, OUTPUTS)
     with caplog.at_level(logging.WARNING, logger="explorer"):
-        result = run("The cat sat on the mat .")
-    assert gpu_tagger_out_of_memory.calls == 1
-    assert result.tokens == ["The", "cat", "sat", "on", "the", "mat", "."] and result.device == "cpu"
+        answer = run("The cat sat on the mat .", 8)
+    assert full.calls == 1
+    assert [t for t, label in answer["tags"] if label] == ["The", "cat", "sat", "on", "the", "mat", "."]
+    assert answer["status"].endswith("on cpu.")
     assert warnings == [CPU_RETRY_NOTICE] and "retrying the request on the CPU" in caplog.text
     # only that request moved: the next lookup outside the retry is the GPU model again
-    from models import registry
-
-    assert registry.tagger() is gpu_tagger_out_of_memory
+    assert runtime.get("tagger") is full and runtime.loaded() == ["tagger", "tagger@cpu"]
 
 
-def test_out_of_memory_in_a_batch_retries_the_whole_batch_on_cpu(gpu_tagger_out_of_memory, monkeypatch):
-    import gradio as gr
-
+def test_out_of_memory_in_a_batch_retries_the_whole_batch_on_cpu(gpu_tagger_out_of_memory):
     from explorer import tagging
     from explorer.ui import batched
 
-    monkeypatch.setattr(gr, "Warning", lambda *a, **k: None)
-    run_batch = batched(lambda requests: tagging.analyze_many([t for t, in requests]),
-                        lambda r, text: (r.tags, r.device), ["tags", "status"], "status")
-    tags, devices = run_batch(["The cat sat .", "Hi there"])
-    assert [len(t) for t in tags] == [4, 2] and devices == ["cpu", "cpu"]
+    full, runtime = gpu_tagger_out_of_memory
+    run_batch = batched(runtime, {"tagger": "tagger"}, tagging.show_many, tagging.render, OUTPUTS, "status")
+    columns = dict(zip(OUTPUTS, run_batch(["The cat sat .", "Hi there"], [8, 8])))
+    assert [len([t for t, label in tags if label]) for tags in columns["tags"]] == [4, 2]
+    assert all(status.startswith(("4 tokens", "2 tokens")) for status in columns["status"]) and full.calls == 1
 
 
 # -- batching: one bad request does not fail the others ---------------------------------------
-def test_a_bad_request_in_a_batch_gets_its_message_and_the_others_their_answer(tiny_tagger, monkeypatch):
+def test_a_bad_request_in_a_batch_gets_its_message_and_the_others_their_answer(tiny_tagger):
     from explorer import tagging
-    from explorer.limits import check_top_k
     from explorer.ui import batched
-    from models import registry
 
-    monkeypatch.setitem(registry._loaded, "tagger", tiny_tagger)
-    outputs = ["tags", "status"]
-    run_batch = batched(lambda requests: tagging.analyze_many([t for t, _ in requests]),
-                        lambda r, text, k: (r.tags, tagging.figures(r, check_top_k(k))["status"]),
-                        outputs, "status")
-    tags, status = run_batch(["The cat sat .", "", "<b>hi</b> " * 60, "Hi there"], [8, 8, 8, "lots"])
-    assert len(tags[0]) == 4 and status[0].startswith("4 tokens tagged") and "one forward for 2 queued requests" in status[0]
+    run_batch = batched(fake_runtime(tiny_tagger), {"tagger": "tagger"}, tagging.show_many, tagging.render, OUTPUTS,
+                        "status")
+    columns = dict(zip(OUTPUTS, run_batch(["The cat sat .", "", "<b>hi</b> " * 60, "Hi there"], [8, 8, 8, "lots"])))
+    tags, status = columns["tags"], columns["status"]
+    assert len([t for t, label in tags[0] if label]) == 4 and status[0].startswith("4 tokens tagged")
+    assert "one forward for 2 queued requests" in status[0]
     assert tags[1] is None and status[1] == "⚠️ The text is empty: type a sentence."
     assert status[2].startswith("⚠️ The text has 420 tokens; the limit is 100.")
     assert tags[3] is None and "⚠️ The number of tags shown must be a whole number from 3 to 17, got 'lots'." == status[3]
@@ -172,9 +176,11 @@ def test_batched_results_equal_one_at_a_time(bundled_nli):
     assert isinstance(many[2], ValueError) and "premise is empty" in str(many[2])
     for (premise, hypothesis), batched_result in zip(pairs[:2], many):
         alone = nli.analyze(premise, hypothesis, bundled_nli)
-        assert batched_result.label == alone.label and batched_result.batch == 2
-        np.testing.assert_allclose(batched_result.premise_to_hypothesis, alone.premise_to_hypothesis, atol=1e-5)
-        np.testing.assert_allclose(batched_result.hypothesis_contribution, alone.hypothesis_contribution, atol=1e-4)
+        assert batched_result.inferred.label == alone.inferred.label and batched_result.run.batch == 2
+        np.testing.assert_allclose(batched_result.inferred.premise_to_hypothesis, alone.inferred.premise_to_hypothesis,
+                                   atol=1e-5)
+        np.testing.assert_allclose(batched_result.inferred.hypothesis_contribution,
+                                   alone.inferred.hypothesis_contribution, atol=1e-4)
         np.testing.assert_allclose(batched_result.probs, alone.probs, atol=1e-5)
 
 

@@ -143,7 +143,7 @@ def test_merging_sums_key_pieces_and_averages_query_pieces():
 def test_analyze_merged_words(tiny_encoder):
     r = sa.analyze("the unfriended cat.", "sat on a mat", encoder=tiny_encoder, merge_words=True)
     assert r.tokens == ["[CLS]", "the", "unfriended", "cat", ".", "[SEP]", "sat", "on", "a", "mat", "[SEP]"]
-    assert r.sentence_b_start == 6 and len(r.pieces) == 14
+    assert r.sentence_b_start == 6 and len(r.encoded.tokens) == 14
     assert r.attentions.shape == (2, 4, 11, 11) and r.stats.shape == (2, 4, len(sa.STATS))
     np.testing.assert_allclose(r.attentions.sum(-1), 1.0, atol=1e-5)
 

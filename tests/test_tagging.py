@@ -36,9 +36,9 @@ def test_batch_and_single_sentence_agree(tiny_tagger):
 def test_view_outputs(tiny_tagger):
     r = tagging.analyze("Time flies like an arrow.", tiny_tagger)
     f = tagging.figures(r, k=5)
-    assert [t for t, label in f["tags"] if label] == r.tokens
+    assert [t for t, label in f["tags"] if label] == r.tagged.tokens
     assert len(f["probs"]["data"][0]["x"]) >= 5
-    assert list(f["table"]["token"]) == r.tokens
+    assert list(f["table"]["token"]) == r.tagged.tokens
     assert len(tagging.legend()) == 17
 
 
@@ -52,8 +52,8 @@ def test_hostile_tokens_are_escaped_in_figures(tiny_tagger):
 
 def test_emoji_cjk_and_invisible_characters(tiny_tagger):
     r = tagging.analyze("I ❤️ 東京\u200b and \u202eevil\u202c text", tiny_tagger)
-    assert "東京" in r.tokens and "evil" in r.tokens
-    assert not any("\u200b" in t or "\u202e" in t for t in r.tokens)
+    assert "東京" in r.tagged.tokens and "evil" in r.tagged.tokens
+    assert not any("\u200b" in t or "\u202e" in t for t in r.tagged.tokens)
 
 
 @pytest.mark.parametrize("text, message", [("", "empty"), ("\u200b\u200b", "empty"), ("a " * 500, "500 tokens"),

@@ -17,44 +17,44 @@ def result(tiny_translator, tiny_baseline):
 
 def test_result_invariants(result):
     r = result
-    assert r.attention.shape == (len(r.target_tokens), len(r.source_tokens))
-    np.testing.assert_allclose(r.attention.sum(axis=1), 1.0, rtol=1e-5)
-    assert r.source_tokens[-1] == "</s>" and r.source_tokens[0] == "▁A"
-    assert len(r.token_probs) == len(r.target_tokens) and ((0 < r.token_probs) & (r.token_probs <= 1)).all()
-    assert len(r.baseline_token_probs) == len(r.baseline_tokens)
-    assert 1 <= len(r.beams) <= 3 and r.beams[0]["translation"] == r.text and r.beam_size == 3
+    assert r.translation.attention.shape == (len(r.translation.target_tokens), len(r.translation.source_tokens))
+    np.testing.assert_allclose(r.translation.attention.sum(axis=1), 1.0, rtol=1e-5)
+    assert r.translation.source_tokens[-1] == "</s>" and r.translation.source_tokens[0] == "▁A"
+    assert len(r.token_probs) == len(r.translation.target_tokens) and ((0 < r.token_probs) & (r.token_probs <= 1)).all()
+    assert len(r.baseline_token_probs) == len(r.baseline.target_tokens)
+    assert 1 <= len(r.translation.beams) <= 3 and r.translation.beams[0].text == r.translation.text and r.beam_size == 3
 
 
 def test_figures_and_step_view(result):
     f = translation.figures(result)
     heat = f["alignment"]["data"][0]
-    assert np.asarray(heat["z"]).shape == result.attention.shape
-    assert list(f["alignment"]["layout"]["xaxis"]["ticktext"]) == [fg.label(t) for t in result.source_tokens]
-    assert list(f["beams"]["rank"]) == list(range(1, len(result.beams) + 1))
+    assert np.asarray(heat["z"]).shape == result.translation.attention.shape
+    assert list(f["alignment"]["layout"]["xaxis"]["ticktext"]) == [fg.label(t) for t in result.translation.source_tokens]
+    assert list(f["beams"]["rank"]) == list(range(1, len(result.translation.beams) + 1))
     assert list(f["comparison"]["translation"]) == [result.text, result.baseline_text]
-    for t in range(len(result.target_tokens)):
+    for t in range(len(result.translation.target_tokens)):
         bars, written = translation.step_view(result, t)
-        np.testing.assert_allclose(bars["data"][0]["x"], result.attention[t])
-        assert [tok for tok, _ in written] == result.target_tokens[: t + 1]
+        np.testing.assert_allclose(bars["data"][0]["x"], result.translation.attention[t])
+        assert [tok for tok, _ in written] == result.translation.target_tokens[: t + 1]
         assert written[-1][1] == f"step {t}"
     bars, _ = translation.step_view(result, 10_000)  # past the end: the last step, not an error
-    np.testing.assert_allclose(bars["data"][0]["x"], result.attention[-1])
+    np.testing.assert_allclose(bars["data"][0]["x"], result.translation.attention[-1])
 
 
 def test_exports_are_a_csv_matrix_and_a_png(result, tmp_path):
     csv_path, png_path = translation.export_files(result, tmp_path)
     with open(csv_path, encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[0][1:] == result.source_tokens
-    assert [row[0] for row in rows[1:]] == result.target_tokens
-    np.testing.assert_allclose(np.array([[float(x) for x in row[1:]] for row in rows[1:]]), result.attention, atol=1e-5)
+    assert rows[0][1:] == result.translation.source_tokens
+    assert [row[0] for row in rows[1:]] == result.translation.target_tokens
+    np.testing.assert_allclose(np.array([[float(x) for x in row[1:]] for row in rows[1:]]), result.translation.attention, atol=1e-5)
     with open(png_path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 def test_one_token_input_and_single_step(tiny_translator, tiny_baseline):
     r = translation.analyze("Hi", 1, tiny_translator, tiny_baseline)
-    assert len(r.source_tokens) >= 2
+    assert len(r.translation.source_tokens) >= 2
     translation.figures(r)
     translation.step_view(r, 0)
 
