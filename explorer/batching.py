@@ -78,8 +78,13 @@ def layout_tokens(tokens: list[list[str]], ids: list[list[int]], sentences: list
     )
 
 
-def layout(sentences: list[str], tagger) -> BatchLayout:
-    """Tokenize sentences the tagger's way and lay them out as one padded/packed batch."""
+def layout(sentences: list[str], tagger=None) -> BatchLayout:
+    """Tokenize sentences the tagger's way and lay them out as one padded/packed batch
+    (tagger None: the app's shared one, for the Python API; the views pass theirs)."""
+    if tagger is None:
+        from models.runtime import RUNTIME
+
+        tagger = RUNTIME.get("tagger")
     if not sentences:
         raise ValueError("The batch is empty: type one sentence per line.")
     if len(sentences) > MAX_SENTENCES:

@@ -13,14 +13,15 @@ import pytest
 
 pytestmark = pytest.mark.bundled
 REPO = Path(__file__).resolve().parent.parent
-VIEWS = ["batch/16", "tags/20", "tags/60", "translation/20", "translation/60", "self_attention/20",
-         "self_attention/60", "nli/20", "nli/60"]
+from explorer import VIEWS as ALL_VIEWS
+
+VIEWS = [f"{v.api_name}/{size}" for v in ALL_VIEWS for size in v.bench_sizes]  # every view, its standard sizes
 EXPECTED = {  # where in report["figures"] -> the figures there
-    ("memory",): ["load_models_s", "rss_bench_mb"],
+    ("memory",): ["load_models_s", "rss_bench_mb"],  # and which models: one MiniLM, shared
     ("packing",): ["padded_forward_ms", "packed_forward_ms", "padded_forward_backward_ms", "packed_forward_backward_ms",
                    "max_state_difference"],
     ("cold_start",): ["app_s", "imports_s", "ratio"],
-    **{("views", view): ["view_ms", "floor_ms", "figures_ms", "overhead"] for view in VIEWS},
+    **{("views", view): ["view_ms", "floor_ms", "plots_json_ms", "overhead"] for view in VIEWS},
     **{("payload", size): ["view_bytes", "bertviz_bytes", "ratio"] for size in ("20", "60")},
 }
 
@@ -45,6 +46,8 @@ def test_every_figure_is_there_positive_and_finite(report):
             value = section[name]
             assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (where, name, value)
     assert "round_trips" not in report["figures"]  # --no-http
+    assert report["figures"]["memory"]["models"] == ["encoder", "minilm", "nli", "tagger", "translator/attention",
+                                                     "translator/no_attention"]
 
 
 def test_every_goal_is_checked_and_the_device_named(report):

@@ -31,7 +31,7 @@ def test_figures_and_step_view(result):
     assert np.asarray(heat["z"]).shape == result.translation.attention.shape
     assert list(f["alignment"]["layout"]["xaxis"]["ticktext"]) == [fg.label(t) for t in result.translation.source_tokens]
     assert list(f["beams"]["rank"]) == list(range(1, len(result.translation.beams) + 1))
-    assert list(f["comparison"]["translation"]) == [result.text, result.baseline_text]
+    assert list(f["comparison"]["translation"]) == [result.translation.text, result.baseline.text]
     for t in range(len(result.translation.target_tokens)):
         bars, written = translation.step_view(result, t)
         np.testing.assert_allclose(bars["data"][0]["x"], result.translation.attention[t])
