@@ -1,7 +1,7 @@
 """Pure-PyTorch models of the explorer (no gradio here): definitions, inference, loaders.
 
 The names below are imported on first use (PEP 562), so `import models.text` or
-`from models import registry` does not import torch: the app's first page needs neither.
+`from models import runtime` does not import torch: the app's first page needs neither.
 """
 from importlib import import_module
 
