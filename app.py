@@ -1,6 +1,6 @@
 """Sequence-model explorer: see inside the models that read sentences.
 
-    python app.py        # http://127.0.0.1:7860
+python app.py        # http://127.0.0.1:7860
 """
 
 import os

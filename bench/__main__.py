@@ -8,6 +8,7 @@ Each figure is the median of repeated runs in this process (or of the processes 
 ratios are what matter, since the absolute times depend on the machine and its load. The
 table goes to stdout, then the JSON object on the last line; progress goes to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,9 +48,16 @@ def machine(device) -> dict:
                 break
     except OSError:
         pass
-    info = {"cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device),
-            "python": platform.python_version(), "torch": torch.__version__, "gradio": gradio.__version__,
-            "date": date.today().isoformat()}
+    info = {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "gradio": gradio.__version__,
+        "date": date.today().isoformat(),
+    }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
@@ -63,11 +71,16 @@ def rss_mb(pid: int | None = None) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not a measurement")
-    parser.add_argument("--no-http", action="store_true", help="skip the API round trips (the app is still started for the cold start)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads here and in the app (0: torch's default)")
+    parser.add_argument(
+        "--no-http", action="store_true", help="skip the API round trips (the app is still started for the cold start)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads here and in the app (0: torch's default)"
+    )
     parser.add_argument("--device", default="", help="cpu | cuda | cuda:N (default: models.pick_device())")
     parser.add_argument("--json", type=Path, help="also write the JSON object to this file")
     args = parser.parse_args(argv)
@@ -124,8 +137,11 @@ def main(argv: list[str] | None = None) -> dict:
     for case in payload_cases:
         result = self_attention.analyze(case.inputs["text"], "", encoder)
         in_process = payload.view_bytes_in_process(result)
-        figures["payload"][str(case.size)] = {"view_bytes": in_process, "view_bytes_in_process": in_process,
-                                              "bertviz_bytes": payload.bertviz_bytes(result)}
+        figures["payload"][str(case.size)] = {
+            "view_bytes": in_process,
+            "view_bytes_in_process": in_process,
+            "bertviz_bytes": payload.bertviz_bytes(result),
+        }
 
     say("cold start ...")
     figures["cold_start"], app = startup.cold_start(plan["start_repeats"], env, work, keep_last=not args.no_http)
@@ -135,8 +151,9 @@ def main(argv: list[str] | None = None) -> dict:
             in_process = {key: v["view_ms"] for key, v in figures["views"].items()}
             downloads = work / "downloads"
             downloads.mkdir()
-            figures["round_trips"] = roundtrip.measure(app.url, VIEWS, cases, in_process, plan["http_repeats"],
-                                                       plan["warmup"], downloads)
+            figures["round_trips"] = roundtrip.measure(
+                app.url, VIEWS, cases, in_process, plan["http_repeats"], plan["warmup"], downloads
+            )
             for case in payload_cases:  # what the server really sends
                 figures["payload"][str(case.size)]["view_bytes"] = payload.view_bytes_http(app.url, case.inputs["text"])
             figures["memory"]["rss_app_mb"] = rss_mb(app.process.pid)

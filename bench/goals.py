@@ -1,4 +1,5 @@
 """The goals each figure is held to, and the readable table of figures, goals and gaps."""
+
 from __future__ import annotations
 
 VIEW_OVERHEAD = 1.3  # view / bare model forward
@@ -18,13 +19,21 @@ def _goal(name: str, value: float, goal: float) -> dict:
 def check(figures: dict) -> list[dict]:
     """One row per figure that has a goal: {"figure", "value", "goal", "met"[, "gap" = value - goal]}."""
     rows = [_goal(f"view overhead {key}", v["overhead"], VIEW_OVERHEAD) for key, v in figures["views"].items()]
-    rows += [_goal(f"round trip {key}", v["ratio"], ROUND_TRIP)
-             for key, v in figures.get("round_trips", {}).items() if isinstance(v, dict)]
+    rows += [
+        _goal(f"round trip {key}", v["ratio"], ROUND_TRIP)
+        for key, v in figures.get("round_trips", {}).items()
+        if isinstance(v, dict)
+    ]
     rows.append(_goal("cold start", figures["cold_start"]["ratio"], COLD_START))
     rows += [_goal(f"payload self_attention/{size}", v["ratio"], PAYLOAD) for size, v in figures["payload"].items()]
     memory = figures["memory"]
-    rows.append(_goal("RSS app (MB)" if "rss_app_mb" in memory else "RSS bench process (MB)",
-                      memory.get("rss_app_mb", memory["rss_bench_mb"]), RSS_MB))
+    rows.append(
+        _goal(
+            "RSS app (MB)" if "rss_app_mb" in memory else "RSS bench process (MB)",
+            memory.get("rss_app_mb", memory["rss_bench_mb"]),
+            RSS_MB,
+        )
+    )
     return rows
 
 
@@ -32,8 +41,11 @@ def table(report: dict) -> str:
     """The figures as aligned text: what was measured, against what, the ratio, the goal and the gap."""
     f = report["figures"]
     m = report["machine"]
-    lines = [f"{m['cpu']} ({m['cpu_count']} cores), torch threads {m['torch_threads']}, device {m['device']}, "
-             f"torch {m['torch']}, gradio {m['gradio']}, {m['date']}", ""]
+    lines = [
+        f"{m['cpu']} ({m['cpu_count']} cores), torch threads {m['torch_threads']}, device {m['device']}, "
+        f"torch {m['torch']}, gradio {m['gradio']}, {m['date']}",
+        "",
+    ]
     goal_of = {row["figure"]: row for row in report["goals"]}
 
     def row(name, measured, against, ratio, key=None):
@@ -49,22 +61,38 @@ def table(report: dict) -> str:
         ping = f["round_trips"]["ping_ms"]
         for key, v in f["round_trips"].items():
             if isinstance(v, dict):
-                row(f"round trip {key}", f"{v['round_trip_ms']:.1f} ms", f"ping {ping:.1f} + {v['in_process_ms']:.1f} ms",
-                    f"{v['ratio']:.2f}")
+                row(
+                    f"round trip {key}",
+                    f"{v['round_trip_ms']:.1f} ms",
+                    f"ping {ping:.1f} + {v['in_process_ms']:.1f} ms",
+                    f"{v['ratio']:.2f}",
+                )
     c = f["cold_start"]
     row("cold start", f"{c['app_s']:.2f} s", f"imports {c['imports_s']:.2f} s", f"{c['ratio']:.2f}")
     for size, v in f["payload"].items():
-        row(f"payload self_attention/{size}", f"{v['view_bytes'] / 1e3:.0f} KB", f"bertviz {v['bertviz_bytes'] / 1e3:.0f} KB",
-            f"{v['ratio']:.3f}")
+        row(
+            f"payload self_attention/{size}",
+            f"{v['view_bytes'] / 1e3:.0f} KB",
+            f"bertviz {v['bertviz_bytes'] / 1e3:.0f} KB",
+            f"{v['ratio']:.3f}",
+        )
     mem = f["memory"]
     for key, name in (("rss_app_mb", "RSS app (MB)"), ("rss_bench_mb", "RSS bench process (MB)")):
         if key in mem:
             row(name, f"{mem[key]:.0f} MB", "", "", name)
     p = f["packing"]
-    row("BiLSTM forward, packed", f"{p['packed_forward_ms']:.1f} ms", f"padded {p['padded_forward_ms']:.1f} ms",
-        f"{p['packed_forward_ms'] / p['padded_forward_ms']:.2f}")
-    row("BiLSTM forward+backward, packed", f"{p['packed_forward_backward_ms']:.1f} ms",
-        f"padded {p['padded_forward_backward_ms']:.1f} ms", f"{p['packed_forward_backward_ms'] / p['padded_forward_backward_ms']:.2f}")
+    row(
+        "BiLSTM forward, packed",
+        f"{p['packed_forward_ms']:.1f} ms",
+        f"padded {p['padded_forward_ms']:.1f} ms",
+        f"{p['packed_forward_ms'] / p['padded_forward_ms']:.2f}",
+    )
+    row(
+        "BiLSTM forward+backward, packed",
+        f"{p['packed_forward_backward_ms']:.1f} ms",
+        f"padded {p['padded_forward_backward_ms']:.1f} ms",
+        f"{p['packed_forward_backward_ms'] / p['padded_forward_backward_ms']:.2f}",
+    )
     missed = [r for r in report["goals"] if not r["met"]]
     lines += ["", f"goals met: {len(report['goals']) - len(missed)} of {len(report['goals'])}"]
     return "\n".join(lines)

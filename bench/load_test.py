@@ -12,6 +12,7 @@ Printed: requests, errors, p50/p95 latency per endpoint and overall, requests/s,
 server's RSS before and after the load. The last line is one JSON object; the exit status
 is 1 when any request failed or RSS grew by 10 % or more.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: `bench` is importable from the repository root
 
 from bench.startup import App, child_env  # noqa: E402 (the same app starter as python -m bench)
-
 
 
 def calls() -> dict[str, list[tuple]]:
@@ -88,7 +88,9 @@ def hammer(sessions: list, seconds: float) -> tuple[dict[str, list[float]], list
             try:
                 out = client.predict(*inputs, api_name=name)
                 # A batched endpoint answers a failed request in its status output instead of raising.
-                refused = [v for v in (out if isinstance(out, tuple) else (out,)) if isinstance(v, str) and v.startswith("⚠️")]
+                refused = [
+                    v for v in (out if isinstance(out, tuple) else (out,)) if isinstance(v, str) and v.startswith("⚠️")
+                ]
                 if refused:
                     raise RuntimeError(refused[0])
             except Exception as err:  # noqa: BLE001 - counted, not raised: the run must finish
@@ -130,28 +132,43 @@ def run_setting(clients: int, seconds: float, batching: bool) -> dict:
 
     every = [x for values in latencies.values() for x in values]
     return {
-        "batching": batching, "clients": clients, "seconds": round(elapsed, 1),
-        "requests": len(every), "errors": len(errors), "error_samples": errors[:5],
+        "batching": batching,
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": len(every),
+        "errors": len(errors),
+        "error_samples": errors[:5],
         "requests_per_s": round(len(every) / elapsed, 2),
-        "p50_s": round(percentile(every, 0.5), 3), "p95_s": round(percentile(every, 0.95), 3),
-        "per_endpoint": {name: {"requests": len(v), "p50_s": round(percentile(v, 0.5), 3),
-                                "p95_s": round(percentile(v, 0.95), 3)} for name, v in latencies.items()},
-        "rss_mb_at_start": round(rss_start), "rss_mb_before": round(rss_before), "rss_mb_after": round(rss_after),
+        "p50_s": round(percentile(every, 0.5), 3),
+        "p95_s": round(percentile(every, 0.95), 3),
+        "per_endpoint": {
+            name: {"requests": len(v), "p50_s": round(percentile(v, 0.5), 3), "p95_s": round(percentile(v, 0.95), 3)}
+            for name, v in latencies.items()
+        },
+        "rss_mb_at_start": round(rss_start),
+        "rss_mb_before": round(rss_before),
+        "rss_mb_after": round(rss_after),
         "rss_growth": round(rss_after / rss_before - 1, 4),
     }
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| batching | clients | s | requests | errors | req/s | p50 s | p95 s | RSS before → after MB (growth) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| batching | clients | s | requests | errors | req/s | p50 s | p95 s | RSS before → after MB (growth) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
-        lines.append(f"| {'on' if r['batching'] else 'off'} | {r['clients']} | {r['seconds']} | {r['requests']} | "
-                     f"{r['errors']} | {r['requests_per_s']} | {r['p50_s']} | {r['p95_s']} | "
-                     f"{r['rss_mb_before']} → {r['rss_mb_after']} ({r['rss_growth']:+.1%}) |")
+        lines.append(
+            f"| {'on' if r['batching'] else 'off'} | {r['clients']} | {r['seconds']} | {r['requests']} | "
+            f"{r['errors']} | {r['requests_per_s']} | {r['p50_s']} | {r['p95_s']} | "
+            f"{r['rss_mb_before']} → {r['rss_mb_after']} ({r['rss_growth']:+.1%}) |"
+        )
     lines += ["", "| batching | endpoint | requests | p50 s | p95 s |", "|---|---|---|---|---|"]
     for r in results:
         for name, e in r["per_endpoint"].items():
-            lines.append(f"| {'on' if r['batching'] else 'off'} | {name} | {e['requests']} | {e['p50_s']} | {e['p95_s']} |")
+            lines.append(
+                f"| {'on' if r['batching'] else 'off'} | {name} | {e['requests']} | {e['p50_s']} | {e['p95_s']} |"
+            )
     return "\n".join(lines)
 
 
@@ -170,7 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for sample in r["error_samples"]:
             print("error:", sample)
-    print(json.dumps({"load_test": results, "cpu_count": os.cpu_count(), "median_p50_s": statistics.median(r["p50_s"] for r in results)}))
+    print(
+        json.dumps(
+            {
+                "load_test": results,
+                "cpu_count": os.cpu_count(),
+                "median_p50_s": statistics.median(r["p50_s"] for r in results),
+            }
+        )
+    )
     failed = any(r["errors"] or r["rss_growth"] >= RSS_GROWTH_LIMIT for r in results)
     return 1 if failed else 0
 

@@ -1,4 +1,5 @@
 """Padded vs packed BiLSTM on the 16-sentence batch: the Batch view's own measurement."""
+
 from __future__ import annotations
 
 from dataclasses import asdict

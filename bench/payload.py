@@ -4,6 +4,7 @@ bertviz.head_view(..., html_action="return") is the HTML page bertviz makes (all
 heads, weights as JSON with full float precision); the default view is the /self_attention
 answer: the layers x heads grid, one zoomed head, the head-statistics table and a status line.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,12 @@ def view_bytes_in_process(result) -> int:
 
     f = sa.figures(result, 1, 1)
     table = f["table"]
-    parts = [fg.plotly_json(f["grid"]), fg.plotly_json(f["zoom"]), f["status"],
-             json.dumps({"headers": [str(c) for c in table.columns], "data": table.values.tolist()}, default=str)]
+    parts = [
+        fg.plotly_json(f["grid"]),
+        fg.plotly_json(f["zoom"]),
+        f["status"],
+        json.dumps({"headers": [str(c) for c in table.columns], "data": table.values.tolist()}, default=str),
+    ]
     return sum(len(p.encode()) for p in parts)
 
 

@@ -1,4 +1,5 @@
 """Starting app.py: time until its page answers, against importing the libraries it stands on."""
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,13 @@ class App:
         self.log = log
         self.started = time.perf_counter()
         with open(log, "w") as out:
-            self.process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env={**env, "GRADIO_SERVER_PORT": str(self.port)},
-                                            stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "app.py"],
+                cwd=REPO,
+                env={**env, "GRADIO_SERVER_PORT": str(self.port)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait(self, timeout: float = 300) -> float:
         """Seconds from the start until GET / answered 200."""

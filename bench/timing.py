@@ -1,4 +1,5 @@
 """Timing helpers: medians of interleaved runs, and the clock stopped only after the GPU is done."""
+
 from __future__ import annotations
 
 import statistics

@@ -33,8 +33,11 @@ def plots_json(answer: dict) -> int:
     """Serialize every plot spec of a handler's answer, as explorer.ui does; returns the characters."""
     from explorer import figures as fg
 
-    return sum(len(fg.plotly_json(value)) for value in answer.values()
-               if isinstance(value, dict) and "data" in value and "layout" in value)
+    return sum(
+        len(fg.plotly_json(value))
+        for value in answer.values()
+        if isinstance(value, dict) and "data" in value and "layout" in value
+    )
 
 
 def resolve(reference: str) -> Callable:
@@ -61,8 +64,16 @@ def cases(views, runtime) -> list[ViewCase]:
             def run(view=view, inputs=inputs, models=models):
                 plots_json(view.handler(**inputs, **models))
 
-            out.append(ViewCase(view.api_name, size, inputs, resolve(view.floor)(models, inputs), run,
-                                lambda answer=answer: plots_json(answer)))
+            out.append(
+                ViewCase(
+                    view.api_name,
+                    size,
+                    inputs,
+                    resolve(view.floor)(models, inputs),
+                    run,
+                    lambda answer=answer: plots_json(answer),
+                )
+            )
     return out
 
 

@@ -3,6 +3,7 @@ pack_padded_sequence sorts and packs them, the mask, the masked loss, and the co
 
 analyze(text, tagger) -> BatchAnalysis -> figures(analysis) -> the Gradio tab.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ import pandas as pd
 
 from . import figures as fg
 from .limits import MAX_SENTENCES, MAX_TOKENS, check_tokens, split_lines
-from .view import FirstPaint, RunInfo, View, plural
+from .view import FirstPaint, RunInfo, View
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "ewt_dev.json"
 
@@ -173,8 +174,13 @@ def analyze(text: str, tagger) -> BatchAnalysis:
     gold = [examples().get(" ".join(t)) for t in lay.tokens]
     known = all(g is not None for g in gold)
     loss = tagger.masked_loss(lay.tokens, gold) if known else None
-    return BatchAnalysis(layout=lay, packing=pack_rows(lay.lengths), gold_tags=gold if known else None, loss=loss,
-                         run=RunInfo(device=str(tagger.device), seconds=time.perf_counter() - start))
+    return BatchAnalysis(
+        layout=lay,
+        packing=pack_rows(lay.lengths),
+        gold_tags=gold if known else None,
+        loss=loss,
+        run=RunInfo(device=str(tagger.device), seconds=time.perf_counter() - start),
+    )
 
 
 def packing_cost(text: str, tagger, repeats: int = 5):
@@ -197,18 +203,40 @@ def _cells(lay: BatchLayout, rows: np.ndarray) -> np.ndarray:
 
 def padded_figure(lay: BatchLayout):
     rows = np.arange(len(lay.tokens))
-    return fg.heatmap(lay.mask.astype(float), [f"b={b} · len {lay.lengths[b]}" for b in rows], [str(t) for t in range(lay.ids.shape[1])],
-                      title=f"Padded [B={len(rows)}, T={lay.ids.shape[1]}]: token and id per cell, PAD in grey",
-                      x_title="time step t", y_title="sentence b", cell_text=_cells(lay, rows), colorscale=REAL_PAD,
-                      zmin=0, zmax=1, show_scale=False, hover="real token: %{z}", cell_px=34)
+    return fg.heatmap(
+        lay.mask.astype(float),
+        [f"b={b} · len {lay.lengths[b]}" for b in rows],
+        [str(t) for t in range(lay.ids.shape[1])],
+        title=f"Padded [B={len(rows)}, T={lay.ids.shape[1]}]: token and id per cell, PAD in grey",
+        x_title="time step t",
+        y_title="sentence b",
+        cell_text=_cells(lay, rows),
+        colorscale=REAL_PAD,
+        zmin=0,
+        zmax=1,
+        show_scale=False,
+        hover="real token: %{z}",
+        cell_px=34,
+    )
 
 
 def sorted_figure(lay: BatchLayout):
     rows = lay.sorted_indices
-    return fg.heatmap(lay.mask[rows].astype(float), [f"#{k} ← b={b} · len {lay.lengths[b]}" for k, b in enumerate(rows)],
-                      [str(t) for t in range(lay.ids.shape[1])], title="Sorted by length (sorted_indices): longest first",
-                      x_title="time step t", y_title="sorted row ← original b", cell_text=_cells(lay, rows),
-                      colorscale=REAL_PAD, zmin=0, zmax=1, show_scale=False, hover="real token: %{z}", cell_px=34)
+    return fg.heatmap(
+        lay.mask[rows].astype(float),
+        [f"#{k} ← b={b} · len {lay.lengths[b]}" for k, b in enumerate(rows)],
+        [str(t) for t in range(lay.ids.shape[1])],
+        title="Sorted by length (sorted_indices): longest first",
+        x_title="time step t",
+        y_title="sorted row ← original b",
+        cell_text=_cells(lay, rows),
+        colorscale=REAL_PAD,
+        zmin=0,
+        zmax=1,
+        show_scale=False,
+        hover="real token: %{z}",
+        cell_px=34,
+    )
 
 
 def packed_figure(lay: BatchLayout):
@@ -224,17 +252,36 @@ def packed_figure(lay: BatchLayout):
                 z[r, t] = t
                 text[r, t] = f"{lay.tokens[b][t]}\ndata[{k}]"
                 k += 1
-    return fg.heatmap(z, [f"#{r} ← b={b}" for r, b in enumerate(rows)], [f"t={t} · {n}" for t, n in enumerate(lay.batch_sizes)],
-                      title="PackedSequence: step t holds only the batch_sizes[t] rows longer than t",
-                      x_title="time step t · batch_sizes[t]", y_title="sorted row", cell_text=text, colorscale="Viridis",
-                      show_scale=False, hover="time step %{z}", cell_px=34)
+    return fg.heatmap(
+        z,
+        [f"#{r} ← b={b}" for r, b in enumerate(rows)],
+        [f"t={t} · {n}" for t, n in enumerate(lay.batch_sizes)],
+        title="PackedSequence: step t holds only the batch_sizes[t] rows longer than t",
+        x_title="time step t · batch_sizes[t]",
+        y_title="sorted row",
+        cell_text=text,
+        colorscale="Viridis",
+        show_scale=False,
+        hover="time step %{z}",
+        cell_px=34,
+    )
 
 
 def mask_figure(lay: BatchLayout):
-    return fg.heatmap(lay.mask.astype(float), [f"b={b}" for b in range(len(lay.tokens))], [str(t) for t in range(lay.ids.shape[1])],
-                      title="mask[b, t] = t < lengths[b]", x_title="time step t", y_title="sentence b",
-                      cell_text=lay.mask.astype(int).astype(str), colorscale=REAL_PAD, zmin=0, zmax=1, show_scale=False,
-                      hover="mask %{z}")
+    return fg.heatmap(
+        lay.mask.astype(float),
+        [f"b={b}" for b in range(len(lay.tokens))],
+        [str(t) for t in range(lay.ids.shape[1])],
+        title="mask[b, t] = t < lengths[b]",
+        x_title="time step t",
+        y_title="sentence b",
+        cell_text=lay.mask.astype(int).astype(str),
+        colorscale=REAL_PAD,
+        zmin=0,
+        zmax=1,
+        show_scale=False,
+        hover="mask %{z}",
+    )
 
 
 def loss_figure(a: BatchAnalysis):
@@ -243,10 +290,18 @@ def loss_figure(a: BatchAnalysis):
     for b, t in np.ndindex(*lay.mask.shape):
         gold = a.gold_tags[b][t] if lay.mask[b, t] else "PAD"
         text[b, t] = f"{gold}\n{a.loss.token_loss[b, t]:.2f}"
-    return fg.heatmap(a.loss.token_loss, [f"b={b}" for b in range(len(lay.tokens))], [str(t) for t in range(lay.ids.shape[1])],
-                      title="Cross-entropy per cell (gold tag and loss); PAD cells must be masked out",
-                      x_title="time step t", y_title="sentence b", cell_text=text, colorscale="Reds", hover="loss %{z:.3f}",
-                      cell_px=34)
+    return fg.heatmap(
+        a.loss.token_loss,
+        [f"b={b}" for b in range(len(lay.tokens))],
+        [str(t) for t in range(lay.ids.shape[1])],
+        title="Cross-entropy per cell (gold tag and loss); PAD cells must be masked out",
+        x_title="time step t",
+        y_title="sentence b",
+        cell_text=text,
+        colorscale="Reds",
+        hover="loss %{z:.3f}",
+        cell_px=34,
+    )
 
 
 def rows_figure(p: RowPacking, lay: BatchLayout):
@@ -256,19 +311,38 @@ def rows_figure(p: RowPacking, lay: BatchLayout):
         b = p.segments[r, c]
         text[r, c] = "PAD" if b < 0 else f"{lay.tokens[b][p.positions[r, c]]}\ns{b}"
     z = np.where(p.segments < 0, np.nan, p.segments.astype(float))
-    return fg.heatmap(z, [f"row {r}" for r in range(R)], [str(c) for c in range(L)],
-                      title=f"Transformer-style packing: {len(lay.tokens)} sentences in {R} rows of {L} (sN = sentence N)",
-                      x_title="position in row", y_title="row", cell_text=text, colorscale="Turbo", show_scale=False,
-                      hover="sentence %{z}", cell_px=34)
+    return fg.heatmap(
+        z,
+        [f"row {r}" for r in range(R)],
+        [str(c) for c in range(L)],
+        title=f"Transformer-style packing: {len(lay.tokens)} sentences in {R} rows of {L} (sN = sentence N)",
+        x_title="position in row",
+        y_title="row",
+        cell_text=text,
+        colorscale="Turbo",
+        show_scale=False,
+        hover="sentence %{z}",
+        cell_px=34,
+    )
 
 
 def block_mask_figure(p: RowPacking, lay: BatchLayout, row: int = 0):
     seg = p.segments[row]
     names = ["PAD" if b < 0 else lay.tokens[b][p.positions[row, c]] for c, b in enumerate(seg)]
-    return fg.heatmap(p.attention_mask(row).astype(float), names, names,
-                      title=f"Row {row}'s attention mask: block-diagonal, one block per sentence",
-                      x_title="key", y_title="query", colorscale=REAL_PAD, zmin=0, zmax=1, show_scale=False,
-                      hover="may attend: %{z}", cell_px=20)
+    return fg.heatmap(
+        p.attention_mask(row).astype(float),
+        names,
+        names,
+        title=f"Row {row}'s attention mask: block-diagonal, one block per sentence",
+        x_title="key",
+        y_title="query",
+        colorscale=REAL_PAD,
+        zmin=0,
+        zmax=1,
+        show_scale=False,
+        hover="may attend: %{z}",
+        cell_px=20,
+    )
 
 
 def steps_table(lay: BatchLayout) -> pd.DataFrame:
@@ -276,8 +350,15 @@ def steps_table(lay: BatchLayout) -> pd.DataFrame:
     rows, k = [], 0
     for t, n in enumerate(lay.batch_sizes):
         members = [int(b) for b in lay.sorted_indices[:n]]
-        rows.append({"t": t, "batch_sizes[t]": int(n), "rows b (sorted)": ", ".join(map(str, members)),
-                     "data indices": f"{k}–{k + n - 1}", "tokens": " | ".join(lay.tokens[b][t] for b in members)})
+        rows.append(
+            {
+                "t": t,
+                "batch_sizes[t]": int(n),
+                "rows b (sorted)": ", ".join(map(str, members)),
+                "data indices": f"{k}–{k + n - 1}",
+                "tokens": " | ".join(lay.tokens[b][t] for b in members),
+            }
+        )
         k += n
     return pd.DataFrame(rows)
 
@@ -293,8 +374,10 @@ def summary_markdown(a: BatchAnalysis) -> str:
         f"{a.packing.row_length}: **{a.packing.padding_fraction:.1%}** in {a.packing.segments.shape[0]} rows",
     ]
     if a.loss is not None:
-        lines.append(f"- Loss against gold tags: masked mean **{a.loss.masked:.4f}** vs unmasked mean over all cells "
-                     f"**{a.loss.unmasked:.4f}** (wrong: it counts {B * T - int(lay.lengths.sum())} PAD cells)")
+        lines.append(
+            f"- Loss against gold tags: masked mean **{a.loss.masked:.4f}** vs unmasked mean over all cells "
+            f"**{a.loss.unmasked:.4f}** (wrong: it counts {B * T - int(lay.lengths.sum())} PAD cells)"
+        )
     else:
         lines.append("- Loss needs gold tags: use the EWT example batch (each line unchanged) to see the masked loss.")
     lines.append(f"\n<small>Analysis took {a.run.seconds * 1000:.0f} ms on {a.run.device}.</small>")
@@ -303,14 +386,16 @@ def summary_markdown(a: BatchAnalysis) -> str:
 
 def cost_markdown(c) -> str:
     """c: models.tagger.PackingCost."""
-    return "\n".join([
-        f"**Padded vs packed, the tagger's BiLSTM on this batch** ({c.device}, median of {c.repeats} runs):",
-        f"- forward (tagging): padded **{c.padded_forward_ms:.2f} ms**, packed **{c.packed_forward_ms:.2f} ms**",
-        f"- forward + backward (training): padded **{c.padded_forward_backward_ms:.2f} ms**, "
-        f"packed **{c.packed_forward_backward_ms:.2f} ms**",
-        f"- Largest |padded − packed| BiLSTM output at real positions: **{c.max_state_difference:.3g}** "
-        "(the backward direction of the padded run starts in the PAD cells)",
-    ])
+    return "\n".join(
+        [
+            f"**Padded vs packed, the tagger's BiLSTM on this batch** ({c.device}, median of {c.repeats} runs):",
+            f"- forward (tagging): padded **{c.padded_forward_ms:.2f} ms**, packed **{c.packed_forward_ms:.2f} ms**",
+            f"- forward + backward (training): padded **{c.padded_forward_backward_ms:.2f} ms**, "
+            f"packed **{c.packed_forward_backward_ms:.2f} ms**",
+            f"- Largest |padded − packed| BiLSTM output at real positions: **{c.max_state_difference:.3g}** "
+            "(the backward direction of the padded run starts in the PAD cells)",
+        ]
+    )
 
 
 def figures(a: BatchAnalysis) -> dict:
@@ -355,10 +440,18 @@ def build(view: View, runtime) -> FirstPaint:
 
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value=example_batch(), lines=6, elem_id="batch-text", max_lines=MAX_SENTENCES + 2,
-                              **input_label("Sentences, one per line", lines=True, tokens=True))
-            gr.Examples([[example_batch()], ["the cat sat\nhi there\na much longer sentence here ."]], inputs=text,
-                        example_labels=["UD EWT dev sentences (gold tags: shows the loss)", "three short sentences"])
+            text = gr.Textbox(
+                value=example_batch(),
+                lines=6,
+                elem_id="batch-text",
+                max_lines=MAX_SENTENCES + 2,
+                **input_label("Sentences, one per line", lines=True, tokens=True),
+            )
+            gr.Examples(
+                [[example_batch()], ["the cat sat\nhi there\na much longer sentence here ."]],
+                inputs=text,
+                example_labels=["UD EWT dev sentences (gold tags: shows the loss)", "three short sentences"],
+            )
         with gr.Column(scale=2):
             teaching_note("batching")
     summary = gr.Markdown(elem_id="batch-summary")
@@ -378,14 +471,29 @@ def build(view: View, runtime) -> FirstPaint:
         with gr.Tab("Transformer-style packing"):
             rows = gr.Plot(show_label=False)
             block = gr.Plot(show_label=False)
-    outputs = {"summary": summary, "padded": padded, "sorted": sorted_plot, "packed": packed, "steps": steps,
-               "mask": mask, "loss": loss, "rows": rows, "block_mask": block}
+    outputs = {
+        "summary": summary,
+        "padded": padded,
+        "sorted": sorted_plot,
+        "packed": packed,
+        "steps": steps,
+        "mask": mask,
+        "loss": loss,
+        "rows": rows,
+        "block_mask": block,
+    }
     run = endpoint(runtime, view.models, show, outputs)
     listen(text, run, [text], list(outputs.values()), summary, api_name=view.api_name)
     # The timing repeats the BiLSTM 20 times and none of the figures needs it: it runs once the
     # summary of a new batch is on screen (page load, typing, Enter), and is its own API endpoint.
-    summary.change(endpoint(runtime, view.models, cost_after_summary, {"cost": cost_md}), [text], [cost_md],
-                   api_name=False, trigger_mode="always_last", show_progress="minimal")
+    summary.change(
+        endpoint(runtime, view.models, cost_after_summary, {"cost": cost_md}),
+        [text],
+        [cost_md],
+        api_name=False,
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
     timed = endpoint(runtime, view.models, cost, None)
 
     def batch_cost(text: str) -> str:
@@ -403,8 +511,18 @@ def sample(tokens: int, models) -> dict:
     return {"text": "\n".join((lines * 2)[:tokens])}
 
 
-VIEW = View(title="Batch layout", api_name="batch", models={"tagger": "tagger"}, inputs=("text",), handler=show,
-            analyze=analyze, figures=figures, build=build,
-            examples=({"text": example_batch()}, {"text": "the cat sat\nhi there\na much longer sentence here ."}),
-            limits={"text": MAX_SENTENCES, "tokens per line": MAX_TOKENS}, sample=sample, floor="models.floors:batch",
-            bench_sizes=(16,))
+VIEW = View(
+    title="Batch layout",
+    api_name="batch",
+    models={"tagger": "tagger"},
+    inputs=("text",),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build=build,
+    examples=({"text": example_batch()}, {"text": "the cat sat\nhi there\na much longer sentence here ."}),
+    limits={"text": MAX_SENTENCES, "tokens per line": MAX_TOKENS},
+    sample=sample,
+    floor="models.floors:batch",
+    bench_sizes=(16,),
+)

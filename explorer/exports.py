@@ -3,6 +3,7 @@
 Gradio copies a returned file into its own cache before serving it, so our copy is only
 needed for a moment; pruning keeps a busy server's temp folder from growing without bound.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -7,6 +7,7 @@ go.Figure at all, which costs more than the encoder's forward for the big attent
 Plotly reads a few HTML tags inside label text (<b>, <br>, <a href>), so every string
 that came from a user goes through `label()` first.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,15 +31,26 @@ def figure(spec: dict):
 
 
 # numpy dtype -> plotly.js typed-array dtype
-TYPED_ARRAYS = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
-                "float32": "f4", "float64": "f8"}
+TYPED_ARRAYS = {
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "i2",
+    "uint16": "u2",
+    "int32": "i4",
+    "uint32": "u4",
+    "float32": "f4",
+    "float64": "f8",
+}
 
 
 def _jsonable(value):
     if isinstance(value, np.ndarray):
         if value.dtype.name in TYPED_ARRAYS and value.size:
             # plotly.js reads numbers as base64 bytes: a uint8 cell costs 1.33 bytes, not ~3.
-            typed = {"dtype": TYPED_ARRAYS[value.dtype.name], "bdata": base64.b64encode(np.ascontiguousarray(value)).decode("ascii")}
+            typed = {
+                "dtype": TYPED_ARRAYS[value.dtype.name],
+                "bdata": base64.b64encode(np.ascontiguousarray(value)).decode("ascii"),
+            }
             if value.ndim > 1:
                 typed["shape"] = ", ".join(str(n) for n in value.shape)
             return typed
@@ -137,24 +149,55 @@ def heatmap(
         margin=dict(l=10, r=10, t=(50 if title else 10) + label_room, b=10),
         height=min(900 + label_room, max(220, 90 + cell_px * rows) + label_room),
         plot_bgcolor="white",
-        xaxis=dict(title=dict(text=x_title), automargin=True, tickmode="array", tickvals=list(range(cols)), ticktext=x_text, side="top",
-                   tickangle=-45 if cols > 8 else 0),
-        yaxis=dict(title=dict(text=y_title), automargin=True, tickmode="array", tickvals=list(range(rows)), ticktext=y_text,
-                   autorange="reversed"),
+        xaxis=dict(
+            title=dict(text=x_title),
+            automargin=True,
+            tickmode="array",
+            tickvals=list(range(cols)),
+            ticktext=x_text,
+            side="top",
+            tickangle=-45 if cols > 8 else 0,
+        ),
+        yaxis=dict(
+            title=dict(text=y_title),
+            automargin=True,
+            tickmode="array",
+            tickvals=list(range(rows)),
+            ticktext=y_text,
+            autorange="reversed",
+        ),
     )
     return {"data": [trace], "layout": layout}
 
 
-def bar(values: Sequence[float], names: Sequence[str], *, title: str = "", x_title: str = "",
-        colors: Sequence[str] | None = None, x_range: tuple[float, float] | None = None) -> dict:
+def bar(
+    values: Sequence[float],
+    names: Sequence[str],
+    *,
+    title: str = "",
+    x_title: str = "",
+    colors: Sequence[str] | None = None,
+    x_range: tuple[float, float] | None = None,
+) -> dict:
     """Horizontal bars as a spec, first name on top."""
-    trace = dict(type="bar", x=np.asarray(values, dtype=float), y=[label(n) for n in names], orientation="h",
-                 hovertemplate="%{y}: %{x:.3f}<extra></extra>")
+    trace = dict(
+        type="bar",
+        x=np.asarray(values, dtype=float),
+        y=[label(n) for n in names],
+        orientation="h",
+        hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+    )
     if colors is not None:
         trace["marker"] = dict(color=list(colors))
-    layout = dict(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                  height=max(180, 60 + 26 * len(names)), plot_bgcolor="white",
-                  xaxis=dict(title=dict(text=x_title), automargin=True), yaxis=dict(autorange="reversed", automargin=True))
+    layout = dict(
+        title=dict(text=title, x=0.01),
+        font=FONT,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        height=max(180, 60 + 26 * len(names)),
+        plot_bgcolor="white",
+        xaxis=dict(title=dict(text=x_title), automargin=True),
+        yaxis=dict(autorange="reversed", automargin=True),
+    )
     if x_range:
         layout["xaxis"]["range"] = list(x_range)
     return {"data": [trace], "layout": layout}
@@ -183,41 +226,103 @@ def head_grid(
     # head and both tokens; the axis ticks show only "layer l" / "head h".
     y = np.array([f"layer {l + 1} · query {i}: {names[i]}" for l in range(L) for i in range(T)], dtype=str)
     x = np.array([f"head {h + 1} · key {j}: {names[j]}" for h in range(H) for j in range(T)], dtype=str)
-    trace = dict(type="heatmap", z=z, x=x, y=y, zmin=0, zmax=100, colorscale=spelled_scale("Blues"), showscale=False,
-                 hovertemplate="%{y}<br>%{x}<br>attention %{z}%<extra></extra>")
+    trace = dict(
+        type="heatmap",
+        z=z,
+        x=x,
+        y=y,
+        zmin=0,
+        zmax=100,
+        colorscale=spelled_scale("Blues"),
+        showscale=False,
+        hovertemplate="%{y}<br>%{x}<br>attention %{z}%<extra></extra>",
+    )
     white = dict(color="white", width=3)
-    lines = [dict(type="line", xref="x", yref="paper", x0=h * T - 0.5, x1=h * T - 0.5, y0=0, y1=1, line=white) for h in range(1, H)]
-    lines += [dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=l * T - 0.5, y1=l * T - 0.5, line=white) for l in range(1, L)]
+    lines = [
+        dict(type="line", xref="x", yref="paper", x0=h * T - 0.5, x1=h * T - 0.5, y0=0, y1=1, line=white)
+        for h in range(1, H)
+    ]
+    lines += [
+        dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=l * T - 0.5, y1=l * T - 0.5, line=white)
+        for l in range(1, L)
+    ]
     layout = dict(
-        title=dict(text=title, x=0.01), font=FONT, shapes=lines, plot_bgcolor="white",
+        title=dict(text=title, x=0.01),
+        font=FONT,
+        shapes=lines,
+        plot_bgcolor="white",
         margin=dict(l=10, r=10, t=60 if title else 30, b=10),
-        height=min(1000, max(260, 70 + L * map_px)), dragmode=False,
-        xaxis=dict(type="category", automargin=True, side="top", tickmode="array", tickvals=[str(x[h * T + T // 2]) for h in range(H)],
-                   ticktext=[f"head {h + 1}" for h in range(H)], showgrid=False),
-        yaxis=dict(type="category", automargin=True, autorange="reversed", tickmode="array", tickvals=[str(y[l * T + T // 2]) for l in range(L)],
-                   ticktext=[f"layer {l + 1}" for l in range(L)], showgrid=False),
+        height=min(1000, max(260, 70 + L * map_px)),
+        dragmode=False,
+        xaxis=dict(
+            type="category",
+            automargin=True,
+            side="top",
+            tickmode="array",
+            tickvals=[str(x[h * T + T // 2]) for h in range(H)],
+            ticktext=[f"head {h + 1}" for h in range(H)],
+            showgrid=False,
+        ),
+        yaxis=dict(
+            type="category",
+            automargin=True,
+            autorange="reversed",
+            tickmode="array",
+            tickvals=[str(y[l * T + T // 2]) for l in range(L)],
+            ticktext=[f"layer {l + 1}" for l in range(L)],
+            showgrid=False,
+        ),
     )
     return {"data": [trace], "layout": layout}
 
 
-def lines(x_labels: Sequence[str], series: dict[str, Sequence[float | None]], *, title: str = "", x_title: str = "",
-          y_title: str = "", y_range: tuple[float, float] | None = None) -> dict:
+def lines(
+    x_labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    *,
+    title: str = "",
+    x_title: str = "",
+    y_title: str = "",
+    y_range: tuple[float, float] | None = None,
+) -> dict:
     """One line with markers per named series over shared x labels (None leaves a gap), as a spec."""
     x = [label(t) for t in x_labels]
-    traces = [dict(type="scatter", x=x, y=[None if v is None else float(v) for v in values], mode="lines+markers",
-                   name=label(name), hovertemplate=label(name) + ": %{y:.2f}<extra>%{x}</extra>")
-              for name, values in series.items()]
-    layout = dict(title=dict(text=title, x=0.01), font=FONT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                  height=320, plot_bgcolor="white", legend=dict(orientation="h", y=-0.25),
-                  xaxis=dict(title=dict(text=x_title), type="category", automargin=True),
-                  yaxis=dict(title=dict(text=y_title), automargin=True))
+    traces = [
+        dict(
+            type="scatter",
+            x=x,
+            y=[None if v is None else float(v) for v in values],
+            mode="lines+markers",
+            name=label(name),
+            hovertemplate=label(name) + ": %{y:.2f}<extra>%{x}</extra>",
+        )
+        for name, values in series.items()
+    ]
+    layout = dict(
+        title=dict(text=title, x=0.01),
+        font=FONT,
+        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        height=320,
+        plot_bgcolor="white",
+        legend=dict(orientation="h", y=-0.25),
+        xaxis=dict(title=dict(text=x_title), type="category", automargin=True),
+        yaxis=dict(title=dict(text=y_title), automargin=True),
+    )
     if y_range:
         layout["yaxis"]["range"] = list(y_range)
     return {"data": traces, "layout": layout}
 
 
-def heatmap_png(z: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str], path, *, title: str = "",
-                x_title: str = "", y_title: str = "") -> None:
+def heatmap_png(
+    z: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    path,
+    *,
+    title: str = "",
+    x_title: str = "",
+    y_title: str = "",
+) -> None:
     """The same matrix as a PNG file drawn by matplotlib (no browser needed), row 0 at the top."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

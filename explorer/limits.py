@@ -1,4 +1,5 @@
 """Every input limit of the app, in one place. Widgets show them; analyze re-checks them."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -61,9 +62,13 @@ def check_model_name(name: str | None) -> str:
     if len(name) > MAX_MODEL_NAME:
         raise ValueError(f"The model name has {len(name)} characters; the limit is {MAX_MODEL_NAME}.")
     if not HUB_ID.match(name) or is_dir(name):
-        raise ValueError(f"{name!r} is not a hub model id like 'owner/name' (letters, digits, '-', '_', '.'). "
-                         "Local folders load only from Python: models.load_encoder(path).")
+        raise ValueError(
+            f"{name!r} is not a hub model id like 'owner/name' (letters, digits, '-', '_', '.'). "
+            "Local folders load only from Python: models.load_encoder(path)."
+        )
     return name
+
+
 # Translation: the model read captions of up to 44 subwords in training; longer input is out of
 # its range and its alignment heatmap unreadable.
 MAX_SOURCE_TOKENS = 60  # English subwords, "</s>" included
@@ -72,8 +77,10 @@ MAX_BEAM = 8
 
 def check_source_tokens(n_tokens: int) -> None:
     if n_tokens > MAX_SOURCE_TOKENS:
-        raise ValueError(f"The sentence has {n_tokens} subword tokens; the limit is {MAX_SOURCE_TOKENS}. "
-                         "The translator was trained on single image captions: translate one short sentence at a time.")
+        raise ValueError(
+            f"The sentence has {n_tokens} subword tokens; the limit is {MAX_SOURCE_TOKENS}. "
+            "The translator was trained on single image captions: translate one short sentence at a time."
+        )
 
 
 def check_whole(value, low: int, high: int, what: str) -> int:
@@ -96,8 +103,15 @@ def check_top_k(k) -> int:
     return check_whole(k, 3, MAX_TOP_TAGS, "The number of tags shown")
 
 
-def input_label(what: str, *, lines: bool = False, tokens: bool = False, pieces: int = 0, subwords: bool = False,
-                optional: bool = False) -> dict:
+def input_label(
+    what: str,
+    *,
+    lines: bool = False,
+    tokens: bool = False,
+    pieces: int = 0,
+    subwords: bool = False,
+    optional: bool = False,
+) -> dict:
     """label + max_length for a text box, so every box states its limits the same way and the
     browser already stops typing at MAX_CHARS (the server checks again: the API has no box)."""
     limits = []

@@ -4,6 +4,7 @@ each word's comparison vector adds to the chosen label.
 
 analyze(premise, hypothesis, nli) -> NLIAnalysis -> figures(result) -> the Gradio tab.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,9 +19,9 @@ import pandas as pd
 from . import figures as fg
 from .exports import request_folder
 from .limits import MAX_NLI_PIECES, clean_text
-from .serving import each_checked
 from .samples import sample_hypothesis, sample_text
-from .view import FirstPaint, RunInfo, View, plural
+from .serving import each_checked
+from .view import FirstPaint, RunInfo, View
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 LABEL_COLORS = {"entailment": "#2a9d8f", "neutral": "#adb5bd", "contradiction": "#e76f51"}
@@ -50,8 +51,10 @@ class NLIAnalysis:
 
 def read(pair: tuple[str, str], nli) -> tuple:
     """A request's premise and hypothesis, cleaned, tokenized and checked once each."""
-    return tuple(nli.read(clean_text(text, what).strip(), what, MAX_NLI_PIECES)
-                 for text, what in zip(pair, ("The premise", "The hypothesis")))
+    return tuple(
+        nli.read(clean_text(text, what).strip(), what, MAX_NLI_PIECES)
+        for text, what in zip(pair, ("The premise", "The hypothesis"))
+    )
 
 
 def analyze(premise: str, hypothesis: str, nli) -> NLIAnalysis:
@@ -67,9 +70,12 @@ def analyze_many(pairs: list[tuple[str, str]], nli) -> list[NLIAnalysis | ValueE
     start = time.perf_counter()
     inferred, together = each_checked(pairs, lambda pair: read(pair, nli), nli.infer_many)
     run = RunInfo(device=str(nli.device), seconds=time.perf_counter() - start, batch=together)
-    return [r if isinstance(r, ValueError) else
-            NLIAnalysis(premise=" ".join(pair[0].split()), hypothesis=" ".join(pair[1].split()), inferred=r, run=run)
-            for pair, r in zip(pairs, inferred)]
+    return [
+        r
+        if isinstance(r, ValueError)
+        else NLIAnalysis(premise=" ".join(pair[0].split()), hypothesis=" ".join(pair[1].split()), inferred=r, run=run)
+        for pair, r in zip(pairs, inferred)
+    ]
 
 
 def numbered(tokens: list[str]) -> list[str]:
@@ -78,58 +84,127 @@ def numbered(tokens: list[str]) -> list[str]:
 
 def alignment_figure(r: NLIAnalysis):
     bound = float(np.abs(r.inferred.alignment).max()) or 1.0  # symmetric colours: 0 is white
-    return fg.heatmap(r.inferred.alignment, numbered(r.inferred.premise_tokens), numbered(r.inferred.hypothesis_tokens),
-                      title="Attend: raw scores e<sub>ij</sub> = F(a<sub>i</sub>)ᵀF(b<sub>j</sub>)",
-                      x_title="hypothesis word j", y_title="premise word i", colorscale="RdBu_r", zmin=-bound, zmax=bound,
-                      cell_format=".3~g", hover="e = %{z:.3f}")  # 3 significant digits: e spans 0.01 to 100
+    return fg.heatmap(
+        r.inferred.alignment,
+        numbered(r.inferred.premise_tokens),
+        numbered(r.inferred.hypothesis_tokens),
+        title="Attend: raw scores e<sub>ij</sub> = F(a<sub>i</sub>)ᵀF(b<sub>j</sub>)",
+        x_title="hypothesis word j",
+        y_title="premise word i",
+        colorscale="RdBu_r",
+        zmin=-bound,
+        zmax=bound,
+        cell_format=".3~g",
+        hover="e = %{z:.3f}",
+    )  # 3 significant digits: e spans 0.01 to 100
 
 
 def beta_figure(r: NLIAnalysis):
-    return fg.heatmap(r.inferred.premise_to_hypothesis, numbered(r.inferred.premise_tokens), numbered(r.inferred.hypothesis_tokens),
-                      title="β: premise → hypothesis, softmax over j",
-                      x_title="hypothesis word j", y_title="premise word i", zmin=0, zmax=1,
-                      cell_format=".2f", hover="softmax_j = %{z:.3f}")
+    return fg.heatmap(
+        r.inferred.premise_to_hypothesis,
+        numbered(r.inferred.premise_tokens),
+        numbered(r.inferred.hypothesis_tokens),
+        title="β: premise → hypothesis, softmax over j",
+        x_title="hypothesis word j",
+        y_title="premise word i",
+        zmin=0,
+        zmax=1,
+        cell_format=".2f",
+        hover="softmax_j = %{z:.3f}",
+    )
 
 
 def alpha_figure(r: NLIAnalysis):
-    return fg.heatmap(r.inferred.hypothesis_to_premise, numbered(r.inferred.hypothesis_tokens), numbered(r.inferred.premise_tokens),
-                      title="α: hypothesis → premise, softmax over i",
-                      x_title="premise word i", y_title="hypothesis word j", colorscale="Oranges", zmin=0, zmax=1,
-                      cell_format=".2f", hover="softmax_i = %{z:.3f}")
+    return fg.heatmap(
+        r.inferred.hypothesis_to_premise,
+        numbered(r.inferred.hypothesis_tokens),
+        numbered(r.inferred.premise_tokens),
+        title="α: hypothesis → premise, softmax over i",
+        x_title="premise word i",
+        y_title="hypothesis word j",
+        colorscale="Oranges",
+        zmin=0,
+        zmax=1,
+        cell_format=".2f",
+        hover="softmax_i = %{z:.3f}",
+    )
 
 
 def probs_figure(r: NLIAnalysis):
-    return fg.bar(r.probs, r.inferred.labels, title=f"P(label): {r.inferred.label}", x_title="probability",
-                  colors=[LABEL_COLORS.get(label, "#888888") for label in r.inferred.labels])
+    return fg.bar(
+        r.probs,
+        r.inferred.labels,
+        title=f"P(label): {r.inferred.label}",
+        x_title="probability",
+        colors=[LABEL_COLORS.get(label, "#888888") for label in r.inferred.labels],
+    )
 
 
 def contribution_figure(r: NLIAnalysis):
-    names = [f"P{i}: {t}" for i, t in enumerate(r.inferred.premise_tokens)] + [f"H{j}: {t}" for j, t in enumerate(r.inferred.hypothesis_tokens)]
+    names = [f"P{i}: {t}" for i, t in enumerate(r.inferred.premise_tokens)] + [
+        f"H{j}: {t}" for j, t in enumerate(r.inferred.hypothesis_tokens)
+    ]
     drops = np.concatenate([r.inferred.premise_contribution, r.inferred.hypothesis_contribution])
-    fig = fg.bar(drops, names, x_title=f"score of '{r.inferred.label}' lost without this word's comparison vector",
-                 title=f"What each word's v adds to '{r.inferred.label}'",
-                 colors=["#2a9d8f" if d >= 0 else "#e76f51" for d in drops])
+    fig = fg.bar(
+        drops,
+        names,
+        x_title=f"score of '{r.inferred.label}' lost without this word's comparison vector",
+        title=f"What each word's v adds to '{r.inferred.label}'",
+        colors=["#2a9d8f" if d >= 0 else "#e76f51" for d in drops],
+    )
     return fig
 
 
 def hard_alignment(r: NLIAnalysis) -> pd.DataFrame:
     """Per word: its argmax partner (the hard alignment) next to how soft the real one is."""
     rows = []
-    for side, tokens, other, weights, drops in (("premise", r.inferred.premise_tokens, r.inferred.hypothesis_tokens, r.inferred.premise_to_hypothesis, r.inferred.premise_contribution),
-                                                ("hypothesis", r.inferred.hypothesis_tokens, r.inferred.premise_tokens, r.inferred.hypothesis_to_premise, r.inferred.hypothesis_contribution)):
+    for side, tokens, other, weights, drops in (
+        (
+            "premise",
+            r.inferred.premise_tokens,
+            r.inferred.hypothesis_tokens,
+            r.inferred.premise_to_hypothesis,
+            r.inferred.premise_contribution,
+        ),
+        (
+            "hypothesis",
+            r.inferred.hypothesis_tokens,
+            r.inferred.premise_tokens,
+            r.inferred.hypothesis_to_premise,
+            r.inferred.hypothesis_contribution,
+        ),
+    ):
         for i, tok in enumerate(tokens):
             j = int(weights[i].argmax())
-            rows.append({"side": side, "#": i, "word": tok, "aligned to (argmax)": f"{j}: {other[j]}",
-                         "weight": round(float(weights[i, j]), 3), f"adds to '{r.inferred.label}'": round(float(drops[i]), 3)})
+            rows.append(
+                {
+                    "side": side,
+                    "#": i,
+                    "word": tok,
+                    "aligned to (argmax)": f"{j}: {other[j]}",
+                    "weight": round(float(weights[i, j]), 3),
+                    f"adds to '{r.inferred.label}'": round(float(drops[i]), 3),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def write_csvs(r: NLIAnalysis, folder: Path | None = None) -> list[str]:
     """Each matrix as CSV with word labels (row/column 0 is the NULL word); returns the paths."""
     folder = Path(folder or request_folder("nli"))
-    tables = {"alignment_e.csv": (r.inferred.alignment, r.inferred.premise_tokens, r.inferred.hypothesis_tokens),
-              "beta_premise_to_hypothesis.csv": (r.inferred.premise_to_hypothesis, r.inferred.premise_tokens, r.inferred.hypothesis_tokens),
-              "alpha_hypothesis_to_premise.csv": (r.inferred.hypothesis_to_premise, r.inferred.hypothesis_tokens, r.inferred.premise_tokens)}
+    tables = {
+        "alignment_e.csv": (r.inferred.alignment, r.inferred.premise_tokens, r.inferred.hypothesis_tokens),
+        "beta_premise_to_hypothesis.csv": (
+            r.inferred.premise_to_hypothesis,
+            r.inferred.premise_tokens,
+            r.inferred.hypothesis_tokens,
+        ),
+        "alpha_hypothesis_to_premise.csv": (
+            r.inferred.hypothesis_to_premise,
+            r.inferred.hypothesis_tokens,
+            r.inferred.premise_tokens,
+        ),
+    }
     paths = []
     for name, (z, rows, cols) in tables.items():
         path = folder / name
@@ -144,14 +219,24 @@ def write_csvs(r: NLIAnalysis, folder: Path | None = None) -> list[str]:
 
 def summary(r: NLIAnalysis) -> str:
     probs = ", ".join(f"{label} {p:.3f}" for label, p in zip(r.inferred.labels, r.probs))
-    return (f"**{fg.label(r.inferred.label)}** ({probs}). {len(r.inferred.premise_tokens) - 1} premise words × "
-            f"{len(r.inferred.hypothesis_tokens) - 1} hypothesis words (+ the NULL word ∅ on each side), "
-            f"{r.run.seconds * 1000:.0f} ms on {r.run.device}" + (f", one forward for {r.run.batch} queued requests." if r.run.batch > 1 else "."))
+    return (
+        f"**{fg.label(r.inferred.label)}** ({probs}). {len(r.inferred.premise_tokens) - 1} premise words × "
+        f"{len(r.inferred.hypothesis_tokens) - 1} hypothesis words (+ the NULL word ∅ on each side), "
+        f"{r.run.seconds * 1000:.0f} ms on {r.run.device}"
+        + (f", one forward for {r.run.batch} queued requests." if r.run.batch > 1 else ".")
+    )
 
 
 def figures(r: NLIAnalysis) -> dict:
-    return {"summary": summary(r), "probs": probs_figure(r), "alignment": alignment_figure(r), "beta": beta_figure(r),
-            "alpha": alpha_figure(r), "contribution": contribution_figure(r), "hard": hard_alignment(r)}
+    return {
+        "summary": summary(r),
+        "probs": probs_figure(r),
+        "alignment": alignment_figure(r),
+        "beta": beta_figure(r),
+        "alpha": alpha_figure(r),
+        "contribution": contribution_figure(r),
+        "hard": hard_alignment(r),
+    }
 
 
 def examples() -> list[tuple[list[str], str]]:
@@ -193,12 +278,21 @@ def build(view: View, runtime) -> FirstPaint:
     pairs = examples()
     with gr.Row():
         with gr.Column(scale=3):
-            premise = gr.Textbox(value=pairs[0][0][0], lines=2, elem_id="nli-premise",
-                                 **input_label("Premise", pieces=MAX_NLI_PIECES))
-            hypothesis = gr.Textbox(value=pairs[0][0][1], lines=2, elem_id="nli-hypothesis",
-                                    **input_label("Hypothesis", pieces=MAX_NLI_PIECES))
-            gr.Examples([p for p, _ in pairs], inputs=[premise, hypothesis], example_labels=[c for _, c in pairs],
-                        examples_per_page=12)
+            premise = gr.Textbox(
+                value=pairs[0][0][0], lines=2, elem_id="nli-premise", **input_label("Premise", pieces=MAX_NLI_PIECES)
+            )
+            hypothesis = gr.Textbox(
+                value=pairs[0][0][1],
+                lines=2,
+                elem_id="nli-hypothesis",
+                **input_label("Hypothesis", pieces=MAX_NLI_PIECES),
+            )
+            gr.Examples(
+                [p for p, _ in pairs],
+                inputs=[premise, hypothesis],
+                example_labels=[c for _, c in pairs],
+                examples_per_page=12,
+            )
         with gr.Column(scale=2):
             teaching_note("nli")
     status = gr.Markdown(elem_id="nli-status")
@@ -209,24 +303,51 @@ def build(view: View, runtime) -> FirstPaint:
     with gr.Row():
         beta = gr.Plot(show_label=False, elem_id="nli-beta")
         alpha = gr.Plot(show_label=False, elem_id="nli-alpha")
-    hard = gr.Dataframe(label="Hard alignment: each word's most-weighted partner, and how much weight the argmax gets",
-                        wrap=True, elem_id="nli-hard")
+    hard = gr.Dataframe(
+        label="Hard alignment: each word's most-weighted partner, and how much weight the argmax gets",
+        wrap=True,
+        elem_id="nli-hard",
+    )
     with gr.Accordion("Export", open=False):
         # On request only: the view reruns on every keystroke, and files cost the most of its answer.
-        export_button = gr.Button("Export the matrices e, β, α as CSV (row and column 0 are the NULL word ∅)",
-                                  elem_id="nli-export")
-        files = gr.File(label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple",
-                        elem_id="nli-files")
+        export_button = gr.Button(
+            "Export the matrices e, β, α as CSV (row and column 0 are the NULL word ∅)", elem_id="nli-export"
+        )
+        files = gr.File(
+            label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple", elem_id="nli-files"
+        )
     result = gr.State()
-    outputs = {"status": status, "probs": probs, "alignment": alignment, "beta": beta, "alpha": alpha,
-               "contribution": contribution, "hard": hard, "files": files, "result": result}
+    outputs = {
+        "status": status,
+        "probs": probs,
+        "alignment": alignment,
+        "beta": beta,
+        "alpha": alpha,
+        "contribution": contribution,
+        "hard": hard,
+        "files": files,
+        "result": result,
+    }
     run = endpoint(runtime, view.models, show, outputs)
-    listen(premise, run, [premise, hypothesis], list(outputs.values()), status, api_name=view.api_name,
-           run_batch=batched(runtime, view.models, show_many, render, outputs, "status"))
+    listen(
+        premise,
+        run,
+        [premise, hypothesis],
+        list(outputs.values()),
+        status,
+        api_name=view.api_name,
+        run_batch=batched(runtime, view.models, show_many, render, outputs, "status"),
+    )
     export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="nli_export")
     run_live = live(run, status)
-    hypothesis.change(run_live, [premise, hypothesis], list(outputs.values()), api_name=False, trigger_mode="always_last",
-                      show_progress="minimal")
+    hypothesis.change(
+        run_live,
+        [premise, hypothesis],
+        list(outputs.values()),
+        api_name=False,
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
     return FirstPaint(run_live, [premise, hypothesis], list(outputs.values()))
 
 
@@ -237,7 +358,17 @@ def sample(tokens: int, models) -> dict:
     return {"premise": sample_text(count, tokens), "hypothesis": sample_hypothesis(count, tokens)}
 
 
-VIEW = View(title="NLI alignment", api_name="nli", models={"nli": "nli"}, inputs=("premise", "hypothesis"),
-            handler=show, analyze=analyze, figures=figures, build=build,
-            examples=tuple({"premise": p, "hypothesis": h} for (p, h), _ in examples()),
-            limits={"premise": MAX_NLI_PIECES, "hypothesis": MAX_NLI_PIECES}, sample=sample, floor="models.floors:nli")
+VIEW = View(
+    title="NLI alignment",
+    api_name="nli",
+    models={"nli": "nli"},
+    inputs=("premise", "hypothesis"),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build=build,
+    examples=tuple({"premise": p, "hypothesis": h} for (p, h), _ in examples()),
+    limits={"premise": MAX_NLI_PIECES, "hypothesis": MAX_NLI_PIECES},
+    sample=sample,
+    floor="models.floors:nli",
+)

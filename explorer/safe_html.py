@@ -13,6 +13,7 @@ JSON. Here the same bertviz JavaScript gets:
   - weights rounded to 3 decimals (bertviz's colours cannot show more), T capped;
   - a sandboxed iframe (scripts, no same-origin) whose srcdoc is html.escape'd.
 """
+
 from __future__ import annotations
 
 import html
@@ -79,8 +80,10 @@ def script_sources() -> tuple[list[str], str]:
     missing = [n for n in LOCAL_SCRIPTS if n not in local]
     note = ""
     if missing:
-        note = (f"No local copy of {', '.join(missing)} (packages mpld3 / xstatic-jquery): bertviz loads it from "
-                "cdnjs.cloudflare.com and stays blank offline. `pip install -r requirements.txt` installs them.")
+        note = (
+            f"No local copy of {', '.join(missing)} (packages mpld3 / xstatic-jquery): bertviz loads it from "
+            "cdnjs.cloudflare.com and stays blank offline. `pip install -r requirements.txt` installs them."
+        )
     return urls, note
 
 
@@ -95,8 +98,13 @@ def _pretty(tokens: list[str]) -> list[str]:
     return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
 
 
-def bertviz_iframe(view: str, tokens: list[str], attentions: np.ndarray, sentence_b_start: int | None = None,
-                   script_urls: list[str] | None = None) -> str:
+def bertviz_iframe(
+    view: str,
+    tokens: list[str],
+    attentions: np.ndarray,
+    sentence_b_start: int | None = None,
+    script_urls: list[str] | None = None,
+) -> str:
     """bertviz's head or model view of attentions [layers, heads, T, T] as a sandboxed iframe.
 
     Raises ValueError when T exceeds MAX_BERTVIZ_TOKENS; tokens may contain any text.
@@ -108,24 +116,35 @@ def bertviz_iframe(view: str, tokens: list[str], attentions: np.ndarray, sentenc
     if T != T2 or T != len(tokens):
         raise ValueError(f"Attention has {T}x{T2} positions, while number of tokens is {len(tokens)}.")
     if T > MAX_BERTVIZ_TOKENS:
-        raise ValueError(f"bertviz is limited to {MAX_BERTVIZ_TOKENS} tokens (its page grows with T²); this input "
-                         f"has {T}. The maps above show all {T}; shorten the text to use bertviz.")
+        raise ValueError(
+            f"bertviz is limited to {MAX_BERTVIZ_TOKENS} tokens (its page grows with T²); this input "
+            f"has {T}. The maps above show all {T}; shorten the text to use bertviz."
+        )
     if script_urls is None:
         script_urls = script_sources()[0]
     tokens = _pretty([str(t) for t in tokens])
     a = np.round(attentions.astype(np.float64), DECIMALS)
 
     def block(rows, cols, name):  # bertviz's attn_data entry: attn[L][H][rows][cols]
-        return {"name": name, "attn": a[:, :, rows, cols].tolist(), "left_text": tokens[rows], "right_text": tokens[cols]}
+        return {
+            "name": name,
+            "attn": a[:, :, rows, cols].tolist(),
+            "left_text": tokens[rows],
+            "right_text": tokens[cols],
+        }
 
     everything = slice(0, T)
     if sentence_b_start is None:
         attention = [block(everything, everything, None)]
     else:
         sa, sb = slice(0, sentence_b_start), slice(sentence_b_start, T)
-        attention = [block(everything, everything, "All"), block(sa, sa, "Sentence A -> Sentence A"),
-                     block(sb, sb, "Sentence B -> Sentence B"), block(sa, sb, "Sentence A -> Sentence B"),
-                     block(sb, sa, "Sentence B -> Sentence A")]
+        attention = [
+            block(everything, everything, "All"),
+            block(sa, sa, "Sentence A -> Sentence A"),
+            block(sb, sb, "Sentence B -> Sentence B"),
+            block(sa, sb, "Sentence A -> Sentence B"),
+            block(sb, sa, "Sentence B -> Sentence A"),
+        ]
     root = f"bertviz-{uuid.uuid4().hex}"
     params = {"attention": attention, "default_filter": "0", "root_div_id": root, "include_layers": list(range(L))}
     if view == "head":
@@ -142,7 +161,9 @@ def bertviz_iframe(view: str, tokens: list[str], attentions: np.ndarray, sentenc
     layer_select = 'Layer: <select id="layer"></select> ' if view == "head" else ""
     # bertviz's JS as shipped; only its PYTHON_PARAMS marker (first one: the second sits in a
     # comment, where bertviz itself pastes the whole JSON a second time) becomes our JSON.
-    js = (Path(importlib.util.find_spec("bertviz").submodule_search_locations[0]) / f"{view}_view.js").read_text(encoding="utf-8")
+    js = (Path(importlib.util.find_spec("bertviz").submodule_search_locations[0]) / f"{view}_view.js").read_text(
+        encoding="utf-8"
+    )
     assert "</script" not in js.lower(), "bertviz's JS would end our <script> early"
     js = js.replace("PYTHON_PARAMS", _script_json(params), 1)
     scripts = "".join(f'<script src="{html.escape(url, quote=True)}"></script>' for url in script_urls)
@@ -154,6 +175,8 @@ def bertviz_iframe(view: str, tokens: list[str], attentions: np.ndarray, sentenc
         f"<script>{js}</script></body></html>"
     )
     title = f"bertviz {view} view"
-    return (f'<iframe sandbox="allow-scripts" title="{title}" class="bertviz-frame" data-view="{view}" '
-            f'style="width:100%;height:{height}px;border:1px solid #ddd;border-radius:6px" '
-            f'srcdoc="{html.escape(doc, quote=True)}"></iframe>')
+    return (
+        f'<iframe sandbox="allow-scripts" title="{title}" class="bertviz-frame" data-view="{view}" '
+        f'style="width:100%;height:{height}px;border:1px solid #ddd;border-radius:6px" '
+        f'srcdoc="{html.escape(doc, quote=True)}"></iframe>'
+    )

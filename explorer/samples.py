@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-CAPTIONS = ("A man in a blue shirt is riding a bike down the street . Two young girls are playing with a ball "
-            "on the beach while their mother reads a book under a large umbrella . A black dog jumps over a "
-            "log in the snow and its owner watches from a red bench near the old wooden house . A group of "
-            "people are standing in front of a small shop waiting for the bus to arrive in the rain .").split()
+CAPTIONS = (
+    "A man in a blue shirt is riding a bike down the street . Two young girls are playing with a ball "
+    "on the beach while their mother reads a book under a large umbrella . A black dog jumps over a "
+    "log in the snow and its owner watches from a red bench near the old wooden house . A group of "
+    "people are standing in front of a small shop waiting for the bus to arrive in the rain ."
+).split()
 # The NLI hypothesis: another passage, so the alignment is not trivially diagonal.
-HYPOTHESES = ("A person rides a bicycle outside and some children play at the beach near the water while an "
-              "animal runs through the snow and people wait for a bus in bad weather on a busy city street "
-              "next to the shop where a woman sells fresh bread and hot coffee to the workers going home early "
-              "after a long day .").split()
+HYPOTHESES = (
+    "A person rides a bicycle outside and some children play at the beach near the water while an "
+    "animal runs through the snow and people wait for a bus in bad weather on a busy city street "
+    "next to the shop where a woman sells fresh bread and hot coffee to the workers going home early "
+    "after a long day ."
+).split()
 
 
 def prefix(words: list[str], count: Callable[[str], int], tokens: int) -> str:

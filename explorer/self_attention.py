@@ -2,6 +2,7 @@
 
 analyze(text, text_b, encoder) -> SelfAttentionResult -> figures(result, layer, head) -> the Gradio tab.
 """
+
 from __future__ import annotations
 
 import html
@@ -115,23 +116,37 @@ def analyze(text: str, text_b: str | None = None, encoder=None, merge_words: boo
         is_cls, is_sep = is_cls[first], is_sep[first]
         b_start = int(np.searchsorted(first, b_start)) if b_start is not None else None
     stats = head_statistics(attentions, is_cls, is_sep)
-    return SelfAttentionResult(encoded=a, tokens=tokens, attentions=attentions, stats=stats, is_cls=is_cls, is_sep=is_sep,
-                               sentence_b_start=b_start, merged=merge_words,
-                               run=RunInfo(device=str(encoder.device), seconds=time.perf_counter() - start))
+    return SelfAttentionResult(
+        encoded=a,
+        tokens=tokens,
+        attentions=attentions,
+        stats=stats,
+        is_cls=is_cls,
+        is_sep=is_sep,
+        sentence_b_start=b_start,
+        merged=merge_words,
+        run=RunInfo(device=str(encoder.device), seconds=time.perf_counter() - start),
+    )
 
 
 # -- figures and tables: numpy in, plotly specs / pandas out ----------------------------
 def grid_figure(r: SelfAttentionResult) -> dict:
     unit = "words" if r.merged else "word pieces"
-    return fg.head_grid(r.attentions, r.tokens, title=f"All {r.layers} layers × {r.heads} heads: row = query, "
-                        f"column = key ({len(r.tokens)} {unit}; darker = more attention)")
+    return fg.head_grid(
+        r.attentions,
+        r.tokens,
+        title=f"All {r.layers} layers × {r.heads} heads: row = query, "
+        f"column = key ({len(r.tokens)} {unit}; darker = more attention)",
+    )
 
 
 def check_head(r: SelfAttentionResult, layer: int, head: int) -> tuple[int, int]:
     """1-based layer/head from the UI -> 0-based indices; ValueError when out of range."""
     layer, head = int(layer), int(head)
     if not (1 <= layer <= r.layers and 1 <= head <= r.heads):
-        raise ValueError(f"Layer {layer}, head {head} does not exist: this model has layers 1-{r.layers}, heads 1-{r.heads}.")
+        raise ValueError(
+            f"Layer {layer}, head {head} does not exist: this model has layers 1-{r.layers}, heads 1-{r.heads}."
+        )
     return layer - 1, head - 1
 
 
@@ -141,18 +156,28 @@ def zoom_figure(r: SelfAttentionResult, layer: int, head: int) -> dict:
     A = np.round(r.attentions[l, h], 3)
     T = len(r.tokens)
     labels = [f"{i}: {t}" for i, t in enumerate(r.tokens)]
-    return fg.heatmap(A.astype(np.float32), labels, labels, title=f"Layer {layer}, head {head}: row = query, column = key",
-                           y_title="query token (attending); each row sums to 1", zmin=0,
-                           zmax=1, cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(A) if T <= 16 else None,
-                           cell_px=24 if T <= 30 else 14)
+    return fg.heatmap(
+        A.astype(np.float32),
+        labels,
+        labels,
+        title=f"Layer {layer}, head {head}: row = query, column = key",
+        y_title="query token (attending); each row sums to 1",
+        zmin=0,
+        zmax=1,
+        cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(A) if T <= 16 else None,
+        cell_px=24 if T <= 30 else 14,
+    )
 
 
 def stats_table(r: SelfAttentionResult) -> pd.DataFrame:
     """One row per head; sort a column to find e.g. the 'previous token' or '[SEP]' heads."""
     L, H, _ = r.stats.shape
     flat = r.stats.reshape(L * H, -1)
-    columns = {"layer": np.repeat(np.arange(1, L + 1), H), "head": np.tile(np.arange(1, H + 1), L),
-               "looks like": [pattern(row, len(r.tokens)) for row in flat]}
+    columns = {
+        "layer": np.repeat(np.arange(1, L + 1), H),
+        "head": np.tile(np.arange(1, H + 1), L),
+        "looks like": [pattern(row, len(r.tokens)) for row in flat],
+    }
     columns.update({name: np.round(flat[:, k], 3) for k, name in enumerate(STATS)})
     return pd.DataFrame(columns)
 
@@ -169,8 +194,10 @@ def pattern(row: np.ndarray, T: int) -> str:
 def status(r: SelfAttentionResult) -> str:
     pieces = plural(len(r.encoded.tokens), "word piece")
     unit = f"{plural(len(r.tokens), 'word')} ({pieces})" if r.merged else pieces
-    text = (f"**{html.escape(r.encoded.model_name, quote=False)}**: {unit}, {r.layers} layers × {r.heads} heads, "
-            f"computed in {r.run.seconds * 1000:.0f} ms on {r.run.device}.")
+    text = (
+        f"**{html.escape(r.encoded.model_name, quote=False)}**: {unit}, {r.layers} layers × {r.heads} heads, "
+        f"computed in {r.run.seconds * 1000:.0f} ms on {r.run.device}."
+    )
     notice = r.encoded.notice
     return text + (f"\n\n⚠️ {html.escape(notice, quote=False)}" if notice else "")
 
@@ -196,20 +223,30 @@ def head_csv(r: SelfAttentionResult, layer: int, head: int) -> Path:
 
 def attentions_json(r: SelfAttentionResult) -> Path:
     """Every head as JSON: {"tokens": [...], "attentions": [layer][head][query][key] (4 decimals), ...}."""
-    payload = {"model": r.encoded.model_name, "tokens": r.tokens, "word_pieces": r.encoded.tokens, "merged_words": r.merged,
-               "sentence_b_start": r.sentence_b_start, "layers": r.layers, "heads": r.heads,
-               "axes": ["layer", "head", "query", "key"], "attentions": np.round(r.attentions.astype(np.float64), 4).tolist(),
-               "head_statistics": {"columns": STATS, "values": np.round(r.stats, 4).tolist()}}
+    payload = {
+        "model": r.encoded.model_name,
+        "tokens": r.tokens,
+        "word_pieces": r.encoded.tokens,
+        "merged_words": r.merged,
+        "sentence_b_start": r.sentence_b_start,
+        "layers": r.layers,
+        "heads": r.heads,
+        "axes": ["layer", "head", "query", "key"],
+        "attentions": np.round(r.attentions.astype(np.float64), 4).tolist(),
+        "head_statistics": {"columns": STATS, "values": np.round(r.stats, 4).tolist()},
+    }
     path = _export_dir() / "attentions.json"
     path.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return path
 
 
 # -- the endpoints and the tab -----------------------------------------------------------
-EXAMPLES = (("The cat sat on the mat because it was tired.", ""),
-            ("The animal didn't cross the street because it was too wide.", ""),
-            ("A man is playing a guitar.", "Someone is making music."),
-            ("Unbelievably, the tokenizer splits unfriendliness.", ""))
+EXAMPLES = (
+    ("The cat sat on the mat because it was tired.", ""),
+    ("The animal didn't cross the street because it was too wide.", ""),
+    ("A man is playing a guitar.", "Someone is making music."),
+    ("Unbelievably, the tokenizer splits unfriendliness.", ""),
+)
 
 
 def show(text: str, text_b: str, model_name: str, merge, layer, head, *, encoder, runtime=None) -> dict:
@@ -221,8 +258,17 @@ def show(text: str, text_b: str, model_name: str, merge, layer, head, *, encoder
     r = analyze(text, text_b, encoder, merge_words=bool(merge))
     layer, head = min(max(int(layer or 1), 1), r.layers), min(max(int(head or 1), 1), r.heads)
     f = figures(r, layer, head)
-    return {"status": f["status"], "grid": f["grid"], "zoom": f["zoom"], "table": f["table"], "layer": layer,
-            "head": head, "head_view": "", "model_view": "", "result": r}
+    return {
+        "status": f["status"],
+        "grid": f["grid"],
+        "zoom": f["zoom"],
+        "table": f["table"],
+        "layer": layer,
+        "head": head,
+        "head_view": "",
+        "model_view": "",
+        "result": r,
+    }
 
 
 def need(r):
@@ -268,35 +314,59 @@ def build(view: View, runtime) -> FirstPaint:
 
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value=EXAMPLES[0][0], lines=2,
-                              **input_label("Sentence", pieces=MAX_ATTENTION_TOKENS), elem_id="attn-text")
-            text_b = gr.Textbox(value="", lines=1, elem_id="attn-text-b",
-                                **input_label("Sentence B: a pair reads [CLS] A [SEP] B [SEP]; both count to the pieces",
-                                              optional=True))
+            text = gr.Textbox(
+                value=EXAMPLES[0][0],
+                lines=2,
+                **input_label("Sentence", pieces=MAX_ATTENTION_TOKENS),
+                elem_id="attn-text",
+            )
+            text_b = gr.Textbox(
+                value="",
+                lines=1,
+                elem_id="attn-text-b",
+                **input_label(
+                    "Sentence B: a pair reads [CLS] A [SEP] B [SEP]; both count to the pieces", optional=True
+                ),
+            )
             gr.Examples([list(e) for e in EXAMPLES], inputs=[text, text_b])
             with gr.Row():
-                merge = gr.Checkbox(False, label="Merge word pieces into words (sum over key pieces, mean over query pieces)")
-                model_name = gr.Textbox("", label=f"Encoder: empty = bundled all-MiniLM-L6-v2, or a hub id (needs internet; "
-                                              f"Enter loads; ≤ {MAX_MODEL_NAME} characters)", max_length=MAX_MODEL_NAME,
-                                        elem_id="attn-model",
-                                        placeholder="e.g. bert-base-uncased")
+                merge = gr.Checkbox(
+                    False, label="Merge word pieces into words (sum over key pieces, mean over query pieces)"
+                )
+                model_name = gr.Textbox(
+                    "",
+                    label=f"Encoder: empty = bundled all-MiniLM-L6-v2, or a hub id (needs internet; "
+                    f"Enter loads; ≤ {MAX_MODEL_NAME} characters)",
+                    max_length=MAX_MODEL_NAME,
+                    elem_id="attn-model",
+                    placeholder="e.g. bert-base-uncased",
+                )
         with gr.Column(scale=2):
             teaching_note("self_attention")
     status_md = gr.Markdown(elem_id="attn-status")
     grid = gr.Plot(show_label=False, elem_id="attn-grid")
-    gr.Markdown("Pick a head with the sliders, or click a row of the table, to zoom in. "
-                "The camera icon on each figure (top right, on hover) downloads it as PNG.")
+    gr.Markdown(
+        "Pick a head with the sliders, or click a row of the table, to zoom in. "
+        "The camera icon on each figure (top right, on hover) downloads it as PNG."
+    )
     with gr.Row():
         layer = gr.Slider(1, 6, value=1, step=1, label="Layer", elem_id="attn-layer")
         head = gr.Slider(1, 12, value=1, step=1, label="Head", elem_id="attn-head")
     with gr.Row():
         zoom_plot = gr.Plot(show_label=False, elem_id="attn-zoom")
-        table = gr.Dataframe(label="Head statistics (mean over query tokens; click a header to sort, a row to zoom)",
-                             interactive=False, elem_id="attn-table")
+        table = gr.Dataframe(
+            label="Head statistics (mean over query tokens; click a header to sort, a row to zoom)",
+            interactive=False,
+            elem_id="attn-table",
+        )
     with gr.Accordion("bertviz: head view and model view (rendered on demand)", open=False):
-        bertviz_button = gr.Button(f"Render bertviz views (≤ {MAX_BERTVIZ_TOKENS} tokens)", elem_id="attn-bertviz-button")
-        gr.Markdown("bertviz numbers layers and heads from 0 (our layer 1 is its layer 0). Head view: pick a layer, "
-                    "click a colour to show or hide a head, hover a token. Model view: click a thumbnail to enlarge it.")
+        bertviz_button = gr.Button(
+            f"Render bertviz views (≤ {MAX_BERTVIZ_TOKENS} tokens)", elem_id="attn-bertviz-button"
+        )
+        gr.Markdown(
+            "bertviz numbers layers and heads from 0 (our layer 1 is its layer 0). Head view: pick a layer, "
+            "click a colour to show or hide a head, hover a token. Model view: click a thumbnail to enlarge it."
+        )
         bertviz_note = gr.Markdown()
         head_view = gr.HTML(elem_id="attn-head-view")
         model_view = gr.HTML(elem_id="attn-model-view")
@@ -306,11 +376,24 @@ def build(view: View, runtime) -> FirstPaint:
             csv_file, json_file = gr.File(label="Zoomed head (CSV)"), gr.File(label="All attentions (JSON)")
     result = gr.State(None)
 
-    outputs = {"status": status_md, "grid": grid, "zoom": zoom_plot, "table": table, "layer": layer, "head": head,
-               "head_view": head_view, "model_view": model_view, "result": result, "bertviz_note": bertviz_note,
-               "csv": csv_file, "json": json_file}
+    outputs = {
+        "status": status_md,
+        "grid": grid,
+        "zoom": zoom_plot,
+        "table": table,
+        "layer": layer,
+        "head": head,
+        "head_view": head_view,
+        "model_view": model_view,
+        "result": result,
+        "bertviz_note": bertviz_note,
+        "csv": csv_file,
+        "json": json_file,
+    }
     shown = [status_md, grid, zoom_plot, table, layer, head, head_view, model_view, result]
-    answer = endpoint(runtime, view.models, lambda *inputs, encoder: show(*inputs, encoder=encoder, runtime=runtime), outputs)
+    answer = endpoint(
+        runtime, view.models, lambda *inputs, encoder: show(*inputs, encoder=encoder, runtime=runtime), outputs
+    )
     answer.__name__ = "show"
 
     def run(text, text_b, model_name, merge, layer_value, head_value):
@@ -319,7 +402,10 @@ def build(view: View, runtime) -> FirstPaint:
         notice = r.encoded.notice
         if notice:
             gr.Warning(html.escape(notice))  # it quotes the model name the user typed
-        out[layer], out[head] = gr.Slider(value=out[layer], maximum=r.layers), gr.Slider(value=out[head], maximum=r.heads)
+        out[layer], out[head] = (
+            gr.Slider(value=out[layer], maximum=r.layers),
+            gr.Slider(value=out[head], maximum=r.heads),
+        )
         return out
 
     inputs = [text, text_b, model_name, merge, layer, head]
@@ -341,16 +427,38 @@ def build(view: View, runtime) -> FirstPaint:
     pick.__annotations__["evt"] = gr.SelectData
 
     table.select(pick, [result], [layer, head, zoom_plot], api_name=False)
-    bertviz_button.click(endpoint(runtime, {}, bertviz, outputs), [result], [head_view, model_view, bertviz_note],
-                         api_name="self_attention_bertviz")
-    export_button.click(endpoint(runtime, {}, export, outputs), [result, layer, head], [csv_file, json_file], api_name=False)
+    bertviz_button.click(
+        endpoint(runtime, {}, bertviz, outputs),
+        [result],
+        [head_view, model_view, bertviz_note],
+        api_name="self_attention_bertviz",
+    )
+    export_button.click(
+        endpoint(runtime, {}, export, outputs), [result, layer, head], [csv_file, json_file], api_name=False
+    )
     return FirstPaint(run_live, inputs, shown)
 
 
-VIEW = View(title="Self-attention", api_name="self_attention", models={"encoder": "encoder"},
-            inputs=("text", "text_b", "model_name", "merge", "layer", "head"), handler=show, analyze=analyze,
-            figures=figures, build=build,
-            examples=tuple({"text": a, "text_b": b, "model_name": "", "merge": False, "layer": 1, "head": 1} for a, b in EXAMPLES),
-            limits={"text": MAX_ATTENTION_TOKENS, "model_name": MAX_MODEL_NAME}, floor="models.floors:encoder",
-            sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["encoder"].encode(t)["input_ids"][0]), tokens),
-                                           "text_b": "", "model_name": "", "merge": False, "layer": 1, "head": 1})
+VIEW = View(
+    title="Self-attention",
+    api_name="self_attention",
+    models={"encoder": "encoder"},
+    inputs=("text", "text_b", "model_name", "merge", "layer", "head"),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build=build,
+    examples=tuple(
+        {"text": a, "text_b": b, "model_name": "", "merge": False, "layer": 1, "head": 1} for a, b in EXAMPLES
+    ),
+    limits={"text": MAX_ATTENTION_TOKENS, "model_name": MAX_MODEL_NAME},
+    floor="models.floors:encoder",
+    sample=lambda tokens, models: {
+        "text": sample_text(lambda t: len(models["encoder"].encode(t)["input_ids"][0]), tokens),
+        "text_b": "",
+        "model_name": "",
+        "merge": False,
+        "layer": 1,
+        "head": 1,
+    },
+)

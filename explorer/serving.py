@@ -3,6 +3,7 @@
 Every choice here is measured by `python bench/load_test.py` (50 clients mixing the five
 endpoints); the figures are in the README's Reliability section.
 """
+
 from __future__ import annotations
 
 import os

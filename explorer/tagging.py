@@ -2,6 +2,7 @@
 
 analyze(text, tagger) -> TaggingResult -> figures(result) -> the Gradio tab.
 """
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,8 @@ import pandas as pd
 
 from . import figures as fg
 from .limits import MAX_TOKENS, check_tokens, check_top_k, clean_text
-from .serving import each_checked
 from .samples import sample_text
+from .serving import each_checked
 from .view import FirstPaint, RunInfo, View, plural
 
 # The 17 Universal POS tags (universaldependencies.org/u/pos), one line each.
@@ -37,9 +38,23 @@ UPOS = {
     "X": ("other", "foreign words, typos, etc."),
 }
 COLORS = {
-    "ADJ": "#f4a261", "ADP": "#a8dadc", "ADV": "#e9c46a", "AUX": "#cdb4db", "CCONJ": "#bde0fe", "DET": "#caffbf",
-    "INTJ": "#ffadad", "NOUN": "#8ecae6", "NUM": "#ffd6a5", "PART": "#d0d1ff", "PRON": "#b5e48c", "PROPN": "#219ebc",
-    "PUNCT": "#dddddd", "SCONJ": "#fdffb6", "SYM": "#c9ada7", "VERB": "#f28482", "X": "#adb5bd",
+    "ADJ": "#f4a261",
+    "ADP": "#a8dadc",
+    "ADV": "#e9c46a",
+    "AUX": "#cdb4db",
+    "CCONJ": "#bde0fe",
+    "DET": "#caffbf",
+    "INTJ": "#ffadad",
+    "NOUN": "#8ecae6",
+    "NUM": "#ffd6a5",
+    "PART": "#d0d1ff",
+    "PRON": "#b5e48c",
+    "PROPN": "#219ebc",
+    "PUNCT": "#dddddd",
+    "SCONJ": "#fdffb6",
+    "SYM": "#c9ada7",
+    "VERB": "#f28482",
+    "X": "#adb5bd",
 }
 
 
@@ -80,7 +95,9 @@ def analyze_many(texts: list[str], tagger) -> list[TaggingResult | ValueError]:
     start = time.perf_counter()
     tagged, together = each_checked(texts, lambda text: read(text, tagger), tagger.tag)
     run = RunInfo(device=str(tagger.device), seconds=time.perf_counter() - start, batch=together)
-    return [r if isinstance(r, ValueError) else TaggingResult(tagged=r, tagset=list(tagger.tagset), run=run) for r in tagged]
+    return [
+        r if isinstance(r, ValueError) else TaggingResult(tagged=r, tagset=list(tagger.tagset), run=run) for r in tagged
+    ]
 
 
 def highlighted(r: TaggingResult) -> list[tuple[str, str | None]]:
@@ -114,25 +131,36 @@ def top_tags(r: TaggingResult, k: int) -> list[int]:
 
 def probs_figure(r: TaggingResult, k: int = 8):
     cols, probs = top_tags(r, k), r.tagged.probs
-    return fg.heatmap(probs[:, cols], [f"{i}: {t}" for i, t in enumerate(r.tagged.tokens)], [r.tagset[c] for c in cols],
-                      title=f"P(tag | token, sentence): the {len(cols)} tags with most probability here",
-                      x_title="UPOS tag", y_title="token", colorscale="Blues", zmin=0, zmax=1,
-                      cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(probs[:, cols]),
-                      hover="p = %{z:.4f}", cell_px=26)
+    return fg.heatmap(
+        probs[:, cols],
+        [f"{i}: {t}" for i, t in enumerate(r.tagged.tokens)],
+        [r.tagset[c] for c in cols],
+        title=f"P(tag | token, sentence): the {len(cols)} tags with most probability here",
+        x_title="UPOS tag",
+        y_title="token",
+        colorscale="Blues",
+        zmin=0,
+        zmax=1,
+        cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.01 else "")(probs[:, cols]),
+        hover="p = %{z:.4f}",
+        cell_px=26,
+    )
 
 
 def table(r: TaggingResult) -> pd.DataFrame:
     """Per token: the tag, its probability, and the runner-up."""
     t = r.tagged
     order = np.argsort(-t.probs, axis=1)
-    return pd.DataFrame({
-        "#": range(len(t.tokens)),
-        "token": t.tokens,
-        "tag": t.tags,
-        "p(tag)": np.round(r.confidence.astype(float), 4),
-        "runner-up": [r.tagset[o[1]] for o in order],
-        "p(runner-up)": np.round(t.probs[np.arange(len(t.tokens)), order[:, 1]].astype(float), 4),
-    })
+    return pd.DataFrame(
+        {
+            "#": range(len(t.tokens)),
+            "token": t.tokens,
+            "tag": t.tags,
+            "p(tag)": np.round(r.confidence.astype(float), 4),
+            "runner-up": [r.tagset[o[1]] for o in order],
+            "p(runner-up)": np.round(t.probs[np.arange(len(t.tokens)), order[:, 1]].astype(float), 4),
+        }
+    )
 
 
 def legend() -> pd.DataFrame:
@@ -146,15 +174,17 @@ def figures(r: TaggingResult, k: int = 8) -> dict:
         "probs": probs_figure(r, k),
         "table": table(r),
         "status": f"{plural(len(r.tagged.tokens), 'token')} tagged in {r.run.seconds * 1000:.1f} ms on {r.run.device}"
-                  + (f" (one forward for {r.run.batch} queued requests)." if r.run.batch > 1 else "."),
+        + (f" (one forward for {r.run.batch} queued requests)." if r.run.batch > 1 else "."),
     }
 
 
 # -- the endpoint and the tab ----------------------------------------------------------------
-EXAMPLES = ("I don't think the new bikes will arrive before Friday.",
-            "Can you book a table for two at 7 pm?",
-            "She unfriended him after he kept posting memes.",
-            "Time flies like an arrow; fruit flies like a banana.")
+EXAMPLES = (
+    "I don't think the new bikes will arrive before Friday.",
+    "Can you book a table for two at 7 pm?",
+    "She unfriended him after he kept posting memes.",
+    "Time flies like an arrow; fruit flies like a banana.",
+)
 
 
 def render(r: TaggingResult, text: str, k) -> dict:
@@ -189,8 +219,9 @@ def build(view: View, runtime):
             teaching_note("tagging")
     status = gr.Markdown(elem_id="tag-status")
     tags = gr.HighlightedText(label="UPOS tag per token", color_map=COLORS, show_legend=False, elem_id="tag-tags")
-    confidence = gr.HighlightedText(label="Probability of the chosen tag; red = the model hesitates (shade = 1 − p)",
-                                    elem_id="tag-confidence")
+    confidence = gr.HighlightedText(
+        label="Probability of the chosen tag; red = the model hesitates (shade = 1 − p)", elem_id="tag-confidence"
+    )
     with gr.Row():
         probs = gr.Plot(show_label=False, elem_id="tag-probs")
         with gr.Column():
@@ -205,7 +236,17 @@ def build(view: View, runtime):
     return FirstPaint(live(run, status), [text, k], list(outputs.values()))
 
 
-VIEW = View(title="Tags", api_name="tag", models={"tagger": "tagger"}, inputs=("text", "k"), handler=show,
-            analyze=analyze, figures=figures, build=build, examples=tuple({"text": e, "k": 8} for e in EXAMPLES),
-            limits={"text": MAX_TOKENS}, floor="models.floors:tagger",
-            sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["tagger"].tokenize(t)), tokens), "k": 8})
+VIEW = View(
+    title="Tags",
+    api_name="tag",
+    models={"tagger": "tagger"},
+    inputs=("text", "k"),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build=build,
+    examples=tuple({"text": e, "k": 8} for e in EXAMPLES),
+    limits={"text": MAX_TOKENS},
+    floor="models.floors:tagger",
+    sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["tagger"].tokenize(t)), tokens), "k": 8},
+)

@@ -5,6 +5,7 @@ encoder-decoder without attention.
 analyze(text, beam_size, translator, baseline) -> TranslationResult -> figures(result) and
 step_view(result, t) -> the Gradio tab.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,12 +25,16 @@ from .limits import MAX_BEAM, MAX_SOURCE_TOKENS, check_beam_size, check_source_t
 from .samples import sample_text
 from .view import FirstPaint, RunInfo, View, plural
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator"  # models.translator.ASSETS, without importing torch
+ASSETS = (
+    Path(__file__).resolve().parent.parent / "assets" / "translator"
+)  # models.translator.ASSETS, without importing torch
 BLEU_BY_LENGTH = ASSETS / "bleu_by_length.json"
-EXAMPLES = ["A man in a blue shirt is riding a bike down the street.",
-            "Two young girls are playing with a ball on the beach.",
-            "A black dog jumps over a log in the snow while its owner watches from a red bench.",
-            "A group of people are standing in front of an igloo."]
+EXAMPLES = [
+    "A man in a blue shirt is riding a bike down the street.",
+    "Two young girls are playing with a ball on the beach.",
+    "A black dog jumps over a log in the snow while its owner watches from a red bench.",
+    "A group of people are standing in front of an igloo.",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,8 +72,11 @@ def split_words(tokens: list[str]) -> list[str]:
     """
     words, current = [], []
     for tok in tokens + ["</s>"]:
-        continues = not tok.startswith("▁") and tok not in ("</s>", "<unk>") and not (
-            len(tok) == 1 and unicodedata.category(tok).startswith("P"))
+        continues = (
+            not tok.startswith("▁")
+            and tok not in ("</s>", "<unk>")
+            and not (len(tok) == 1 and unicodedata.category(tok).startswith("P"))
+        )
         if continues and current:
             current.append(tok)
             continue
@@ -87,8 +95,13 @@ def analyze(text: str, beam_size, translator, baseline) -> TranslationResult:
     check_source_tokens(len(source[0]))
     t = translator.translate(text, beam_size=k, source=source)
     b = baseline.translate(text, beam_size=k)
-    return TranslationResult(translation=t, baseline=b, split_words=split_words(t.source_tokens), beam_size=k,
-                             run=RunInfo(device=str(translator.device), seconds=time.perf_counter() - start))
+    return TranslationResult(
+        translation=t,
+        baseline=b,
+        split_words=split_words(t.source_tokens),
+        beam_size=k,
+        run=RunInfo(device=str(translator.device), seconds=time.perf_counter() - start),
+    )
 
 
 # -- figures ----------------------------------------------------------------------------
@@ -96,46 +109,86 @@ def alignment_figure(r: TranslationResult):
     t = r.translation
     cells = np.where(t.attention >= 0.1, np.vectorize(lambda a: f"{a:.2f}")(t.attention), "")
     # No plot title: the axis with the source tokens sits on top, and the tab's heading explains the map.
-    return fg.heatmap(t.attention, t.target_tokens, t.source_tokens, x_title="source token", y_title="target token", cell_text=cells, colorscale="Blues", zmin=0, zmax=1,
-                      hover="α = %{z:.3f}", cell_px=26)
+    return fg.heatmap(
+        t.attention,
+        t.target_tokens,
+        t.source_tokens,
+        x_title="source token",
+        y_title="target token",
+        cell_text=cells,
+        colorscale="Blues",
+        zmin=0,
+        zmax=1,
+        hover="α = %{z:.3f}",
+        cell_px=26,
+    )
 
 
 def step_view(r: TranslationResult, t: int) -> tuple:
     """Step t: a bar of α_t over the source tokens, and the output so far with y_t marked."""
     tr = r.translation
     t = int(min(max(t, 0), len(tr.target_tokens) - 1))
-    bars = fg.bar(tr.attention[t], [f"{s}: {tok}" for s, tok in enumerate(tr.source_tokens)],
-                  title=f"t = {t}: writing “{fg.label(tr.target_tokens[t])}” (p = {r.token_probs[t]:.2f})",
-                  x_title="attention weight α_ts over the source tokens", x_range=(0, 1),
-                  colors=["#2171b5" if a == tr.attention[t].max() else "#9ecae1" for a in tr.attention[t]])
+    bars = fg.bar(
+        tr.attention[t],
+        [f"{s}: {tok}" for s, tok in enumerate(tr.source_tokens)],
+        title=f"t = {t}: writing “{fg.label(tr.target_tokens[t])}” (p = {r.token_probs[t]:.2f})",
+        x_title="attention weight α_ts over the source tokens",
+        x_range=(0, 1),
+        colors=["#2171b5" if a == tr.attention[t].max() else "#9ecae1" for a in tr.attention[t]],
+    )
     written: list[tuple[str, str | None]] = [(tok, "written") for tok in tr.target_tokens[:t]]
     written.append((tr.target_tokens[t], f"step {t}"))
     return bars, written
 
 
 def beams_table(r: TranslationResult) -> pd.DataFrame:
-    return pd.DataFrame([{"rank": i + 1, "translation": h.text, "log p": round(h.log_prob, 3),
-                          "score (length-normalized)": round(h.score, 3), "tokens": len(h.target_tokens)}
-                         for i, h in enumerate(r.translation.beams)])
+    return pd.DataFrame(
+        [
+            {
+                "rank": i + 1,
+                "translation": h.text,
+                "log p": round(h.log_prob, 3),
+                "score (length-normalized)": round(h.score, 3),
+                "tokens": len(h.target_tokens),
+            }
+            for i, h in enumerate(r.translation.beams)
+        ]
+    )
 
 
 def comparison_table(r: TranslationResult) -> pd.DataFrame:
-    return pd.DataFrame([
-        {"model": "with attention (c_t = Σ α_ts h_s)", "translation": r.translation.text,
-         "log p": round(r.translation.log_prob, 3), "tokens": len(r.translation.target_tokens),
-         "mean p(token)": round(float(r.token_probs.mean()), 3)},
-        {"model": "without attention (one fixed C)", "translation": r.baseline.text, "log p": round(r.baseline.log_prob, 3),
-         "tokens": len(r.baseline.target_tokens), "mean p(token)": round(float(r.baseline_token_probs.mean()), 3)},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "model": "with attention (c_t = Σ α_ts h_s)",
+                "translation": r.translation.text,
+                "log p": round(r.translation.log_prob, 3),
+                "tokens": len(r.translation.target_tokens),
+                "mean p(token)": round(float(r.token_probs.mean()), 3),
+            },
+            {
+                "model": "without attention (one fixed C)",
+                "translation": r.baseline.text,
+                "log p": round(r.baseline.log_prob, 3),
+                "tokens": len(r.baseline.target_tokens),
+                "mean p(token)": round(float(r.baseline_token_probs.mean()), 3),
+            },
+        ]
+    )
 
 
 def confidence_figure(r: TranslationResult):
     """p(y_t) per step for both models: without attention, confidence tends to sag as the output grows."""
     n = max(len(r.translation.target_tokens), len(r.baseline.target_tokens))
     pad = lambda p: list(p) + [None] * (n - len(p))  # noqa: E731 - the shorter output leaves a gap
-    return fg.lines([str(t) for t in range(n)], {"with attention": pad(r.token_probs), "without attention": pad(r.baseline_token_probs)},
-                    title="Probability of the token written at each step", x_title="decoding step t",
-                    y_title="p(y_t | y_<t, x)", y_range=(0, 1.05))
+    return fg.lines(
+        [str(t) for t in range(n)],
+        {"with attention": pad(r.token_probs), "without attention": pad(r.baseline_token_probs)},
+        title="Probability of the token written at each step",
+        x_title="decoding step t",
+        y_title="p(y_t | y_<t, x)",
+        y_range=(0, 1.05),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -149,9 +202,13 @@ def bleu_by_length_figure():
     if data is None:
         return None
     x = [f"{b['label']} words ({b['count']})" for b in data["buckets"]]
-    return fg.lines(x, {"with attention": data["bleu"]["attention"], "without attention": data["bleu"]["no_attention"]},
-                    title=f"Test BLEU by source length ({data['decoding']})",
-                    x_title="English source words (sentences in Multi30k test2016)", y_title="BLEU")
+    return fg.lines(
+        x,
+        {"with attention": data["bleu"]["attention"], "without attention": data["bleu"]["no_attention"]},
+        title=f"Test BLEU by source length ({data['decoding']})",
+        x_title="English source words (sentences in Multi30k test2016)",
+        y_title="BLEU",
+    )
 
 
 def csv_cell(token: str) -> str:
@@ -169,22 +226,35 @@ def export_files(r: TranslationResult, folder: Path | None = None) -> list[str]:
         for tok, row in zip(r.translation.target_tokens, r.translation.attention):
             writer.writerow([csv_cell(tok)] + [f"{a:.5f}" for a in row])
     t = r.translation
-    fg.heatmap_png(t.attention, t.target_tokens, t.source_tokens, png_path, title=f"{t.text}",
-                   x_title="source token", y_title="target token")
+    fg.heatmap_png(
+        t.attention,
+        t.target_tokens,
+        t.source_tokens,
+        png_path,
+        title=f"{t.text}",
+        x_title="source token",
+        y_title="target token",
+    )
     return [str(csv_path), str(png_path)]
 
 
 def status_markdown(r: TranslationResult) -> str:
     t = r.translation
-    lines = [f"**{plural(len(t.source_tokens), 'source token')} → {plural(len(t.target_tokens), 'target token')}** with "
-             f"{'greedy search' if r.beam_size == 1 else f'beam search (k = {r.beam_size})'}, "
-             f"both models, in {r.run.seconds * 1000:.0f} ms on {r.run.device}."]
+    lines = [
+        f"**{plural(len(t.source_tokens), 'source token')} → {plural(len(t.target_tokens), 'target token')}** with "
+        f"{'greedy search' if r.beam_size == 1 else f'beam search (k = {r.beam_size})'}, "
+        f"both models, in {r.run.seconds * 1000:.0f} ms on {r.run.device}."
+    ]
     if t.unknown:
-        lines.append(f"- Unknown to the model: {', '.join(fg.markdown_text(u) for u in t.unknown)} "
-                     "(no training caption had these characters; each became &lt;unk&gt;).")
+        lines.append(
+            f"- Unknown to the model: {', '.join(fg.markdown_text(u) for u in t.unknown)} "
+            "(no training caption had these characters; each became &lt;unk&gt;)."
+        )
     if r.split_words:
-        lines.append(f"- Words cut into subword pieces: {', '.join(fg.markdown_text(w) for w in r.split_words)} "
-                     "(rare or unseen words are spelled from known pieces).")
+        lines.append(
+            f"- Words cut into subword pieces: {', '.join(fg.markdown_text(w) for w in r.split_words)} "
+            "(rare or unseen words are spelled from known pieces)."
+        )
     return "\n".join(lines)
 
 
@@ -237,29 +307,54 @@ def build(view: View, runtime) -> FirstPaint:
 
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(value=EXAMPLES[0], lines=2, elem_id="translate-text",
-                              **input_label("English sentence, one image caption", subwords=True))
+            text = gr.Textbox(
+                value=EXAMPLES[0],
+                lines=2,
+                elem_id="translate-text",
+                **input_label("English sentence, one image caption", subwords=True),
+            )
             gr.Examples([[e] for e in EXAMPLES], inputs=text)
-            beam_size = gr.Slider(1, MAX_BEAM, value=1, step=1, label="Beam size k (1 = greedy search)", elem_id="translate-beam")
+            beam_size = gr.Slider(
+                1, MAX_BEAM, value=1, step=1, label="Beam size k (1 = greedy search)", elem_id="translate-beam"
+            )
             go = gr.Button("Translate", variant="primary", elem_id="translate-go")
         with gr.Column(scale=2):
             teaching_note("translation")
     translation = gr.Textbox(label="German translation (with attention)", interactive=False, elem_id="translate-output")
     status = gr.Markdown(elem_id="translate-status")
-    gr.Markdown("### Alignment α_ts\nRow t: how much the decoder read each source token s while writing target token t "
-                "(each row sums to 1). Hover a cell for its weight.")
+    gr.Markdown(
+        "### Alignment α_ts\nRow t: how much the decoder read each source token s while writing target token t "
+        "(each row sums to 1). Hover a cell for its weight."
+    )
     alignment = gr.Plot(show_label=False, elem_id="translate-alignment")
     with gr.Row():
         with gr.Column():
-            step = gr.Slider(0, 1, value=0, step=1, label="Decoding step t: attention over the source, output so far", elem_id="translate-step")
-            written = gr.HighlightedText(label="Output so far (y_<t) and the token written at step t", show_legend=False,
-                                         color_map={"written": "#e0e0e0"}, elem_id="translate-written")
+            step = gr.Slider(
+                0,
+                1,
+                value=0,
+                step=1,
+                label="Decoding step t: attention over the source, output so far",
+                elem_id="translate-step",
+            )
+            written = gr.HighlightedText(
+                label="Output so far (y_<t) and the token written at step t",
+                show_legend=False,
+                color_map={"written": "#e0e0e0"},
+                elem_id="translate-written",
+            )
         step_plot = gr.Plot(show_label=False, elem_id="translate-step-plot")
-    beams = gr.Dataframe(label="Beams, best first (log p = sum of token log-probabilities; ranked by the length-normalized score)",
-                         wrap=True)
-    gr.Markdown("### The same sentence without attention\nThe baseline decoder reads one fixed context C at every step, "
-                "so it has no alignment to draw.")
-    comparison = gr.Dataframe(label="With vs without attention (same beam size)", wrap=True, elem_id="translate-comparison")
+    beams = gr.Dataframe(
+        label="Beams, best first (log p = sum of token log-probabilities; ranked by the length-normalized score)",
+        wrap=True,
+    )
+    gr.Markdown(
+        "### The same sentence without attention\nThe baseline decoder reads one fixed context C at every step, "
+        "so it has no alignment to draw."
+    )
+    comparison = gr.Dataframe(
+        label="With vs without attention (same beam size)", wrap=True, elem_id="translate-comparison"
+    )
     with gr.Row():
         confidence = gr.Plot(show_label=False)
         chart = bleu_by_length_figure()
@@ -268,17 +363,31 @@ def build(view: View, runtime) -> FirstPaint:
 
             gr.Plot(value=value(chart), show_label=False, elem_id="translate-bleu-by-length")
         else:
-            gr.Markdown("BLEU by source length appears here once `python -m training.evaluate_translator` has written "
-                        "`assets/translator/bleu_by_length.json`.")
+            gr.Markdown(
+                "BLEU by source length appears here once `python -m training.evaluate_translator` has written "
+                "`assets/translator/bleu_by_length.json`."
+            )
     with gr.Accordion("Export", open=False):
         # On request only: drawing the PNG costs far more than translating (the camera icon on
         # the heatmap saves the interactive one as PNG too).
-        export_button = gr.Button("Export the alignment: CSV (α, rows = target tokens) and PNG", elem_id="translate-export")
+        export_button = gr.Button(
+            "Export the alignment: CSV (α, rows = target tokens) and PNG", elem_id="translate-export"
+        )
         files = gr.File(label="Alignment files", file_count="multiple", interactive=False, elem_id="translate-files")
     result = gr.State()
-    outputs = {"translation": translation, "status": status, "alignment": alignment, "step": step,
-               "step_plot": step_plot, "written": written, "beams": beams, "comparison": comparison,
-               "confidence": confidence, "files": files, "result": result}
+    outputs = {
+        "translation": translation,
+        "status": status,
+        "alignment": alignment,
+        "step": step,
+        "step_plot": step_plot,
+        "written": written,
+        "beams": beams,
+        "comparison": comparison,
+        "confidence": confidence,
+        "files": files,
+        "result": result,
+    }
     translate = endpoint(runtime, view.models, show, outputs)
 
     def run(text: str, beam_size: int):
@@ -288,18 +397,40 @@ def build(view: View, runtime) -> FirstPaint:
         answer[step] = gr.Slider(minimum=0, maximum=max(1, n - 1), value=0, step=1, interactive=n > 1)
         return answer
 
-    gr.on([go.click, text.submit, beam_size.release], run, [text, beam_size], list(outputs.values()),
-          api_name=view.api_name, trigger_mode="always_last", show_progress="minimal")
-    step.change(endpoint(runtime, {}, show_step, outputs), [result, step], [step_plot, written], api_name=False,
-                show_progress="hidden")
+    gr.on(
+        [go.click, text.submit, beam_size.release],
+        run,
+        [text, beam_size],
+        list(outputs.values()),
+        api_name=view.api_name,
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
+    step.change(
+        endpoint(runtime, {}, show_step, outputs),
+        [result, step],
+        [step_plot, written],
+        api_name=False,
+        show_progress="hidden",
+    )
     export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="translate_export")
     return FirstPaint(run, [text, beam_size], list(outputs.values()))
 
 
-VIEW = View(title="Translation attention", api_name="translate",
-            models={"translator": "translator/attention", "baseline": "translator/no_attention"},
-            inputs=("text", "beam_size"), handler=show, analyze=analyze, figures=figures, build=build,
-            examples=tuple({"text": e, "beam_size": 1} for e in EXAMPLES), limits={"text": MAX_SOURCE_TOKENS, "beam_size": MAX_BEAM},
-            floor="models.floors:translation",
-            sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["translator"].encode_source(t)[0]), tokens),
-                                           "beam_size": 1})
+VIEW = View(
+    title="Translation attention",
+    api_name="translate",
+    models={"translator": "translator/attention", "baseline": "translator/no_attention"},
+    inputs=("text", "beam_size"),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build=build,
+    examples=tuple({"text": e, "beam_size": 1} for e in EXAMPLES),
+    limits={"text": MAX_SOURCE_TOKENS, "beam_size": MAX_BEAM},
+    floor="models.floors:translation",
+    sample=lambda tokens, models: {
+        "text": sample_text(lambda t: len(models["translator"].encode_source(t)[0]), tokens),
+        "beam_size": 1,
+    },
+)

@@ -1,6 +1,7 @@
 """Small pieces every tab's wiring shares: the request boundary (models from the runtime, a
 CUDA out-of-memory retried on CPU, input errors turned into clear messages, outputs by
 component), batched and live versions of a view, teaching notes."""
+
 from __future__ import annotations
 
 import functools
@@ -75,6 +76,7 @@ def live(fn, status):
     (trigger_mode="always_last"), so after a user clears the box and types again the view
     would stay stale. The strict version (errors raised) is the API endpoint.
     """
+
     @functools.wraps(fn)
     def wrapper(*args):
         try:
@@ -133,8 +135,7 @@ def listen(text, run, inputs: list, outputs: list, status, api_name: str, run_ba
     from .serving import MAX_BATCH, batching_enabled
 
     # "always_last": while one analysis runs, keystrokes collapse into one rerun with the latest text.
-    text.change(live(run, status), inputs, outputs, api_name=False, trigger_mode="always_last",
-                show_progress="minimal")
+    text.change(live(run, status), inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal")
     if run_batch is not None and batching_enabled():
         text.submit(run_batch, inputs, outputs, api_name=api_name, batch=True, max_batch_size=MAX_BATCH)
     else:
@@ -144,4 +145,10 @@ def listen(text, run, inputs: list, outputs: list, status, api_name: str, run_ba
 def teaching_note(name: str) -> None:
     """The markdown note explorer/notes/<name>.md, in a closed-by-default accordion."""
     with gr.Accordion("Teaching note: what you see and why", open=False):
-        gr.Markdown((NOTES / f"{name}.md").read_text(encoding="utf-8"), latex_delimiters=[{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}])
+        gr.Markdown(
+            (NOTES / f"{name}.md").read_text(encoding="utf-8"),
+            latex_delimiters=[
+                {"left": "$$", "right": "$$", "display": True},
+                {"left": "$", "right": "$", "display": False},
+            ],
+        )

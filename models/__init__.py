@@ -3,12 +3,24 @@
 The names below are imported on first use (PEP 562), so `import models.text` or
 `from models import runtime` does not import torch: the app's first page needs neither.
 """
+
 from importlib import import_module
 
-_WHERE = {"pick_device": "device", "load_tagger": "tagger", "Tagger": "tagger", "TagResult": "tagger",
-          "load_encoder": "encoder", "Encoder": "encoder", "EncoderAttention": "encoder",
-          "load_nli": "nli", "NLI": "nli", "NLIResult": "nli",
-          "load_translator": "translator", "Translator": "translator", "Translation": "translator"}
+_WHERE = {
+    "pick_device": "device",
+    "load_tagger": "tagger",
+    "Tagger": "tagger",
+    "TagResult": "tagger",
+    "load_encoder": "encoder",
+    "Encoder": "encoder",
+    "EncoderAttention": "encoder",
+    "load_nli": "nli",
+    "NLI": "nli",
+    "NLIResult": "nli",
+    "load_translator": "translator",
+    "Translator": "translator",
+    "Translation": "translator",
+}
 __all__ = list(_WHERE)
 
 

@@ -15,6 +15,7 @@ Optional intra-sentence attention (the paper's section 3.4) first gives each wor
 of its own sentence: f_ij = F_intra(a_i)ᵀ F_intra(a_j) + d(i - j), a_i <- [a_i; sum_j softmax_j(f_ij) a_j].
 Everything here works on padded batches with boolean masks, dims B (pairs), m, n (words), D.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,14 @@ import torch.nn as nn
 
 def mlp(d_in: int, hidden: int, dropout: float) -> nn.Sequential:
     """The paper's F/G/H body: two ReLU layers, dropout before each."""
-    return nn.Sequential(nn.Dropout(dropout), nn.Linear(d_in, hidden), nn.ReLU(),
-                         nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU())
+    return nn.Sequential(
+        nn.Dropout(dropout),
+        nn.Linear(d_in, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+    )
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
@@ -116,7 +123,9 @@ class IntraAttention(nn.Module):
         T = X.shape[1]
         f = self.f(X)  # (B, T, H)
         pos = torch.arange(T, device=X.device)
-        offset = (pos[None, :] - pos[:, None]).clamp(-self.max_distance, self.max_distance) + self.max_distance  # (T, T)
+        offset = (pos[None, :] - pos[:, None]).clamp(
+            -self.max_distance, self.max_distance
+        ) + self.max_distance  # (T, T)
         scores = torch.bmm(f, f.transpose(1, 2)) + self.distance_bias(offset).squeeze(-1)  # (B, T, T)
         weights = masked_softmax(scores, mask[:, :, None] & mask[:, None, :], dim=2)
         return torch.cat([X, torch.bmm(weights, X)], dim=-1)  # (B, T, 2D)
@@ -135,8 +144,15 @@ class DAOutput:
 class DecomposableAttention(nn.Module):
     """Attend -> compare -> aggregate over word vectors A [B, m, D], B [B, n, D] with masks."""
 
-    def __init__(self, d_in: int, hidden: int = 200, n_labels: int = 3, dropout: float = 0.2,
-                 intra_attention: bool = False, intra_max_distance: int = 10):
+    def __init__(
+        self,
+        d_in: int,
+        hidden: int = 200,
+        n_labels: int = 3,
+        dropout: float = 0.2,
+        intra_attention: bool = False,
+        intra_max_distance: int = 10,
+    ):
         super().__init__()
         self.intra = IntraAttention(d_in, hidden, dropout, intra_max_distance) if intra_attention else None
         d = 2 * d_in if intra_attention else d_in

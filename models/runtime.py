@@ -52,30 +52,50 @@ class ModelSpec:
 
 def _translator(variant: str) -> ModelSpec:
     folder = f"assets/translator/{variant}"
-    return ModelSpec(name=f"translator/{variant}", load="models.translator:load_translator",
-                     options={"variant": variant},
-                     files=tuple(f"{folder}/{n}" for n in ("model.safetensors", "config.json", "tokenizer.en.json",
-                                                             "tokenizer.de.json")),
-                     restore=f"python -m training.train_translator --variant {variant}")
+    return ModelSpec(
+        name=f"translator/{variant}",
+        load="models.translator:load_translator",
+        options={"variant": variant},
+        files=tuple(
+            f"{folder}/{n}" for n in ("model.safetensors", "config.json", "tokenizer.en.json", "tokenizer.de.json")
+        ),
+        restore=f"python -m training.train_translator --variant {variant}",
+    )
 
 
-MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
-    # all-MiniLM-L6-v2, once: the Self-attention view, the tagger's word vectors, NLI's frozen layers.
-    ModelSpec(name="minilm", load="models.minilm:load_minilm", package="all_minilm_l6_v2",
-              restore="pip install -r requirements.txt"),
-    ModelSpec(name="encoder", load="models.encoder:load_encoder", needs=("minilm",)),
-    ModelSpec(name="tagger", load="models.tagger:load_tagger", needs=("minilm",),
-              files=("assets/tagger/model.safetensors", "assets/tagger/config.json", "assets/tagger/vocab.json"),
-              restore="python -m training.train_tagger"),
-    _translator("attention"),
-    _translator("no_attention"),
-    ModelSpec(name="nli", load="models.nli:load_nli", needs=("minilm",),
-              files=("assets/nli/model.safetensors", "assets/nli/config.json"),
-              restore="python -m training.train_nli (see assets/nli/MODEL_CARD.md)"),
-)}
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        # all-MiniLM-L6-v2, once: the Self-attention view, the tagger's word vectors, NLI's frozen layers.
+        ModelSpec(
+            name="minilm",
+            load="models.minilm:load_minilm",
+            package="all_minilm_l6_v2",
+            restore="pip install -r requirements.txt",
+        ),
+        ModelSpec(name="encoder", load="models.encoder:load_encoder", needs=("minilm",)),
+        ModelSpec(
+            name="tagger",
+            load="models.tagger:load_tagger",
+            needs=("minilm",),
+            files=("assets/tagger/model.safetensors", "assets/tagger/config.json", "assets/tagger/vocab.json"),
+            restore="python -m training.train_tagger",
+        ),
+        _translator("attention"),
+        _translator("no_attention"),
+        ModelSpec(
+            name="nli",
+            load="models.nli:load_nli",
+            needs=("minilm",),
+            files=("assets/nli/model.safetensors", "assets/nli/config.json"),
+            restore="python -m training.train_nli (see assets/nli/MODEL_CARD.md)",
+        ),
+    )
+}
 
-CPU_RETRY_NOTICE = ("The GPU ran out of memory for this request, so it was computed on the CPU instead "
-                    "(slower, same model).")
+CPU_RETRY_NOTICE = (
+    "The GPU ran out of memory for this request, so it was computed on the CPU instead (slower, same model)."
+)
 
 
 class Runtime:
@@ -206,9 +226,12 @@ def problems(root: Path = REPO) -> list[str]:
         for name in spec.files:
             why = file_problem(root / name)
             if why:
-                found.append(f"{name} {why}. Restore it with `git checkout -- {name}` "
-                             f"(or `git lfs pull` in a Space), or rebuild it with `{spec.restore}`.")
+                found.append(
+                    f"{name} {why}. Restore it with `git checkout -- {name}` "
+                    f"(or `git lfs pull` in a Space), or rebuild it with `{spec.restore}`."
+                )
         if spec.package and importlib.util.find_spec(spec.package) is None:
-            found.append(f"The package {spec.package} (model {spec.name!r}) is not installed. "
-                         f"Restore it with `{spec.restore}`.")
+            found.append(
+                f"The package {spec.package} (model {spec.name!r}) is not installed. Restore it with `{spec.restore}`."
+            )
     return found

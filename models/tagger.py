@@ -7,6 +7,7 @@ suffixes), and a frozen pretrained vector from the bundled all-MiniLM-L6-v2: by 
 the mean of the word's pieces' last-layer states (see models/minilm.py).
 Training: `python -m training.train_tagger`.
 """
+
 from __future__ import annotations
 
 import time
@@ -142,8 +143,15 @@ class PackingCost:
 class Tagger:
     """The trained model with its vocabularies: text -> tokens -> tags."""
 
-    def __init__(self, model: BiLSTMTagger, words: Vocab, chars: Vocab, tagset: list[str],
-                 pieces: PretrainedWordVectors | None, device: torch.device | None = None):
+    def __init__(
+        self,
+        model: BiLSTMTagger,
+        words: Vocab,
+        chars: Vocab,
+        tagset: list[str],
+        pieces: PretrainedWordVectors | None,
+        device: torch.device | None = None,
+    ):
         self.device = device or pick_device()
         self.model = model.to(self.device).eval()
         self.words, self.chars, self.tagset = words, chars, list(tagset)
@@ -161,7 +169,7 @@ class Tagger:
     def char_ids(self, token: str) -> list[int]:
         W = self.model.config.max_word_chars
         if len(token) > W:
-            token = token[: W // 2] + token[-(W - W // 2):]
+            token = token[: W // 2] + token[-(W - W // 2) :]
         return self.chars.encode(token)
 
     def inputs(self, sentences: list[list[str]], piece_vectors: list[torch.Tensor] | None = None) -> TaggerInputs:
@@ -228,11 +236,20 @@ class Tagger:
             padded_states = self.model.encode(embedded, x.lengths, packed=False)
             mask = sequence_mask(x.lengths, packed_states.shape[1]).to(packed_states.device)
             difference = float((packed_states - padded_states).abs()[mask].max())
-        ms = {(packed, backward): time_forward(self.model, x, packed, repeats, backward) * 1000
-              for backward in (False, True) for packed in (False, True)}
-        return PackingCost(padded_forward_ms=ms[False, False], packed_forward_ms=ms[True, False],
-                           padded_forward_backward_ms=ms[False, True], packed_forward_backward_ms=ms[True, True],
-                           max_state_difference=difference, repeats=repeats, device=str(self.device))
+        ms = {
+            (packed, backward): time_forward(self.model, x, packed, repeats, backward) * 1000
+            for backward in (False, True)
+            for packed in (False, True)
+        }
+        return PackingCost(
+            padded_forward_ms=ms[False, False],
+            packed_forward_ms=ms[True, False],
+            padded_forward_backward_ms=ms[False, True],
+            packed_forward_backward_ms=ms[True, True],
+            max_state_difference=difference,
+            repeats=repeats,
+            device=str(self.device),
+        )
 
     # -- weights on disk ----------------------------------------------------------
     def save(self, folder: Path, extra_config: dict | None = None) -> None:
@@ -240,7 +257,9 @@ class Tagger:
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         save_file(state, str(folder / "model.safetensors"))
         write_json({"model": asdict(self.model.config), **(extra_config or {})}, folder / "config.json")
-        write_json({"words": self.words.to_json(), "chars": self.chars.to_json(), "tags": self.tagset}, folder / "vocab.json")
+        write_json(
+            {"words": self.words.to_json(), "chars": self.chars.to_json(), "tags": self.tagset}, folder / "vocab.json"
+        )
 
 
 def load_tagger(folder: Path | str | None = None, device: torch.device | None = None, minilm=None) -> Tagger:
@@ -259,12 +278,16 @@ def load_tagger(folder: Path | str | None = None, device: torch.device | None = 
     try:
         model.load_state_dict(load_file(str(folder / "model.safetensors")))
     except Exception as err:  # corrupt file or wrong shapes: name the file and the fix
-        raise RuntimeError(f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with `git checkout -- assets/tagger`.") from err
+        raise RuntimeError(
+            f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with `git checkout -- assets/tagger`."
+        ) from err
     device = device or (minilm.device if minilm is not None else pick_device())
     if config.pretrained and minilm is None:
         minilm = load_minilm(device)
     pieces = PretrainedWordVectors(config.pretrained, minilm) if config.pretrained else None
-    return Tagger(model, Vocab.from_json(vocab["words"]), Vocab.from_json(vocab["chars"]), vocab["tags"], pieces, device)
+    return Tagger(
+        model, Vocab.from_json(vocab["words"]), Vocab.from_json(vocab["chars"]), vocab["tags"], pieces, device
+    )
 
 
 def time_forward(model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: int = 5, backward: bool = False) -> float:

@@ -1,4 +1,5 @@
 """Tokenization and vocabularies shared by the models."""
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,7 @@ class Vocab:
         self.stoi = {tok: i for i, tok in enumerate(self.itos)}
 
     @classmethod
-    def build(cls, sequences: Iterable[Iterable[str]], min_freq: int = 1) -> "Vocab":
+    def build(cls, sequences: Iterable[Iterable[str]], min_freq: int = 1) -> Vocab:
         counts = Counter(tok for seq in sequences for tok in seq)
         kept = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
         return cls(kept)
@@ -70,7 +71,7 @@ class Vocab:
         return list(self.itos)
 
     @classmethod
-    def from_json(cls, itos: list[str]) -> "Vocab":
+    def from_json(cls, itos: list[str]) -> Vocab:
         if itos[:2] != [PAD, UNK]:
             raise ValueError(f"A vocabulary must start with {PAD!r}, {UNK!r}; got {itos[:2]!r}.")
         return cls(itos[2:])

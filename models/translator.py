@@ -10,6 +10,7 @@ Representations using RNN Encoder-Decoder"): one fixed context C = [→h_S; ←h
 Both variants share everything else, so their difference is the attention alone.
 Training: `python -m training.train_translator --variant attention|no_attention`.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -56,7 +57,7 @@ class Memory:
     mask: torch.Tensor  # (B, S) bool, True at real source tokens
     context: torch.Tensor  # (B, 2He) the fixed C = [→h_S; ←h_1]
 
-    def repeat(self, k: int) -> "Memory":
+    def repeat(self, k: int) -> Memory:
         """The same memory for k hypotheses of one sentence (beam search)."""
         keys = None if self.keys is None else self.keys.expand(k, -1, -1)
         return Memory(self.states.expand(k, -1, -1), keys, self.mask.expand(k, -1), self.context.expand(k, -1))
@@ -233,7 +234,7 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, beam_size: int, length_alp
     live_scores = torch.zeros(1, device=device)  # (n,) log p of each live hypothesis
     y = torch.full((1,), BOS_ID, dtype=torch.long, device=device)
     finished: list[Hypothesis] = []
-    for t in range(max_len):
+    for _ in range(max_len):
         features, s, alpha = model.decoder.step(y, s, memory.repeat(len(live)))
         log_probs = torch.log_softmax(model.decoder.logits(features), dim=-1)  # (n, V)
         totals = live_scores[:, None] + log_probs  # (n, V)
@@ -247,8 +248,11 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, beam_size: int, length_alp
             if word == EOS_ID and rank >= k:
                 continue  # an EOS outside the k best would finish a hypothesis greedy search never makes
             parent = live[row]
-            h = Hypothesis(parent.ids + [word], parent.log_probs + [word_log_prob],
-                           parent.attention + ([alpha[row]] if alpha is not None else []))  # device tensors until the end
+            h = Hypothesis(
+                parent.ids + [word],
+                parent.log_probs + [word_log_prob],
+                parent.attention + ([alpha[row]] if alpha is not None else []),
+            )  # device tensors until the end
             if word == EOS_ID:
                 finished.append(h)
             elif len(next_live) < k:
@@ -292,15 +296,22 @@ class Translation:
     token_log_probs: np.ndarray
     log_prob: float
     score: float
-    beams: list["Translation"]
+    beams: list[Translation]
     unknown: list[str]
 
 
 class Translator:
     """The trained model with its two BPE tokenizers: English text -> German text + alignment."""
 
-    def __init__(self, model: Seq2Seq, source_tokenizer: Tokenizer, target_tokenizer: Tokenizer,
-                 device: torch.device | None = None, variant: str = "attention", length_alpha: float = 0.6):
+    def __init__(
+        self,
+        model: Seq2Seq,
+        source_tokenizer: Tokenizer,
+        target_tokenizer: Tokenizer,
+        device: torch.device | None = None,
+        variant: str = "attention",
+        length_alpha: float = 0.6,
+    ):
         self.device = device or pick_device()
         self.model = model.to(self.device).eval()
         self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
@@ -319,10 +330,17 @@ class Translator:
     def _translation(self, h: Hypothesis, source_tokens: list[str], unknown: list[str]) -> Translation:
         ids = h.ids
         attention = np.stack(h.attention).astype(np.float64) if h.attention else None
-        return Translation(source_tokens=list(source_tokens), target_tokens=[self.target_tokenizer.id_to_token(i) for i in ids],
-                           text=self.target_tokenizer.decode([i for i in ids if i > EOS_ID]), attention=attention,
-                           token_log_probs=np.array(h.log_probs), log_prob=h.log_prob, score=h.score(self.length_alpha),
-                           beams=[], unknown=list(unknown))
+        return Translation(
+            source_tokens=list(source_tokens),
+            target_tokens=[self.target_tokenizer.id_to_token(i) for i in ids],
+            text=self.target_tokenizer.decode([i for i in ids if i > EOS_ID]),
+            attention=attention,
+            token_log_probs=np.array(h.log_probs),
+            log_prob=h.log_prob,
+            score=h.score(self.length_alpha),
+            beams=[],
+            unknown=list(unknown),
+        )
 
     def translate(self, text: str, beam_size: int = 1, source: tuple | None = None) -> Translation:
         """Translate one English sentence; beam_size = 1 is greedy search. `source`: what
@@ -359,8 +377,10 @@ class Translator:
         dtype = torch.float16 if fp16 else torch.float32
         state = {k: v.detach().cpu().to(dtype).contiguous() for k, v in self.model.state_dict().items()}
         save_file(state, str(folder / "model.safetensors"))
-        write_json({"model": asdict(self.model.config), "length_alpha": self.length_alpha, **(extra_config or {})},
-                   folder / "config.json")
+        write_json(
+            {"model": asdict(self.model.config), "length_alpha": self.length_alpha, **(extra_config or {})},
+            folder / "config.json",
+        )
         self.source_tokenizer.save(str(folder / "tokenizer.en.json"))
         self.target_tokenizer.save(str(folder / "tokenizer.de.json"))
 
@@ -368,14 +388,17 @@ class Translator:
 FILES = ("model.safetensors", "config.json", "tokenizer.en.json", "tokenizer.de.json")
 
 
-def load_translator(variant: str = "attention", folder: Path | str | None = None,
-                    device: torch.device | None = None) -> Translator:
+def load_translator(
+    variant: str = "attention", folder: Path | str | None = None, device: torch.device | None = None
+) -> Translator:
     """The bundled English -> German translator (assets/translator/<variant>), rebuilt from its config.json."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown translator variant {variant!r}; expected one of {VARIANTS}.")
     folder = Path(folder) if folder else ASSETS / variant
-    fix = (f"Restore it with `git checkout -- assets/translator/{variant}` or retrain with "
-           f"`python -m training.train_translator --variant {variant}`.")
+    fix = (
+        f"Restore it with `git checkout -- assets/translator/{variant}` or retrain with "
+        f"`python -m training.train_translator --variant {variant}`."
+    )
     for name in FILES:
         if not (folder / name).exists():
             raise FileNotFoundError(f"Translator file {folder / name} is missing. {fix}")

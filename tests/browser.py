@@ -1,4 +1,5 @@
 """Headless Debian Chromium driven by selenium, with every network request recorded."""
+
 from __future__ import annotations
 
 import json
@@ -15,19 +16,30 @@ def chromium():
     """A headless Chromium, or skip/fail (CI) when it is not installed."""
     binary = shutil.which("chromium") or "/usr/bin/chromium"
     driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    require(Path(binary).exists() and Path(driver).exists(),
-            "Chromium not installed: apt-get install -y chromium chromium-driver")
+    require(
+        Path(binary).exists() and Path(driver).exists(),
+        "Chromium not installed: apt-get install -y chromium chromium-driver",
+    )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1800",
-                 # Keep sandboxed iframes (bertviz) in the page's process, so their requests
-                 # appear in the page's performance log that outside_requests() checks.
-                 "--disable-features=IsolateSandboxedIframes"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1800",
+        # Keep sandboxed iframes (bertviz) in the page's process, so their requests
+        # appear in the page's performance log that outside_requests() checks.
+        "--disable-features=IsolateSandboxedIframes",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 In CI (CI=true) a test whose prerequisite (../shared/data, chromium) is missing FAILS,
 so a green run means everything really ran; on a user's machine it is skipped with the reason.
 """
+
 from __future__ import annotations
 
 import os
@@ -119,8 +120,10 @@ def tiny_baseline():
 def require_bundled_translator() -> None:
     """The trained translators are bundled; a checkout without them (e.g. no git LFS) skips, CI fails."""
     for variant in ("attention", "no_attention"):
-        require((REPO / "assets" / "translator" / variant / "model.safetensors").exists(),
-                f"translator weights ({variant}) are missing: git checkout -- assets/translator/{variant}")
+        require(
+            (REPO / "assets" / "translator" / variant / "model.safetensors").exists(),
+            f"translator weights ({variant}) are missing: git checkout -- assets/translator/{variant}",
+        )
 
 
 def answer(client, api_name: str, args: list) -> tuple[str, object]:

@@ -25,5 +25,14 @@ def build(view: View, runtime) -> FirstPaint:
     return FirstPaint(run, [text], [echo])
 
 
-VIEW = View(title="Echo", api_name="echo", models={}, inputs=("text",), handler=show, analyze=shout,
-            figures=lambda shouted: {"echo": shouted}, build=build, examples=({"text": "hi"},))
+VIEW = View(
+    title="Echo",
+    api_name="echo",
+    models={},
+    inputs=("text",),
+    handler=show,
+    analyze=shout,
+    figures=lambda shouted: {"echo": shouted},
+    build=build,
+    examples=({"text": "hi"},),
+)

@@ -1,6 +1,8 @@
 """End to end through gradio_client: /batch and /tag answer, bad input gets a clear message,
 and the server keeps serving afterwards."""
+
 import pytest
+
 from conftest import answer
 
 pytestmark = pytest.mark.bundled
@@ -24,12 +26,15 @@ def test_tag_endpoint(client):
     assert "7 tokens tagged" in status
 
 
-@pytest.mark.parametrize("api_name, args, message", [
-    ("/tag", ("", 8), "empty"),
-    ("/tag", ("a " * 500, 8), "500 tokens"),
-    ("/batch", ("\n".join(["one line"] * 17),), "17 sentences"),
-    ("/batch", ("",), "empty"),
-])
+@pytest.mark.parametrize(
+    "api_name, args, message",
+    [
+        ("/tag", ("", 8), "empty"),
+        ("/tag", ("a " * 500, 8), "500 tokens"),
+        ("/batch", ("\n".join(["one line"] * 17),), "17 sentences"),
+        ("/batch", ("",), "empty"),
+    ],
+)
 def test_bad_input_gets_a_message_and_server_keeps_serving(client, api_name, args, message):
     kind, text = answer(client, api_name, list(args))
     assert kind == "message" and message in text
@@ -44,7 +49,8 @@ def test_markup_is_returned_as_text_not_html(client):
 
 def test_nli_endpoint(client):
     summary, probs, alignment, beta, alpha, contribution, hard, files = client.predict(
-        "A man is playing a guitar on stage.", "A man is sleeping in his bed.", api_name="/nli")
+        "A man is playing a guitar on stage.", "A man is sleeping in his bed.", api_name="/nli"
+    )
     assert "contradiction" in summary.split("(")[0]
     assert "9 premise words × 8 hypothesis words" in summary
     assert not files  # written only on request: /nli_export, of this session's last pair
@@ -53,12 +59,15 @@ def test_nli_endpoint(client):
     assert names == ["alignment_e.csv", "alpha_hypothesis_to_premise.csv", "beta_premise_to_hypothesis.csv"]
 
 
-@pytest.mark.parametrize("premise, hypothesis, message", [
-    ("", "A dog runs.", "premise is empty"),
-    ("A dog runs.", "   ", "hypothesis is empty"),
-    ("dog " * 200, "A dog runs.", "word pieces; the limit is"),
-    ("<script>alert(1)</script>" * 400, "x", "characters; the limit is"),
-])
+@pytest.mark.parametrize(
+    "premise, hypothesis, message",
+    [
+        ("", "A dog runs.", "premise is empty"),
+        ("A dog runs.", "   ", "hypothesis is empty"),
+        ("dog " * 200, "A dog runs.", "word pieces; the limit is"),
+        ("<script>alert(1)</script>" * 400, "x", "characters; the limit is"),
+    ],
+)
 def test_nli_bad_input_gets_a_message_and_server_keeps_serving(client, premise, hypothesis, message):
     kind, text = answer(client, "/nli", [premise, hypothesis])
     assert kind == "message" and message in text
@@ -67,7 +76,9 @@ def test_nli_bad_input_gets_a_message_and_server_keeps_serving(client, premise, 
 
 
 def test_nli_markup_is_returned_as_text(client):
-    summary, _, alignment, *_ = client.predict("<b>A</b> dog <img src=x onerror=alert(1)> runs.", "A dog runs.", api_name="/nli")
+    summary, _, alignment, *_ = client.predict(
+        "<b>A</b> dog <img src=x onerror=alert(1)> runs.", "A dog runs.", api_name="/nli"
+    )
     ticks = " ".join(str(t) for t in _ticktext(alignment))
     assert "<img" not in ticks and "&lt;" in ticks
 

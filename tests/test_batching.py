@@ -1,4 +1,5 @@
 """The batch layout equals what torch's own PackedSequence holds; the masked loss counts real tokens only."""
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +10,9 @@ from models.masking import masked_cross_entropy, sequence_mask
 
 
 def torch_packing(lay):
-    return pack_padded_sequence(torch.as_tensor(lay.ids), torch.as_tensor(lay.lengths), batch_first=True, enforce_sorted=False)
+    return pack_padded_sequence(
+        torch.as_tensor(lay.ids), torch.as_tensor(lay.lengths), batch_first=True, enforce_sorted=False
+    )
 
 
 @pytest.mark.parametrize("lengths", [[3, 2, 5], [1], [4, 4, 4], [2, 7, 1, 7, 3, 1, 6, 2], list(range(16, 0, -1))])
@@ -44,7 +47,9 @@ def test_transformer_packing_puts_every_sentence_in_one_block():
     for b, n in enumerate(lengths):
         assert (p.segments == b).sum() == n  # each sentence exactly once, never split
     assert p.padding_fraction == pytest.approx((p.segments < 0).mean())
-    assert p.padding_fraction < 1 - lengths.sum() / (len(lengths) * lengths.max())  # less padding than padding to longest
+    assert p.padding_fraction < 1 - lengths.sum() / (
+        len(lengths) * lengths.max()
+    )  # less padding than padding to longest
     mask = p.attention_mask(0)
     seg = p.segments[0]
     assert mask.tolist() == [[bool(a == b and a >= 0) for b in seg] for a in seg]
@@ -56,7 +61,12 @@ def test_masked_loss_equals_loss_over_real_tokens_only():
     logits = torch.randn(3, 4, 5)
     targets = torch.randint(0, 5, (3, 4))
     mask = sequence_mask(lengths)
-    real = torch.cat([torch.nn.functional.cross_entropy(logits[b, :n], targets[b, :n], reduction="none") for b, n in enumerate(lengths)])
+    real = torch.cat(
+        [
+            torch.nn.functional.cross_entropy(logits[b, :n], targets[b, :n], reduction="none")
+            for b, n in enumerate(lengths)
+        ]
+    )
     assert masked_cross_entropy(logits, targets, mask).item() == pytest.approx(real.mean().item(), rel=1e-6)
     # Changing the scores in PAD cells changes nothing.
     noisy = logits.clone()
@@ -95,12 +105,15 @@ def test_figures_work_for_one_token(tiny_tagger):
     assert f["padded"]["data"][0]["z"].shape == (1, 1)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty"),
-    ("   \n\n", "empty"),
-    ("\n".join(f"line {i}" for i in range(17)), "17 sentences"),
-    ("a " * 500, "500 tokens"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("   \n\n", "empty"),
+        ("\n".join(f"line {i}" for i in range(17)), "17 sentences"),
+        ("a " * 500, "500 tokens"),
+    ],
+)
 def test_bad_batches_get_a_clear_message(tiny_tagger, text, message):
     with pytest.raises(ValueError, match=message):
         batching.analyze(text, tiny_tagger)

@@ -2,6 +2,7 @@
 
 No timing thresholds here: the speed goals are checked by the benchmark's own printout.
 """
+
 import json
 import math
 import os
@@ -11,15 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from explorer import VIEWS as ALL_VIEWS
+
 pytestmark = pytest.mark.bundled
 REPO = Path(__file__).resolve().parent.parent
-from explorer import VIEWS as ALL_VIEWS
 
 VIEWS = [f"{v.api_name}/{size}" for v in ALL_VIEWS for size in v.bench_sizes]  # every view, its standard sizes
 EXPECTED = {  # where in report["figures"] -> the figures there
     ("memory",): ["load_models_s", "rss_bench_mb"],  # and which models: one MiniLM, shared
-    ("packing",): ["padded_forward_ms", "packed_forward_ms", "padded_forward_backward_ms", "packed_forward_backward_ms",
-                   "max_state_difference"],
+    ("packing",): [
+        "padded_forward_ms",
+        "packed_forward_ms",
+        "padded_forward_backward_ms",
+        "packed_forward_backward_ms",
+        "max_state_difference",
+    ],
     ("cold_start",): ["app_s", "imports_s", "ratio"],
     **{("views", view): ["view_ms", "floor_ms", "plots_json_ms", "overhead"] for view in VIEWS},
     **{("payload", size): ["view_bytes", "bertviz_bytes", "ratio"] for size in ("20", "60")},
@@ -30,8 +37,14 @@ EXPECTED = {  # where in report["figures"] -> the figures there
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--no-http", "--threads", "1", "--json", str(out)],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--no-http", "--threads", "1", "--json", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "goals met" in run.stdout and json.loads(run.stdout.strip().splitlines()[-1]) == json.loads(out.read_text())
     return json.loads(out.read_text())
@@ -46,8 +59,14 @@ def test_every_figure_is_there_positive_and_finite(report):
             value = section[name]
             assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (where, name, value)
     assert "round_trips" not in report["figures"]  # --no-http
-    assert report["figures"]["memory"]["models"] == ["encoder", "minilm", "nli", "tagger", "translator/attention",
-                                                     "translator/no_attention"]
+    assert report["figures"]["memory"]["models"] == [
+        "encoder",
+        "minilm",
+        "nli",
+        "tagger",
+        "translator/attention",
+        "translator/no_attention",
+    ]
 
 
 def test_every_goal_is_checked_and_the_device_named(report):

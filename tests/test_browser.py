@@ -1,4 +1,5 @@
 """A real Chromium opens the app, runs the Batch layout, Tags and NLI views, and saves screenshots."""
+
 import time
 
 import pytest
@@ -7,7 +8,7 @@ from browser import SCREENSHOTS, chromium, outside_requests, requested_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.bundled]
 
-HOSTILE = '<img src=x onerror="window.__xss=1;document.title=\'pwned\'"> </script><script>window.__xss=2</script>'
+HOSTILE = "<img src=x onerror=\"window.__xss=1;document.title='pwned'\"> </script><script>window.__xss=2</script>"
 
 
 def wait_for(driver, script: str, timeout: float = 60, what: str = ""):
@@ -35,7 +36,8 @@ def type_into(driver, selector: str, text: str):
 def click_tab(driver, name: str):
     driver.execute_script(
         "for (const b of document.querySelectorAll('button[role=tab]')) if (b.innerText.trim() === arguments[0]) { b.click(); return; }",
-        name)
+        name,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +56,20 @@ def test_batch_view_renders(page):
     summary = page.execute_script("return document.querySelector('#batch-summary').innerText")
     assert "masked mean" in summary  # the default batch is the EWT example with gold tags
     # The padded vs packed timing follows the summary (explorer.batching.packing_cost).
-    wait_for(page, "return document.querySelector('#batch-cost')?.innerText?.includes('forward + backward')", what="cost")
+    wait_for(
+        page, "return document.querySelector('#batch-cost')?.innerText?.includes('forward + backward')", what="cost"
+    )
     page.save_screenshot(str(SCREENSHOTS / "batch_layout.png"))
 
     type_into(page, "#batch-text textarea", "the cat sat\nhi there\n" + HOSTILE)
-    wait_for(page, "return document.querySelector('#batch-summary').innerText.includes('B = 3 sentences')", what="live update")
-    page.execute_script("for (const b of document.querySelectorAll('button[role=tab]')) if (b.innerText.trim() === 'PackedSequence') b.click();")
+    wait_for(
+        page,
+        "return document.querySelector('#batch-summary').innerText.includes('B = 3 sentences')",
+        what="live update",
+    )
+    page.execute_script(
+        "for (const b of document.querySelectorAll('button[role=tab]')) if (b.innerText.trim() === 'PackedSequence') b.click();"
+    )
     wait_for(page, "return document.querySelectorAll('#batch-packed .js-plotly-plot').length > 0", what="packed grid")
     time.sleep(1)
     page.save_screenshot(str(SCREENSHOTS / "batch_packed.png"))
@@ -67,38 +77,71 @@ def test_batch_view_renders(page):
 
 def test_tags_view_renders(page):
     click_tab(page, "Tags")
-    wait_for(page, "return document.querySelector('#tag-status') && document.querySelector('#tag-status').innerText.includes('tokens tagged')",
-             what="tags status")
+    wait_for(
+        page,
+        "return document.querySelector('#tag-status') && document.querySelector('#tag-status').innerText.includes('tokens tagged')",
+        what="tags status",
+    )
     type_into(page, "#tag-text textarea", "She unfriended him after he kept posting memes.")
-    wait_for(page, "return document.querySelector('#tag-status').innerText.includes('9 tokens tagged')", what="live tags")
-    wait_for(page, "return document.querySelectorAll('#tag-probs .js-plotly-plot').length > 0", what="probability heatmap")
+    wait_for(
+        page, "return document.querySelector('#tag-status').innerText.includes('9 tokens tagged')", what="live tags"
+    )
+    wait_for(
+        page, "return document.querySelectorAll('#tag-probs .js-plotly-plot').length > 0", what="probability heatmap"
+    )
     text = page.execute_script("return document.querySelector('#tag-tags').innerText")
     assert "unfriended" in text and "VERB" in text
     time.sleep(1)
     page.save_screenshot(str(SCREENSHOTS / "tags.png"))
 
     type_into(page, "#tag-text textarea", HOSTILE)
-    wait_for(page, "return document.querySelector('#tag-tags').innerText.includes('onerror')", what="hostile tokens shown as text")
+    wait_for(
+        page,
+        "return document.querySelector('#tag-tags').innerText.includes('onerror')",
+        what="hostile tokens shown as text",
+    )
     time.sleep(1)
 
 
 def test_nli_view_renders(page):
-    wait_for(page, "return Array.from(document.querySelectorAll('button[role=tab]')).some(b => b.innerText.trim() === 'NLI alignment')",
-             what="NLI tab button")
+    wait_for(
+        page,
+        "return Array.from(document.querySelectorAll('button[role=tab]')).some(b => b.innerText.trim() === 'NLI alignment')",
+        what="NLI tab button",
+    )
     click_tab(page, "NLI alignment")
-    wait_for(page, "return document.querySelector('#nli-status') && document.querySelector('#nli-status').innerText.includes('premise words')",
-             timeout=240, what="NLI status")
+    wait_for(
+        page,
+        "return document.querySelector('#nli-status') && document.querySelector('#nli-status').innerText.includes('premise words')",
+        timeout=240,
+        what="NLI status",
+    )
     type_into(page, "#nli-premise textarea", "A man is playing a guitar on stage.")
     type_into(page, "#nli-hypothesis textarea", "A man is sleeping in his bed.")
-    wait_for(page, "return document.querySelector('#nli-status').innerText.includes('9 premise words × 8 hypothesis words')",
-             timeout=180, what="live NLI update")
+    wait_for(
+        page,
+        "return document.querySelector('#nli-status').innerText.includes('9 premise words × 8 hypothesis words')",
+        timeout=180,
+        what="live NLI update",
+    )
     for elem in ("nli-probs", "nli-alignment", "nli-beta", "nli-alpha", "nli-contribution"):
-        wait_for(page, f"return document.querySelectorAll('#{elem} .js-plotly-plot .heatmaplayer, #{elem} .js-plotly-plot .barlayer').length > 0",
-                 timeout=120, what=f"{elem} drawn")
+        wait_for(
+            page,
+            f"return document.querySelectorAll('#{elem} .js-plotly-plot .heatmaplayer, #{elem} .js-plotly-plot .barlayer').length > 0",
+            timeout=120,
+            what=f"{elem} drawn",
+        )
     # the heatmap's y ticks are the premise words, drawn as text
-    ticks = page.execute_script("return Array.from(document.querySelectorAll('#nli-beta .ytick text')).map(t => t.textContent)")
+    ticks = page.execute_script(
+        "return Array.from(document.querySelectorAll('#nli-beta .ytick text')).map(t => t.textContent)"
+    )
     assert "2: man" in ticks and "6: guitar" in ticks
-    assert page.execute_script("return document.querySelectorAll('#nli-alignment .modebar-btn[data-title*=\"png\" i]').length") == 1
+    assert (
+        page.execute_script(
+            "return document.querySelectorAll('#nli-alignment .modebar-btn[data-title*=\"png\" i]').length"
+        )
+        == 1
+    )
     time.sleep(1)
     page.execute_script("document.querySelector('#nli-status').scrollIntoView()")
     page.save_screenshot(str(SCREENSHOTS / "nli.png"))
@@ -107,8 +150,12 @@ def test_nli_view_renders(page):
     page.save_screenshot(str(SCREENSHOTS / "nli_beta_alpha.png"))
 
     type_into(page, "#nli-hypothesis textarea", HOSTILE)
-    wait_for(page, "return Array.from(document.querySelectorAll('#nli-beta .xtick text')).some(t => t.textContent.includes('onerror'))",
-             timeout=180, what="hostile tokens shown as text")
+    wait_for(
+        page,
+        "return Array.from(document.querySelectorAll('#nli-beta .xtick text')).some(t => t.textContent.includes('onerror'))",
+        timeout=180,
+        what="hostile tokens shown as text",
+    )
 
 
 def test_no_script_ran_and_nothing_left_the_machine(page):

@@ -1,4 +1,5 @@
 """The bundled tagger (assets/tagger): the Python API, accuracy on EWT dev, clear load errors."""
+
 import shutil
 
 import numpy as np

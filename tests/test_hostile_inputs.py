@@ -1,10 +1,12 @@
 """Every text field of every endpoint gets the inputs people paste: each answer is a result or a
 clear message, never a traceback or an internal failure, and the server keeps serving."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+
 from conftest import answer
 
 pytestmark = pytest.mark.bundled
@@ -22,14 +24,13 @@ HOSTILE = {
     "too many characters": "word " * 1200,
     "too many tokens": "the " * 150,
     "script tag": "<script>window.__xss=1</script> hello",
-    "img onerror": '<img src=x onerror="document.title=\'pwned\'"> a dog runs',
+    "img onerror": "<img src=x onerror=\"document.title='pwned'\"> a dog runs",
     "markdown and link": "**bold** [click](javascript:alert(1)) `code` # heading",
     "closing tags": "</script></textarea></div><!-- a cat -->",
-    "spreadsheet formula": "=HYPERLINK(\"http://evil.example\",\"x\") +1 -2 @SUM(A1)",
+    "spreadsheet formula": '=HYPERLINK("http://evil.example","x") +1 -2 @SUM(A1)',
     "lone surrogate escape": "bad \\ud800 text",
     "many lines": "\n".join(f"line {i}" for i in range(40)),
 }
-
 
 
 def endpoints() -> dict:
@@ -67,4 +68,3 @@ def test_server_still_serves_every_endpoint_afterwards(client):
     for api_name, (args, _) in ENDPOINTS.items():
         kind, value = answer(client, api_name, list(args))
         assert kind == "result", (api_name, value)
-

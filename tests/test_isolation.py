@@ -1,14 +1,19 @@
 """A view that fails never takes the others down: the app is served in this process, two
 views are broken on purpose, and the other three keep answering."""
+
 from __future__ import annotations
 
 import pytest
+
 from conftest import answer, free_port
 
 pytestmark = pytest.mark.bundled
 
-WORKING = {"/batch": ["The cat sat .\nHi there"], "/tag": ["The cat sat on the mat.", 8],
-           "/self_attention": ["The cat sat on the mat.", "", "", False, 1, 1]}
+WORKING = {
+    "/batch": ["The cat sat .\nHi there"],
+    "/tag": ["The cat sat on the mat.", 8],
+    "/self_attention": ["The cat sat on the mat.", "", "", False, 1, 1],
+}
 
 
 class Breakable:

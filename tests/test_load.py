@@ -1,6 +1,7 @@
 """The load test's short mode (6 clients x 10 s on all five endpoints, batching on): no request
 lost, memory steady. `python bench/load_test.py` runs the full classroom (50 x 60 s) and prints
 the figures."""
+
 from __future__ import annotations
 
 import json
@@ -8,14 +9,16 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import REPO
 
 pytestmark = pytest.mark.bundled
 
 
 def test_short_load_test_loses_no_request():
-    done = subprocess.run([sys.executable, "bench/load_test.py", "--short"], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "bench/load_test.py", "--short"], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     report = json.loads(done.stdout.strip().splitlines()[-1])["load_test"][0]
     assert report["errors"] == 0, report["error_samples"]
     assert report["requests"] >= 15 and all(e["requests"] >= 2 for e in report["per_endpoint"].values()), report

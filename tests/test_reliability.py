@@ -1,5 +1,6 @@
 """Faults and defaults a classroom server must survive: damaged weights, CUDA running out of
 memory, a broken view, batched requests with one bad input, and the security settings."""
+
 from __future__ import annotations
 
 import logging
@@ -65,7 +66,9 @@ def test_missing_and_damaged_files_are_named_with_the_fix(tmp_path):
     assert "assets/nli/model.safetensors is missing" in text
     assert "assets/translator/attention/model.safetensors is damaged" in text
     assert "assets/tagger/config.json is damaged" in text
-    assert text.count("git checkout -- assets/") == 3 and "python -m training.train_translator --variant attention" in text
+    assert (
+        text.count("git checkout -- assets/") == 3 and "python -m training.train_translator --variant attention" in text
+    )
 
 
 def test_app_refuses_to_start_with_a_damaged_weight_file(tmp_path):
@@ -156,31 +159,39 @@ def test_a_bad_request_in_a_batch_gets_its_message_and_the_others_their_answer(t
     from explorer import tagging
     from explorer.ui import batched
 
-    run_batch = batched(fake_runtime(tiny_tagger), {"tagger": "tagger"}, tagging.show_many, tagging.render, OUTPUTS,
-                        "status")
+    run_batch = batched(
+        fake_runtime(tiny_tagger), {"tagger": "tagger"}, tagging.show_many, tagging.render, OUTPUTS, "status"
+    )
     columns = dict(zip(OUTPUTS, run_batch(["The cat sat .", "", "<b>hi</b> " * 60, "Hi there"], [8, 8, 8, "lots"])))
     tags, status = columns["tags"], columns["status"]
     assert len([t for t, label in tags[0] if label]) == 4 and status[0].startswith("4 tokens tagged")
     assert "one forward for 2 queued requests" in status[0]
     assert tags[1] is None and status[1] == "⚠️ The text is empty: type a sentence."
     assert status[2].startswith("⚠️ The text has 420 tokens; the limit is 100.")
-    assert tags[3] is None and "⚠️ The number of tags shown must be a whole number from 3 to 17, got 'lots'." == status[3]
+    assert (
+        tags[3] is None and "⚠️ The number of tags shown must be a whole number from 3 to 17, got 'lots'." == status[3]
+    )
 
 
 def test_batched_results_equal_one_at_a_time(bundled_nli):
     from explorer import nli
 
-    pairs = [("A man is playing a guitar on stage.", "A man is sleeping in his bed."),
-             ("Two kids play soccer.", "Children are outside playing a game with a ball in the park."), ("", "x")]
+    pairs = [
+        ("A man is playing a guitar on stage.", "A man is sleeping in his bed."),
+        ("Two kids play soccer.", "Children are outside playing a game with a ball in the park."),
+        ("", "x"),
+    ]
     many = nli.analyze_many(pairs, bundled_nli)
     assert isinstance(many[2], ValueError) and "premise is empty" in str(many[2])
     for (premise, hypothesis), batched_result in zip(pairs[:2], many):
         alone = nli.analyze(premise, hypothesis, bundled_nli)
         assert batched_result.inferred.label == alone.inferred.label and batched_result.run.batch == 2
-        np.testing.assert_allclose(batched_result.inferred.premise_to_hypothesis, alone.inferred.premise_to_hypothesis,
-                                   atol=1e-5)
-        np.testing.assert_allclose(batched_result.inferred.hypothesis_contribution,
-                                   alone.inferred.hypothesis_contribution, atol=1e-4)
+        np.testing.assert_allclose(
+            batched_result.inferred.premise_to_hypothesis, alone.inferred.premise_to_hypothesis, atol=1e-5
+        )
+        np.testing.assert_allclose(
+            batched_result.inferred.hypothesis_contribution, alone.inferred.hypothesis_contribution, atol=1e-4
+        )
         np.testing.assert_allclose(batched_result.probs, alone.probs, atol=1e-5)
 
 
@@ -214,9 +225,11 @@ def test_no_pickle_and_no_remote_code_anywhere_in_the_code():
 
 
 def test_a_pickled_checkpoint_is_refused_and_the_bundled_encoder_used(tmp_path):
-    from fakes import tiny_bert_dir
-    from models import load_encoder
     from safetensors.torch import load_file
+
+    from models import load_encoder
+
+    from fakes import tiny_bert_dir
 
     safe = tiny_bert_dir(tmp_path / "safe")
     pickled = tmp_path / "pickled"

@@ -1,6 +1,7 @@
 """Self-attention: encoder loading, shapes and row sums, statistics, merging, limits, exports,
 and bertviz HTML that hostile tokens cannot break. A tiny random BERT keeps most tests fast;
 the ones that need the bundled all-MiniLM-L6-v2 say so with require()."""
+
 import html
 import importlib.util
 import json
@@ -10,7 +11,6 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import require
 
 from explorer import figures as fg
 from explorer import self_attention as sa
@@ -18,6 +18,8 @@ from explorer.limits import MAX_ATTENTION_TOKENS, MAX_BERTVIZ_TOKENS, check_mode
 from explorer.safe_html import bertviz_iframe, local_scripts, script_sources
 from models import encoder as encoder_module
 from models import load_encoder, minilm
+
+from conftest import require
 
 HAS_BUNDLED = importlib.util.find_spec(minilm.PACKAGE) is not None
 
@@ -127,7 +129,11 @@ def test_head_statistics_on_hand_made_heads():
     np.testing.assert_allclose(s["entropy (bits)"], [0, 0, np.log2(T)], atol=1e-9)
     np.testing.assert_allclose(s["[CLS]"], [0.2, 0.4, 0.2])
     np.testing.assert_allclose(s["mean distance"], [0, 0.8, np.abs(np.arange(T)[:, None] - np.arange(T)).mean()])
-    assert [sa.pattern(row, T) for row in sa.head_statistics(attentions, is_cls, is_sep)[0]] == ["self", "previous", "broad"]
+    assert [sa.pattern(row, T) for row in sa.head_statistics(attentions, is_cls, is_sep)[0]] == [
+        "self",
+        "previous",
+        "broad",
+    ]
 
 
 def test_merging_sums_key_pieces_and_averages_query_pieces():
@@ -192,8 +198,16 @@ def test_exports(tiny_encoder):
 
 
 # -- bertviz HTML -----------------------------------------------------------------------
-HOSTILE = ["[CLS]", "</script><script>alert(1)</script>", "<img src=x onerror=alert(2)>", "<!--<script>", '"\'&amp;',
-           "}; alert(3); //", "\u2028", "[SEP]"]
+HOSTILE = [
+    "[CLS]",
+    "</script><script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "<!--<script>",
+    "\"'&amp;",
+    "}; alert(3); //",
+    "\u2028",
+    "[SEP]",
+]
 
 
 class TagCollector(HTMLParser):
@@ -226,7 +240,9 @@ def _params(script: str) -> dict:
 def test_bertviz_html_stays_intact_with_hostile_tokens(view, b_start):
     T = len(HOSTILE)
     attentions = np.random.default_rng(0).dirichlet(np.ones(T), size=(2, 3, T)).astype(np.float32)
-    frame = bertviz_iframe(view, HOSTILE, attentions, b_start, script_urls=["gradio_api/file=/x/d3.js", "gradio_api/file=/x/jq.js"])
+    frame = bertviz_iframe(
+        view, HOSTILE, attentions, b_start, script_urls=["gradio_api/file=/x/d3.js", "gradio_api/file=/x/jq.js"]
+    )
     # Outside: one iframe element, sandboxed, its srcdoc a single attribute.
     outer = TagCollector()
     outer.feed(frame)
@@ -242,7 +258,10 @@ def test_bertviz_html_stays_intact_with_hostile_tokens(view, b_start):
     tags = {t for t, _ in inner.tags}
     assert tags <= {"html", "head", "meta", "style", "script", "body", "div", "span", "select", "option"}
     assert "img" not in tags and len(inner.scripts) == 4  # d3, jQuery, the AMD shim, bertviz
-    assert [a.get("src") for t, a in inner.tags if t == "script"][:2] == ["gradio_api/file=/x/d3.js", "gradio_api/file=/x/jq.js"]
+    assert [a.get("src") for t, a in inner.tags if t == "script"][:2] == [
+        "gradio_api/file=/x/d3.js",
+        "gradio_api/file=/x/jq.js",
+    ]
     params = _params(inner.scripts[-1])
     assert params["attention"][0]["left_text"] == HOSTILE  # the tokens arrive intact, as data
     got = np.asarray(params["attention"][0]["attn"])
@@ -258,7 +277,10 @@ def test_bertviz_is_capped():
 
 
 def test_local_scripts_are_found_in_site_packages():
-    require(set(local_scripts()) == {"d3", "jquery"}, "mpld3 / xstatic-jquery not installed (pip install -r requirements.txt)")
+    require(
+        set(local_scripts()) == {"d3", "jquery"},
+        "mpld3 / xstatic-jquery not installed (pip install -r requirements.txt)",
+    )
     assert "5.7.0" in local_scripts()["d3"].read_text(encoding="utf-8")[:200]
     urls, note = script_sources()
     assert note == "" and all(u.startswith("gradio_api/file=") for u in urls)

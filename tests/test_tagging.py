@@ -1,4 +1,5 @@
 """Tags view: tokenizer, probabilities, escaping, limits (tiny random tagger: no weights needed)."""
+
 import numpy as np
 import pytest
 
@@ -7,12 +8,15 @@ from explorer import tagging
 from models.text import treebank_tokenize
 
 
-@pytest.mark.parametrize("text, tokens", [
-    ("I don't know.", ["I", "do", "n't", "know", "."]),
-    ("We're gonna win, aren't we?", ["We", "'re", "gon", "na", "win", ",", "are", "n't", "we", "?"]),
-    ('She said "hi" (twice).', ["She", "said", '"', "hi", '"', "(", "twice", ")", "."]),
-    ("the cats' toys", ["the", "cats", "'", "toys"]),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("I don't know.", ["I", "do", "n't", "know", "."]),
+        ("We're gonna win, aren't we?", ["We", "'re", "gon", "na", "win", ",", "are", "n't", "we", "?"]),
+        ('She said "hi" (twice).', ["She", "said", '"', "hi", '"', "(", "twice", ")", "."]),
+        ("the cats' toys", ["the", "cats", "'", "toys"]),
+    ],
+)
 def test_tokenizer_splits_like_ewt(text, tokens):
     assert treebank_tokenize(text) == tokens
 
@@ -56,8 +60,10 @@ def test_emoji_cjk_and_invisible_characters(tiny_tagger):
     assert not any("\u200b" in t or "\u202e" in t for t in r.tagged.tokens)
 
 
-@pytest.mark.parametrize("text, message", [("", "empty"), ("\u200b\u200b", "empty"), ("a " * 500, "500 tokens"),
-                                           ("x" * 6000, "6000 characters")])
+@pytest.mark.parametrize(
+    "text, message",
+    [("", "empty"), ("\u200b\u200b", "empty"), ("a " * 500, "500 tokens"), ("x" * 6000, "6000 characters")],
+)
 def test_bad_text_gets_a_clear_message(tiny_tagger, text, message):
     with pytest.raises(ValueError, match=message):
         tagging.analyze(text, tiny_tagger)

@@ -1,9 +1,11 @@
 """/translate end to end: gradio_client against `python app.py`, and a real Chromium rendering the view."""
+
 import time
 
 import pytest
-from conftest import require_bundled_translator
 from gradio_client.exceptions import AppError
+
+from conftest import require_bundled_translator
 
 pytestmark = pytest.mark.bundled
 
@@ -25,11 +27,14 @@ def test_translate_endpoint(client):
     assert names == ["alignment.csv", "alignment.png"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (("", 1), "empty"),
-    (("word " * 70, 1), "the limit is 60"),
-    (("A man rides a bike.", 99), "maximum value 8|Beam size"),  # Gradio checks the slider range first
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("", 1), "empty"),
+        (("word " * 70, 1), "the limit is 60"),
+        (("A man rides a bike.", 99), "maximum value 8|Beam size"),  # Gradio checks the slider range first
+    ],
+)
 def test_bad_input_gets_a_message_and_server_keeps_serving(client, args, message):
     with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/translate")
@@ -38,33 +43,56 @@ def test_bad_input_gets_a_message_and_server_keeps_serving(client, args, message
 
 @pytest.mark.browser
 def test_translation_view_renders_in_chromium(app_url):
-    from browser import SCREENSHOTS, chromium, outside_requests, requested_urls
     from test_browser import type_into, wait_for
+
+    from browser import SCREENSHOTS, chromium, outside_requests, requested_urls
 
     driver = chromium()
     try:
         driver.get(app_url)
         # Click the tab until it exists and its heatmap (drawn by demo.load on page open) is there.
-        wait_for(driver, "for (const b of document.querySelectorAll('button[role=tab]')) "
-                         "if (b.innerText.trim() === 'Translation attention') b.click(); "
-                         "return document.querySelectorAll('#translate-alignment .js-plotly-plot .heatmaplayer').length > 0",
-                 timeout=120, what="alignment heatmap")
+        wait_for(
+            driver,
+            "for (const b of document.querySelectorAll('button[role=tab]')) "
+            "if (b.innerText.trim() === 'Translation attention') b.click(); "
+            "return document.querySelectorAll('#translate-alignment .js-plotly-plot .heatmaplayer').length > 0",
+            timeout=120,
+            what="alignment heatmap",
+        )
         type_into(driver, "#translate-text textarea", "Two dogs are playing in the snow near a red <b>house</b>.")
         driver.execute_script("document.querySelector('#translate-go').click()")
-        wait_for(driver, "return document.querySelector('#translate-output textarea').value.includes('Hunde')",
-                 timeout=120, what="translation of the new sentence")
-        wait_for(driver, "return document.querySelector('#translate-status').innerText.includes('target tokens')", what="status")
+        wait_for(
+            driver,
+            "return document.querySelector('#translate-output textarea').value.includes('Hunde')",
+            timeout=120,
+            what="translation of the new sentence",
+        )
+        wait_for(
+            driver,
+            "return document.querySelector('#translate-status').innerText.includes('target tokens')",
+            what="status",
+        )
         ticks = driver.execute_script(
-            "return [...document.querySelectorAll('#translate-alignment .xtick text')].map(t => t.textContent)")
+            "return [...document.querySelectorAll('#translate-alignment .xtick text')].map(t => t.textContent)"
+        )
         assert "</s>" in ticks and any("house" in t for t in ticks), ticks
-        wait_for(driver, "return document.querySelectorAll('#translate-step-plot .js-plotly-plot').length > 0", what="step plot")
-        wait_for(driver, "return document.querySelectorAll('#translate-bleu-by-length .js-plotly-plot').length > 0",
-                 what="BLEU-by-length chart")
+        wait_for(
+            driver,
+            "return document.querySelectorAll('#translate-step-plot .js-plotly-plot').length > 0",
+            what="step plot",
+        )
+        wait_for(
+            driver,
+            "return document.querySelectorAll('#translate-bleu-by-length .js-plotly-plot').length > 0",
+            what="BLEU-by-length chart",
+        )
         time.sleep(1)
         driver.execute_script("document.querySelector('#translate-alignment').scrollIntoView()")
         time.sleep(0.5)
         driver.save_screenshot(str(SCREENSHOTS / "translation.png"))
-        assert driver.execute_script("return document.querySelector('#translate-alignment b') === null")  # markup stayed text
+        assert driver.execute_script(
+            "return document.querySelector('#translate-alignment b') === null"
+        )  # markup stayed text
         assert outside_requests(requested_urls(driver)) == []
     finally:
         driver.quit()

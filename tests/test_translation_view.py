@@ -1,13 +1,15 @@
 """Translation view: analyze -> result invariants, step view, figures, exports, escaping, limits (tiny random models)."""
+
 import csv
 
 import numpy as np
 import pytest
-from conftest import require_bundled_translator
 
 from explorer import figures as fg
 from explorer import translation
 from explorer.limits import MAX_BEAM, MAX_SOURCE_TOKENS
+
+from conftest import require_bundled_translator
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,9 @@ def test_figures_and_step_view(result):
     f = translation.figures(result)
     heat = f["alignment"]["data"][0]
     assert np.asarray(heat["z"]).shape == result.translation.attention.shape
-    assert list(f["alignment"]["layout"]["xaxis"]["ticktext"]) == [fg.label(t) for t in result.translation.source_tokens]
+    assert list(f["alignment"]["layout"]["xaxis"]["ticktext"]) == [
+        fg.label(t) for t in result.translation.source_tokens
+    ]
     assert list(f["beams"]["rank"]) == list(range(1, len(result.translation.beams) + 1))
     assert list(f["comparison"]["translation"]) == [result.translation.text, result.baseline.text]
     for t in range(len(result.translation.target_tokens)):
@@ -47,7 +51,9 @@ def test_exports_are_a_csv_matrix_and_a_png(result, tmp_path):
         rows = list(csv.reader(f))
     assert rows[0][1:] == result.translation.source_tokens
     assert [row[0] for row in rows[1:]] == result.translation.target_tokens
-    np.testing.assert_allclose(np.array([[float(x) for x in row[1:]] for row in rows[1:]]), result.translation.attention, atol=1e-5)
+    np.testing.assert_allclose(
+        np.array([[float(x) for x in row[1:]] for row in rows[1:]]), result.translation.attention, atol=1e-5
+    )
     with open(png_path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
@@ -60,7 +66,9 @@ def test_one_token_input_and_single_step(tiny_translator, tiny_baseline):
 
 
 def test_hostile_tokens_are_escaped(tiny_translator, tiny_baseline, tmp_path):
-    r = translation.analyze('<img src=x onerror=alert(1)> </script><b>bold</b> $x$ =1+2', 2, tiny_translator, tiny_baseline)
+    r = translation.analyze(
+        "<img src=x onerror=alert(1)> </script><b>bold</b> $x$ =1+2", 2, tiny_translator, tiny_baseline
+    )
     fig = translation.alignment_figure(r)
     labels = list(fig["layout"]["xaxis"]["ticktext"]) + list(fig["layout"]["yaxis"]["ticktext"])
     labels += [str(c) for row in fig["data"][0]["customdata"] for c in row]
@@ -84,16 +92,19 @@ def test_split_words():
     assert translation.split_words(["▁", "<unk>", "▁Hi", "</s>"]) == []
 
 
-@pytest.mark.parametrize("text, beam, message", [
-    ("", 1, "empty"),
-    ("\u200b\u200b", 1, "empty"),
-    ("word " * 70, 1, f"the limit is {MAX_SOURCE_TOKENS}"),
-    ("x" * 6000, 1, "6000 characters"),
-    ("A man.", 0, "Beam size"),
-    ("A man.", MAX_BEAM + 1, "Beam size"),
-    ("A man.", 2.5, "Beam size"),
-    ("A man.", None, "Beam size"),
-])
+@pytest.mark.parametrize(
+    "text, beam, message",
+    [
+        ("", 1, "empty"),
+        ("\u200b\u200b", 1, "empty"),
+        ("word " * 70, 1, f"the limit is {MAX_SOURCE_TOKENS}"),
+        ("x" * 6000, 1, "6000 characters"),
+        ("A man.", 0, "Beam size"),
+        ("A man.", MAX_BEAM + 1, "Beam size"),
+        ("A man.", 2.5, "Beam size"),
+        ("A man.", None, "Beam size"),
+    ],
+)
 def test_bad_input_gets_a_clear_message(tiny_translator, tiny_baseline, text, beam, message):
     with pytest.raises(ValueError, match=message):
         translation.analyze(text, beam, tiny_translator, tiny_baseline)

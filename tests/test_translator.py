@@ -1,12 +1,13 @@
 """The translator: attention shapes and row sums, greedy = beam 1, masking, weight files, BLEU of the bundled model."""
+
 import numpy as np
 import pytest
-from conftest import require_bundled_translator
 import torch
 
-from conftest import require
 from models.translator import EOS_ID, PAD_ID, Translator, beam_search, load_translator
 from training.multi30k import multi30k_path, read_split
+
+from conftest import require, require_bundled_translator
 
 SENTENCES = ["A man rides a bike.", "Two dogs play in the snow while the children run.", "Hi", "A woman sings."]
 
@@ -153,7 +154,10 @@ FLOORS = {"attention": 24.0, "no_attention": 10.0}  # greedy here: 28.3 and 16.2
 
 @pytest.mark.bundled
 def test_bundled_bleu_on_first_200_test_sentences(bundled):
-    require(multi30k_path("test_2016_flickr", "en").exists(), "Multi30k test data not found in ../shared/data (EXPLORER_DATA)")
+    require(
+        multi30k_path("test_2016_flickr", "en").exists(),
+        "Multi30k test data not found in ../shared/data (EXPLORER_DATA)",
+    )
     import sacrebleu
 
     english, german = read_split("test_2016_flickr")

@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, free_port
 
 from explorer import VIEWS
 from models.runtime import MODELS
+
+from conftest import REPO, free_port
 
 
 def test_a_sixth_view_is_one_module_and_one_list_entry():
@@ -19,8 +20,9 @@ def test_a_sixth_view_is_one_module_and_one_list_entry():
     from gradio_client import Client
 
     import app
-    import echo_view
     from models.runtime import Runtime
+
+    import echo_view
 
     demo = app.build_demo(VIEWS + (echo_view.VIEW,), runtime=Runtime(MODELS))
     titles = [v.title for v in VIEWS] + ["Echo"]

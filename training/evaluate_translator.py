@@ -9,6 +9,7 @@ Detokenized, cased hypotheses against the raw references, sacreBLEU's standard s
 Bahdanau et al. 2015, figure 2: without attention, BLEU falls as sentences grow, because one
 fixed vector C has to carry the whole source.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,11 @@ import sacrebleu
 import torch
 from tqdm import tqdm
 
-from .multi30k import LICENSE_NOTE, read_split
 from models.text import write_json
-from .train_translator import bleu
 from models.translator import ASSETS, VARIANTS, load_translator
+
+from .multi30k import LICENSE_NOTE, read_split
+from .train_translator import bleu
 
 SENTENCE_15_WORDS = "A young man in a red jacket rides his old bicycle down a busy street."
 
@@ -74,8 +76,10 @@ def main() -> None:
         start = time.time()
         greedy, hyps = bleu(tr, english, german)  # batched greedy search
         if args.beam_size > 1:
-            hyps = [tr.translate(s, beam_size=args.beam_size).text
-                    for s in tqdm(english, desc=f"{variant} beam {args.beam_size}", mininterval=20)]
+            hyps = [
+                tr.translate(s, beam_size=args.beam_size).text
+                for s in tqdm(english, desc=f"{variant} beam {args.beam_size}", mininterval=20)
+            ]
         seconds[variant] = round(time.time() - start, 1)
         beam = metric.corpus_score(hyps, [german]).score
         overall[variant] = {"greedy": round(greedy, 2), f"beam_{args.beam_size}": round(beam, 2)}
@@ -85,11 +89,20 @@ def main() -> None:
             score = metric.corpus_score([hyps[i] for i in idx], [[german[i] for i in idx]]).score if idx else None
             by_length[variant].append(None if score is None else round(score, 2))
         examples[variant] = hyps[:5]
-        print(f"{variant}: greedy {greedy:.2f}, beam {args.beam_size} {beam:.2f}; by length {by_length[variant]} ({seconds[variant]} s)")
+        print(
+            f"{variant}: greedy {greedy:.2f}, beam {args.beam_size} {beam:.2f}; by length {by_length[variant]} ({seconds[variant]} s)"
+        )
 
     signature = str(metric.get_signature())
-    buckets = [{"label": bucket_label(lo, hi), "min_words": lo, "max_words": hi,
-                "count": int(((lengths >= lo) & (lengths <= hi)).sum())} for lo, hi in BUCKETS]
+    buckets = [
+        {
+            "label": bucket_label(lo, hi),
+            "min_words": lo,
+            "max_words": hi,
+            "count": int(((lengths >= lo) & (lengths <= hi)).sum()),
+        }
+        for lo, hi in BUCKETS
+    ]
     if args.limit:
         print("(--limit: nothing written)")
         return
@@ -110,23 +123,29 @@ def main() -> None:
     print(f"wrote {ASSETS / 'bleu_by_length.json'} and {ASSETS / 'EVALUATION.md'}")
 
 
-def write_report(result: dict, english: list[str], german: list[str], examples: dict, seconds: dict, beam_size: int) -> None:
+def write_report(
+    result: dict, english: list[str], german: list[str], examples: dict, seconds: dict, beam_size: int
+) -> None:
     o = result["overall"]
-    rows = "\n".join(f"| {b['label']} | {b['count']} | {result['bleu']['attention'][i]:.2f} | {result['bleu']['no_attention'][i]:.2f} |"
-                     for i, b in enumerate(result["buckets"]))
-    samples = "\n".join(f"| {english[i]} | {german[i]} | {examples['attention'][i]} | {examples['no_attention'][i]} |"
-                        for i in range(len(examples["attention"])))
+    rows = "\n".join(
+        f"| {b['label']} | {b['count']} | {result['bleu']['attention'][i]:.2f} | {result['bleu']['no_attention'][i]:.2f} |"
+        for i, b in enumerate(result["buckets"])
+    )
+    samples = "\n".join(
+        f"| {english[i]} | {german[i]} | {examples['attention'][i]} | {examples['no_attention'][i]} |"
+        for i in range(len(examples["attention"]))
+    )
     report = f"""# Translator evaluation: Multi30k test_2016_flickr (English → German)
 
-sacreBLEU on detokenized, cased output against the raw references: `{result['metric']}`.
+sacreBLEU on detokenized, cased output against the raw references: `{result["metric"]}`.
 
 | model | greedy | beam {beam_size} | anchor (tutorials, lower-cased tokenized BLEU) |
 |---|---|---|---|
-| GRU + additive attention (`attention`) | {o['attention']['greedy']:.2f} | {o['attention'][f'beam_{beam_size}']:.2f} | 28.3 |
-| GRU, fixed context C (`no_attention`) | {o['no_attention']['greedy']:.2f} | {o['no_attention'][f'beam_{beam_size}']:.2f} | 20.6 |
+| GRU + additive attention (`attention`) | {o["attention"]["greedy"]:.2f} | {o["attention"][f"beam_{beam_size}"]:.2f} | 28.3 |
+| GRU, fixed context C (`no_attention`) | {o["no_attention"]["greedy"]:.2f} | {o["no_attention"][f"beam_{beam_size}"]:.2f} | 20.6 |
 
 ## BLEU by source length (beam {beam_size})
-Bahdanau et al. 2015, figure 2, on Multi30k: {result['length']}. Data: `bleu_by_length.json`.
+Bahdanau et al. 2015, figure 2, on Multi30k: {result["length"]}. Data: `bleu_by_length.json`.
 
 | source words | sentences | attention | no attention |
 |---|---|---|---|
@@ -140,12 +159,12 @@ news sentences of the paper, so the gap grows less steeply here.
 |---|---|---|---|
 {samples}
 
-One 15-word sentence ("{SENTENCE_15_WORDS}") takes {result['latency_15_words']['attention']['beam_1_ms']} ms
+One 15-word sentence ("{SENTENCE_15_WORDS}") takes {result["latency_15_words"]["attention"]["beam_1_ms"]} ms
 greedy and {result["latency_15_words"]["attention"]["beam_5_ms"]} ms with beam 5 (attention model;
-without attention {result['latency_15_words']['no_attention']['beam_1_ms']} / {result["latency_15_words"]["no_attention"]["beam_5_ms"]} ms),
+without attention {result["latency_15_words"]["no_attention"]["beam_1_ms"]} / {result["latency_15_words"]["no_attention"]["beam_5_ms"]} ms),
 median of 20 on this CPU with 2 threads, `python -m training.evaluate_translator --latency_only`.
-Evaluating took {seconds['attention']} s (attention) and {seconds['no_attention']} s (no attention) on this CPU.
-{result['license']}
+Evaluating took {seconds["attention"]} s (attention) and {seconds["no_attention"]} s (no attention) on this CPU.
+{result["license"]}
 
 ## Reproduce
     python -m training.evaluate_translator

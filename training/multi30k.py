@@ -3,6 +3,7 @@
 Elliott et al. 2016, "Multi30K: Multilingual English-German Image Descriptions". Splits:
 train 29,000 / val 1,014 / test_2016_flickr 1,000 caption pairs, raw (untokenized) text.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -16,8 +17,10 @@ from .ud import shared_data_dir
 
 SPLITS = ("train", "val", "test_2016_flickr")
 SPECIALS = [PAD, UNK, BOS, EOS]  # ids 0, 1, 2, 3 in both vocabularies
-LICENSE_NOTE = ("Multi30k (Elliott et al. 2016) is derived from Flickr30K; its authors provide it solely for "
-                "non-commercial research and educational use (the repository has no LICENSE file).")
+LICENSE_NOTE = (
+    "Multi30k (Elliott et al. 2016) is derived from Flickr30K; its authors provide it solely for "
+    "non-commercial research and educational use (the repository has no LICENSE file)."
+)
 
 
 def multi30k_path(split: str, lang: str):
@@ -32,7 +35,9 @@ def read_split(split: str) -> tuple[list[str], list[str]]:
     for lang in ("en", "de"):
         path = multi30k_path(split, lang)
         if not path.exists():
-            raise FileNotFoundError(f"Multi30k {split}.{lang} not found at {path}; set EXPLORER_DATA to the shared data folder.")
+            raise FileNotFoundError(
+                f"Multi30k {split}.{lang} not found at {path}; set EXPLORER_DATA to the shared data folder."
+            )
         with gzip.open(path, "rt", encoding="utf-8") as f:
             sides.append([line.rstrip("\n") for line in f])
     english, german = sides
@@ -53,9 +58,12 @@ def train_bpe(sentences: Iterable[str], vocab_size: int, min_frequency: int = 2)
     tokenizer.normalizer = normalizers.NFKC()
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Metaspace(), pre_tokenizers.Punctuation()])
     tokenizer.decoder = decoders.Metaspace()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIALS,
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIALS, show_progress=False
+    )
     tokenizer.train_from_iterator(sentences, trainer)
     for i, token in enumerate(SPECIALS):
-        assert tokenizer.token_to_id(token) == i, f"special token {token} has id {tokenizer.token_to_id(token)}, expected {i}"
+        assert tokenizer.token_to_id(token) == i, (
+            f"special token {token} has id {tokenizer.token_to_id(token)}, expected {i}"
+        )
     return tokenizer

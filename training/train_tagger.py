@@ -6,6 +6,7 @@
 Train on `train`, pick the epoch by `dev` accuracy, report `test` once at the end.
 Every batch is packed (pack_padded_sequence) and the loss is masked to real tokens.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,7 @@ from models.masking import masked_cross_entropy, sequence_mask
 from models.minilm import PretrainedWordVectors
 from models.tagger import ASSETS, BiLSTMTagger, Tagger, TaggerConfig
 from models.text import Vocab
+
 from .ud import REPO, TaggedSentence, read_ewt
 
 # -- defaults (each can be overridden on the command line) --------------------------
@@ -40,7 +42,9 @@ pretrained = "contextual"  # frozen MiniLM last-layer states, mean over each wor
 out = str(ASSETS)
 
 
-def accuracy(tagger: Tagger, data: list[TaggedSentence], piece_table: dict[int, torch.Tensor], batch: int = 256) -> float:
+def accuracy(
+    tagger: Tagger, data: list[TaggedSentence], piece_table: dict[int, torch.Tensor], batch: int = 256
+) -> float:
     """Share of words whose predicted UPOS equals the gold one (gold tokenization)."""
     tagger.model.eval()
     correct = total = 0
@@ -57,7 +61,9 @@ def accuracy(tagger: Tagger, data: list[TaggedSentence], piece_table: dict[int, 
     return correct / total
 
 
-def pretrained_vectors(pieces: PretrainedWordVectors | None, sentences: list[TaggedSentence], mode: str) -> dict[int, torch.Tensor]:
+def pretrained_vectors(
+    pieces: PretrainedWordVectors | None, sentences: list[TaggedSentence], mode: str
+) -> dict[int, torch.Tensor]:
     """id(sentence) -> [len(words), 384] frozen MiniLM vectors, computed once and cached on disk.
 
     They never change during training, and the contextual ones cost a MiniLM forward per
@@ -79,18 +85,33 @@ def pretrained_vectors(pieces: PretrainedWordVectors | None, sentences: list[Tag
         for s, v in zip(chunk, pieces.embed_sentences([s.words for s in chunk])):
             table[id(s)] = v.cpu()
     cache.parent.mkdir(parents=True, exist_ok=True)
-    save_file({"vectors": torch.cat([table[id(s)] for s in sentences]).half(), "lengths": torch.tensor(lengths)}, str(cache))
+    save_file(
+        {"vectors": torch.cat([table[id(s)] for s in sentences]).half(), "lengths": torch.tensor(lengths)}, str(cache)
+    )
     return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for name, value in [("epochs", epochs), ("batch_size", batch_size), ("hidden", hidden), ("learning_rate", learning_rate),
-                        ("word_dropout", word_dropout), ("min_word_freq", min_word_freq), ("clip_norm", clip_norm),
-                        ("seed", seed), ("threads", threads), ("out", out)]:
+    for name, value in [
+        ("epochs", epochs),
+        ("batch_size", batch_size),
+        ("hidden", hidden),
+        ("learning_rate", learning_rate),
+        ("word_dropout", word_dropout),
+        ("min_word_freq", min_word_freq),
+        ("clip_norm", clip_norm),
+        ("seed", seed),
+        ("threads", threads),
+        ("out", out),
+    ]:
         parser.add_argument("--" + name, type=type(value), default=value)
-    parser.add_argument("--pretrained", choices=["contextual", "input", "none"], default=pretrained,
-                        help="MiniLM word vectors as input: last-layer states, input embeddings, or none")
+    parser.add_argument(
+        "--pretrained",
+        choices=["contextual", "input", "none"],
+        default=pretrained,
+        help="MiniLM word vectors as input: last-layer states, input embeddings, or none",
+    )
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -106,9 +127,14 @@ def main() -> None:
     words = Vocab.build(([w.lower() for w in s.words] for s in train), min_freq=args.min_word_freq)
     chars = Vocab.build((c for w in s.words for c in w) for s in train)
     tagset = sorted({t for s in train for t in s.upos})
-    config = TaggerConfig(n_words=len(words), n_chars=len(chars), n_tags=len(tagset), hidden=args.hidden,
-                          pretrained="" if args.pretrained == "none" else args.pretrained,
-                          piece_dim=0 if args.pretrained == "none" else 384)
+    config = TaggerConfig(
+        n_words=len(words),
+        n_chars=len(chars),
+        n_tags=len(tagset),
+        hidden=args.hidden,
+        pretrained="" if args.pretrained == "none" else args.pretrained,
+        piece_dim=0 if args.pretrained == "none" else 384,
+    )
     print(f"  {len(words)} words, {len(chars)} characters, {len(tagset)} tags: {' '.join(tagset)}")
 
     pieces = None if args.pretrained == "none" else PretrainedWordVectors(args.pretrained)
@@ -145,8 +171,10 @@ def main() -> None:
             total_loss += loss.item()
         dev_acc = accuracy(tagger, dev, piece_table)
         steps = len(bar)
-        print(f"epoch {epoch}: train loss {total_loss / steps:.4f}, dev UPOS {dev_acc * 100:.2f} %, "
-              f"lr {optimizer.param_groups[0]['lr']:.1e}, {time.time() - start:.0f} s")
+        print(
+            f"epoch {epoch}: train loss {total_loss / steps:.4f}, dev UPOS {dev_acc * 100:.2f} %, "
+            f"lr {optimizer.param_groups[0]['lr']:.1e}, {time.time() - start:.0f} s"
+        )
         if dev_acc > best_dev:
             best_dev, best_state, best_epoch, since_best = dev_acc, copy.deepcopy(model.state_dict()), epoch, 0
         else:
@@ -160,11 +188,15 @@ def main() -> None:
     model.load_state_dict(best_state)
     dev_acc = accuracy(tagger, dev, piece_table)
     test_acc = accuracy(tagger, test, piece_table)
-    print(f"best epoch {best_epoch}: dev UPOS {dev_acc * 100:.2f} %, test UPOS {test_acc * 100:.2f} % "
-          f"(Stanza BiLSTM 96.20, UDPipe 2 97.50)")
+    print(
+        f"best epoch {best_epoch}: dev UPOS {dev_acc * 100:.2f} %, test UPOS {test_acc * 100:.2f} % "
+        f"(Stanza BiLSTM 96.20, UDPipe 2 97.50)"
+    )
 
     # Latency of tagging one 20-token sentence from tokens, pieces included, as the app does.
-    sentence = "The committee said on Tuesday that it would not approve the new city budget before the end of March .".split()
+    sentence = (
+        "The committee said on Tuesday that it would not approve the new city budget before the end of March .".split()
+    )
     assert len(sentence) == 20
     tagger.tag([sentence])
     times = []
@@ -178,9 +210,15 @@ def main() -> None:
     folder = Path(args.out)
     run = {k: getattr(args, k) for k in vars(args)}
     run.pop("out")
-    scores = {"dev_upos": round(dev_acc, 5), "test_upos": round(test_acc, 5), "best_epoch": best_epoch,
-              "train_seconds": round(train_seconds), "latency_20_tokens_ms": round(latency_ms, 2),
-              "cpu": platform.processor() or platform.machine(), "torch": torch.__version__}
+    scores = {
+        "dev_upos": round(dev_acc, 5),
+        "test_upos": round(test_acc, 5),
+        "best_epoch": best_epoch,
+        "train_seconds": round(train_seconds),
+        "latency_20_tokens_ms": round(latency_ms, 2),
+        "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+    }
     tagger.save(folder, {"training": run, "scores": scores})
     write_model_card(folder, config, scores, run)
     print(f"wrote {folder}")
@@ -211,11 +249,11 @@ all-MiniLM-L6-v2 (whose frozen states are used as input features) is Apache-2.0.
 ## Measured (gold tokenization, UPOS accuracy)
 | split | this model | published anchors |
 |---|---|---|
-| dev | {scores['dev_upos'] * 100:.2f} % | |
-| test | {scores['test_upos'] * 100:.2f} % | Stanza 96.20 (BiLSTM), spaCy trf 96.94, UDPipe 2 97.50 |
+| dev | {scores["dev_upos"] * 100:.2f} % | |
+| test | {scores["test_upos"] * 100:.2f} % | Stanza 96.20 (BiLSTM), spaCy trf 96.94, UDPipe 2 97.50 |
 
-Best epoch {scores['best_epoch']}; the epochs took {scores['train_seconds']} s on {scores['cpu']} with
-{run['threads']} threads (torch {scores['torch']}). Tagging one 20-token sentence: {scores['latency_20_tokens_ms']} ms
+Best epoch {scores["best_epoch"]}; the epochs took {scores["train_seconds"]} s on {scores["cpu"]} with
+{run["threads"]} threads (torch {scores["torch"]}). Tagging one 20-token sentence: {scores["latency_20_tokens_ms"]} ms
 (median of 50, CPU).
 
 ## Reproduce

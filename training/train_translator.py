@@ -9,6 +9,7 @@ end (greedy here; `python -m training.evaluate_translator` adds beam search and 
 Teacher forcing, batches of similar source length, packed encoder, loss masked to real target
 tokens (PAD cells after each sentence's </s> do not count) with label smoothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,10 @@ import torch
 from tqdm import tqdm
 
 from models.masking import masked_cross_entropy, sequence_mask
-from .multi30k import LICENSE_NOTE, read_split, train_bpe
 from models.text import read_json
 from models.translator import ASSETS, BOS_ID, EOS_ID, PAD_ID, Seq2Seq, Translator, TranslatorConfig
+
+from .multi30k import LICENSE_NOTE, read_split, train_bpe
 
 # -- defaults (each can be overridden on the command line) --------------------------
 variant = "attention"  # or "no_attention": the same network whose decoder reads only C
@@ -104,12 +106,26 @@ def bleu(translator: Translator, english: list[str], german: list[str], batch: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for name, value in [("variant", variant), ("source_vocab", source_vocab), ("target_vocab", target_vocab),
-                        ("emb_dim", emb_dim), ("enc_hidden", enc_hidden), ("dec_hidden", dec_hidden), ("dropout", dropout),
-                        ("epochs", epochs), ("max_minutes", max_minutes), ("batch_size", batch_size),
-                        ("learning_rate", learning_rate), ("label_smoothing", label_smoothing), ("clip_norm", clip_norm),
-                        ("train_limit", train_limit), ("seed", seed), ("threads", threads), ("out", out),
-                        ("resume", resume)]:
+    for name, value in [
+        ("variant", variant),
+        ("source_vocab", source_vocab),
+        ("target_vocab", target_vocab),
+        ("emb_dim", emb_dim),
+        ("enc_hidden", enc_hidden),
+        ("dec_hidden", dec_hidden),
+        ("dropout", dropout),
+        ("epochs", epochs),
+        ("max_minutes", max_minutes),
+        ("batch_size", batch_size),
+        ("learning_rate", learning_rate),
+        ("label_smoothing", label_smoothing),
+        ("clip_norm", clip_norm),
+        ("train_limit", train_limit),
+        ("seed", seed),
+        ("threads", threads),
+        ("out", out),
+        ("resume", resume),
+    ]:
         parser.add_argument("--" + name, type=type(value), default=value)
     args = parser.parse_args()
     if args.variant not in ("attention", "no_attention"):
@@ -135,21 +151,33 @@ def main() -> None:
         from models.translator import load_translator  # noqa: PLC0415 (only this path needs it)
 
         translator = load_translator(args.variant, folder=args.resume, device=torch.device("cpu"))
-        source_tok, target_tok, model, config = (translator.source_tokenizer, translator.target_tokenizer,
-                                                 translator.model, translator.model.config)
+        source_tok, target_tok, model, config = (
+            translator.source_tokenizer,
+            translator.target_tokenizer,
+            translator.model,
+            translator.model.config,
+        )
         earlier = read_json(Path(args.resume) / "config.json")
         print(f"  continuing from {args.resume} after epoch {len(earlier['history'])} (Adam state starts afresh)")
     else:
         source_tok, target_tok = train_bpe(train_en, args.source_vocab), train_bpe(train_de, args.target_vocab)
     print(f"  BPE vocabularies: English {source_tok.get_vocab_size()}, German {target_tok.get_vocab_size()}")
     pairs = [(source_tok.encode(e).ids + [EOS_ID], target_tok.encode(d).ids) for e, d in zip(train_en, train_de)]
-    print(f"  mean length in subwords: source {np.mean([len(p[0]) for p in pairs]):.1f} (incl. </s>), "
-          f"target {np.mean([len(p[1]) for p in pairs]):.1f}")
+    print(
+        f"  mean length in subwords: source {np.mean([len(p[0]) for p in pairs]):.1f} (incl. </s>), "
+        f"target {np.mean([len(p[1]) for p in pairs]):.1f}"
+    )
 
     if not args.resume:
-        config = TranslatorConfig(n_source=source_tok.get_vocab_size(), n_target=target_tok.get_vocab_size(),
-                                  attention=args.variant == "attention", emb_dim=args.emb_dim, enc_hidden=args.enc_hidden,
-                                  dec_hidden=args.dec_hidden, dropout=args.dropout)
+        config = TranslatorConfig(
+            n_source=source_tok.get_vocab_size(),
+            n_target=target_tok.get_vocab_size(),
+            attention=args.variant == "attention",
+            emb_dim=args.emb_dim,
+            enc_hidden=args.enc_hidden,
+            dec_hidden=args.dec_hidden,
+            dropout=args.dropout,
+        )
         model = Seq2Seq(config)
         translator = Translator(model, source_tok, target_tok, torch.device("cpu"), args.variant)
     print(f"  model ({args.variant}): {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
@@ -182,10 +210,20 @@ def main() -> None:
                 total_tokens += int(mask.sum())
             val_bleu, _ = bleu(translator, val_en, val_de)
             minutes = (time.time() - start) / 60
-            history.append({"epoch": epoch, "train_loss": round(total_loss / total_tokens, 4), "val_bleu": round(val_bleu, 2),
-                            "lr": optimizer.param_groups[0]["lr"], "minutes": round(minutes, 1)})
-            print(f"epoch {epoch}: train loss {total_loss / total_tokens:.4f} (smoothed), val BLEU {val_bleu:.2f}, "
-                  f"lr {optimizer.param_groups[0]['lr']:.1e}, {minutes:.1f} min", flush=True)
+            history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": round(total_loss / total_tokens, 4),
+                    "val_bleu": round(val_bleu, 2),
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "minutes": round(minutes, 1),
+                }
+            )
+            print(
+                f"epoch {epoch}: train loss {total_loss / total_tokens:.4f} (smoothed), val BLEU {val_bleu:.2f}, "
+                f"lr {optimizer.param_groups[0]['lr']:.1e}, {minutes:.1f} min",
+                flush=True,
+            )
             if val_bleu > best_bleu:
                 best_bleu, best_state, best_epoch, since_best = val_bleu, copy.deepcopy(model.state_dict()), epoch, 0
             else:
@@ -193,7 +231,9 @@ def main() -> None:
                 for group in optimizer.param_groups:  # val BLEU stopped rising: halve the step size
                     group["lr"] *= 0.5
             if since_best >= 3 or (time.time() - part_start) / 60 >= args.max_minutes:
-                stop_reason = "no val gain in 3 epochs" if since_best >= 3 else f"time budget of {args.max_minutes:g} min"
+                stop_reason = (
+                    "no val gain in 3 epochs" if since_best >= 3 else f"time budget of {args.max_minutes:g} min"
+                )
                 print(f"stopping after epoch {epoch} ({stop_reason})")
                 break
     except KeyboardInterrupt:
@@ -206,8 +246,10 @@ def main() -> None:
     model.load_state_dict(best_state)
     val_bleu, _ = bleu(translator, val_en, val_de)
     test_bleu, hyps = bleu(translator, test_en, test_de)
-    print(f"best epoch {best_epoch}: val BLEU {val_bleu:.2f}, test_2016_flickr BLEU {test_bleu:.2f} (greedy; "
-          f"tutorial anchors: 28.3 with attention, 20.6 without)")
+    print(
+        f"best epoch {best_epoch}: val BLEU {val_bleu:.2f}, test_2016_flickr BLEU {test_bleu:.2f} (greedy; "
+        f"tutorial anchors: 28.3 with attention, 20.6 without)"
+    )
     for e, h in list(zip(test_en, hyps))[:3]:
         print(f"  {e}\n  -> {h}")
 
@@ -230,10 +272,17 @@ def main() -> None:
     run.pop("out")
     if earlier:  # the card's command lines reproduce both parts; the first with its epoch count, not its clock
         run = {**run, "resume": "", "first_part": {**earlier["training"], "epochs": done, "max_minutes": 100000.0}}
-    scores = {"val_bleu_greedy": round(val_bleu, 2), "test_bleu_greedy": round(test_bleu, 2), "best_epoch": best_epoch,
-              "stop_reason": stop_reason, "train_seconds": round(train_seconds), "latency_15_words": latency,
-              "sacrebleu": str(METRIC.get_signature()), "cpu": platform.processor() or platform.machine(),
-              "torch": torch.__version__}
+    scores = {
+        "val_bleu_greedy": round(val_bleu, 2),
+        "test_bleu_greedy": round(test_bleu, 2),
+        "best_epoch": best_epoch,
+        "stop_reason": stop_reason,
+        "train_seconds": round(train_seconds),
+        "latency_15_words": latency,
+        "sacrebleu": str(METRIC.get_signature()),
+        "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+    }
     translator.save(folder, {"training": run, "scores": scores, "history": history})
     write_model_card(folder, config, scores, run, history, sum(p.numel() for p in model.parameters()))
     print(f"wrote {folder}")
@@ -243,7 +292,9 @@ def main() -> None:
         assert test_bleu > floor, f"test BLEU {test_bleu:.2f} is implausibly low for {args.variant} (floor {floor})"
 
 
-def write_model_card(folder: Path, config: TranslatorConfig, scores: dict, run: dict, history: list, n_params: int) -> None:
+def write_model_card(
+    folder: Path, config: TranslatorConfig, scores: dict, run: dict, history: list, n_params: int
+) -> None:
     first = run.pop("first_part", None)
     flags = " ".join(f"--{k} {v}" for k, v in run.items() if k != "resume")
     if first:  # trained in two parts: the first run, then this one continuing from its output
@@ -256,21 +307,27 @@ def write_model_card(folder: Path, config: TranslatorConfig, scores: dict, run: 
     if not first and len(history) < run["epochs"] and not scores["stop_reason"].startswith("no val gain"):
         # Stopped by the clock (or Ctrl-C), which depends on the machine: the same epochs, without a clock.
         fixed = {**run, "epochs": len(history), "max_minutes": 100000.0}
-        same_epochs = ("\nThe same {} epochs without a time budget (the result differs only by floating-point "
-                       "nondeterminism):\n\n    python -m training.train_translator {}\n").format(
-            len(history), " ".join(f"--{k} {v}" for k, v in fixed.items()))
+        same_epochs = (
+            "\nThe same {} epochs without a time budget (the result differs only by floating-point "
+            "nondeterminism):\n\n    python -m training.train_translator {}\n"
+        ).format(len(history), " ".join(f"--{k} {v}" for k, v in fixed.items()))
     size_mb = (folder / "model.safetensors").stat().st_size / 1e6
     if config.attention:
-        what = ("a GRU decoder with additive (Bahdanau) attention: at step t, e_ts = vᵀ tanh(W_s s_{t-1} + W_h h_s), "
-                "α_t = softmax(e_t) over the source, c_t = Σ_s α_ts h_s")
+        what = (
+            "a GRU decoder with additive (Bahdanau) attention: at step t, e_ts = vᵀ tanh(W_s s_{t-1} + W_h h_s), "
+            "α_t = softmax(e_t) over the source, c_t = Σ_s α_ts h_s"
+        )
         anchor = "28.3 (GRU + Bahdanau attention, popular PyTorch seq2seq tutorials)"
     else:
-        what = ("a GRU decoder **without attention**: every step reads the same context C = [→h_S; ←h_1], "
-                "the encoder's final states (Cho et al. 2014)")
+        what = (
+            "a GRU decoder **without attention**: every step reads the same context C = [→h_S; ←h_1], "
+            "the encoder's final states (Cho et al. 2014)"
+        )
         anchor = "20.6 (GRU encoder-decoder without attention, popular PyTorch seq2seq tutorials)"
-    epochs_table = "\n".join(f"| {h['epoch']} | {h['train_loss']} | {h['val_bleu']} | {h['lr']:.1e} | {h['minutes']} |"
-                             for h in history)
-    card = f"""# GRU encoder-decoder, English → German (Multi30k), variant `{run['variant']}`
+    epochs_table = "\n".join(
+        f"| {h['epoch']} | {h['train_loss']} | {h['val_bleu']} | {h['lr']:.1e} | {h['minutes']} |" for h in history
+    )
+    card = f"""# GRU encoder-decoder, English → German (Multi30k), variant `{run["variant"]}`
 
 A bidirectional GRU encoder ({config.enc_hidden} units per direction, run on packed source
 batches) and {what}. Decoder GRU {config.dec_hidden} units; embeddings {config.emb_dim} dims;
@@ -288,21 +345,21 @@ caption pairs for training, val 1,014 for choosing the epoch, test_2016_flickr 1
 education only.
 
 ## Measured
-sacreBLEU on detokenized, cased output against the raw German references (`{scores['sacrebleu']}`).
+sacreBLEU on detokenized, cased output against the raw German references (`{scores["sacrebleu"]}`).
 
 | split | decoding | BLEU | published anchor |
 |---|---|---|---|
-| val | greedy | {scores['val_bleu_greedy']:.2f} | |
-| test_2016_flickr | greedy | {scores['test_bleu_greedy']:.2f} | {anchor} |
+| val | greedy | {scores["val_bleu_greedy"]:.2f} | |
+| test_2016_flickr | greedy | {scores["test_bleu_greedy"]:.2f} | {anchor} |
 
 Beam search, BLEU by source length and both variants side by side: `assets/translator/EVALUATION.md`
 (from `python -m training.evaluate_translator`). The anchors come from tutorials that score
 lower-cased, tokenized text, so they are a guide, not a like-for-like comparison.
 
-Best epoch {scores['best_epoch']} of {len(history)} (stopped: {scores['stop_reason']}); training took {scores['train_seconds']} s
-({scores['train_seconds'] / 60:.0f} min) on {scores['cpu']} with {run['threads']} thread(s), torch {scores['torch']}.
-Translating one 15-word sentence on the CPU: {scores['latency_15_words']['beam_1_ms']} ms greedy,
-{scores['latency_15_words']['beam_5_ms']} ms with beam 5 (median of 20).
+Best epoch {scores["best_epoch"]} of {len(history)} (stopped: {scores["stop_reason"]}); training took {scores["train_seconds"]} s
+({scores["train_seconds"] / 60:.0f} min) on {scores["cpu"]} with {run["threads"]} thread(s), torch {scores["torch"]}.
+Translating one 15-word sentence on the CPU: {scores["latency_15_words"]["beam_1_ms"]} ms greedy,
+{scores["latency_15_words"]["beam_5_ms"]} ms with beam 5 (median of 20).
 
 | epoch | train loss (label-smoothed) | val BLEU (greedy) | learning rate | minutes |
 |---|---|---|---|---|

@@ -1,4 +1,5 @@
 """Reading UD English EWT (.conllu.gz) from ../shared/data."""
+
 from __future__ import annotations
 
 import gzip
@@ -31,17 +32,23 @@ def read_ewt(split: str) -> list[TaggedSentence]:
     """Syntactic words with gold UPOS; multiword-token and empty-node lines are skipped."""
     path = ewt_path(split)
     if not path.exists():
-        raise FileNotFoundError(f"UD EWT {split} split not found at {path}; set EXPLORER_DATA to the shared data folder.")
+        raise FileNotFoundError(
+            f"UD EWT {split} split not found at {path}; set EXPLORER_DATA to the shared data folder."
+        )
     with gzip.open(path, "rt", encoding="utf-8") as f:
         sentences = conllu.parse(f.read())
     out = []
     for sent in sentences:
         words = [tok for tok in sent if isinstance(tok["id"], int)]
-        out.append(TaggedSentence([w["form"] for w in words], [w["upos"] for w in words], sent.metadata.get("text", "")))
+        out.append(
+            TaggedSentence([w["form"] for w in words], [w["upos"] for w in words], sent.metadata.get("text", ""))
+        )
     return out
 
 
-def pick_examples(sentences: list[TaggedSentence], count: int = 12, min_len: int = 4, max_len: int = 18) -> list[TaggedSentence]:
+def pick_examples(
+    sentences: list[TaggedSentence], count: int = 12, min_len: int = 4, max_len: int = 18
+) -> list[TaggedSentence]:
     """A spread of short, cleanly tokenizable sentences for the app's examples."""
     from models.text import treebank_tokenize
 
@@ -66,6 +73,11 @@ if __name__ == "__main__":
     out = REPO / "assets" / "examples" / "ewt_dev.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     examples = pick_examples(read_ewt("dev")[200:])
-    write_json({"source": "UD English EWT v2.16 dev split, CC BY-SA 4.0", "sentences": [
-        {"words": s.words, "upos": s.upos} for s in examples]}, out)
+    write_json(
+        {
+            "source": "UD English EWT v2.16 dev split, CC BY-SA 4.0",
+            "sentences": [{"words": s.words, "upos": s.upos} for s in examples],
+        },
+        out,
+    )
     print(f"wrote {len(examples)} sentences to {out}")
