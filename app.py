@@ -43,8 +43,15 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
+    from explorer.serving import port_problem
     from models.runtime import problems
 
     if found := problems():  # a damaged weight file stops the start, named, instead of failing one tab later
         raise SystemExit("Cannot start: bundled model files are not usable.\n  " + "\n  ".join(found))
-    demo.launch(**launch_settings())
+    try:
+        settings = launch_settings()
+    except ValueError as err:
+        raise SystemExit(f"Cannot start: {err}") from None
+    if busy := port_problem(settings["server_name"], settings["server_port"]):  # one line, not Gradio's traceback
+        raise SystemExit(f"Cannot start: {busy}")
+    demo.launch(**settings)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
-from .limits import MAX_SENTENCES, MAX_TOKENS, check_tokens, split_lines
-from .view import FirstPaint, RunInfo, View
+from .limits import MAX_SENTENCES, MAX_TOKENS, check_tokens, check_whole, split_lines
+from .view import FirstPaint, RunInfo, View, plural
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "ewt_dev.json"
 
@@ -167,11 +167,37 @@ def example_batch() -> str:
     return "\n".join(examples())
 
 
+UNK_ID = 1  # models.text.Vocab: 0 is <pad>, 1 is <unk>
+UPOS_TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
+             "SCONJ", "SYM", "VERB", "X")  # fmt: skip
+
+
+def inline_tags(line: str) -> tuple[list[str], list[str]] | None:
+    """ "dogs/NOUN bark/VERB" -> (["dogs", "bark"], ["NOUN", "VERB"]): a line whose every
+    space-separated token ends in /UPOS carries its own gold tags; None otherwise."""
+    words, tags = [], []
+    for token in line.split():
+        word, slash, tag = token.rpartition("/")
+        if not slash or not word or tag.upper() not in UPOS_TAGS:
+            return None
+        words.append(word)
+        tags.append(tag.upper())
+    return (words, tags) if words else None
+
+
 def analyze(text: str, tagger) -> BatchAnalysis:
-    """Lay out the lines of `text` as one batch; with gold tags, run the tagger on it for the masked loss."""
+    """Lay out the lines of `text` as one batch; with gold tags (a UD EWT example line, or tags
+    typed inline: dogs/NOUN bark/VERB), run the tagger on it for the masked loss."""
     start = time.perf_counter()
-    lay = layout(split_lines(text, "The batch"), tagger)
-    gold = [examples().get(" ".join(t)) for t in lay.tokens]
+    lines = split_lines(text, "The batch")
+    tagged = [inline_tags(line) for line in lines]
+    if all(t is not None for t in tagged):  # every line typed with its tags: take the words as given
+        tokens = [check_tokens(words, f"Line {i + 1}") for i, (words, _) in enumerate(tagged)]
+        lay = layout_tokens(tokens, [tagger.word_ids(t) for t in tokens], lines)
+        gold = [tags for _, tags in tagged]
+    else:
+        lay = layout(lines, tagger)
+        gold = [examples().get(" ".join(t)) for t in lay.tokens]
     known = all(g is not None for g in gold)
     loss = tagger.masked_loss(lay.tokens, gold) if known else None
     return BatchAnalysis(
@@ -315,7 +341,7 @@ def rows_figure(p: RowPacking, lay: BatchLayout):
         z,
         [f"row {r}" for r in range(R)],
         [str(c) for c in range(L)],
-        title=f"Transformer-style packing: {len(lay.tokens)} sentences in {R} rows of {L} (sN = sentence N)",
+        title=f"Transformer-style packing: {plural(len(lay.tokens), 'sentence')} in {plural(R, 'row')} of {L} (sN = sentence N)",
         x_title="position in row",
         y_title="row",
         cell_text=text,
@@ -333,7 +359,8 @@ def block_mask_figure(p: RowPacking, lay: BatchLayout, row: int = 0):
         p.attention_mask(row).astype(float),
         names,
         names,
-        title=f"Row {row}'s attention mask: block-diagonal, one block per sentence",
+        title=f"Row {row}'s attention mask: block-diagonal, {plural(len(set(seg[seg >= 0].tolist())), 'block')}, "
+        "one per sentence",
         x_title="key",
         y_title="query",
         colorscale=REAL_PAD,
@@ -367,11 +394,11 @@ def summary_markdown(a: BatchAnalysis) -> str:
     lay = a.layout
     B, T = lay.ids.shape
     lines = [
-        f"**B = {B} sentence{'s' if B != 1 else ''}, T = {T}**, lengths = {lay.lengths.tolist()}; real tokens = {int(lay.lengths.sum())} of {B * T} cells.",
+        f"**B = {plural(B, 'sentence')}, T = {T}**, lengths = {lay.lengths.tolist()}; real tokens = {int(lay.lengths.sum())} of {plural(B * T, 'cell')}.",
         f"- `sorted_indices` = {lay.sorted_indices.tolist()}, `unsorted_indices` = {lay.unsorted_indices.tolist()}",
         f"- `batch_sizes` = {lay.batch_sizes.tolist()} (sums to {int(lay.batch_sizes.sum())})",
         f"- **Padding fraction (RNN, pad to longest): {lay.padding_fraction:.1%}** · transformer-style rows of "
-        f"{a.packing.row_length}: **{a.packing.padding_fraction:.1%}** in {a.packing.segments.shape[0]} rows",
+        f"{a.packing.row_length}: **{a.packing.padding_fraction:.1%}** in {plural(a.packing.segments.shape[0], 'row')}",
     ]
     if a.loss is not None:
         lines.append(
@@ -379,23 +406,45 @@ def summary_markdown(a: BatchAnalysis) -> str:
             f"**{a.loss.unmasked:.4f}** (wrong: it counts {B * T - int(lay.lengths.sum())} PAD cells)"
         )
     else:
-        lines.append("- Loss needs gold tags: use the EWT example batch (each line unchanged) to see the masked loss.")
+        lines.append(f"- {LOSS_NEEDS}")
+    unknown = sorted({w for b, words in enumerate(lay.tokens) for t, w in enumerate(words) if lay.ids[b, t] == UNK_ID})
+    if unknown:
+        shown = ", ".join(fg.markdown_text(w) for w in unknown[:8]) + (" …" if len(unknown) > 8 else "")
+        lines.append(
+            f"- **id {UNK_ID} = unknown word** (`<unk>`): not in the tagger's training vocabulary: {shown}. "
+            "The tagger still reads its characters and its MiniLM vector; id 0 is PAD."
+        )
     lines.append(f"\n<small>Analysis took {a.run.seconds * 1000:.0f} ms on {a.run.device}.</small>")
     return "\n".join(lines)
 
 
+BUSY_SPREAD = 1.5  # slowest / fastest repeat above this: the machine was doing other work meanwhile
+
+
 def cost_markdown(c) -> str:
-    """c: models.tagger.PackingCost."""
-    return "\n".join(
-        [
-            f"**Padded vs packed, the tagger's BiLSTM on this batch** ({c.device}, median of {c.repeats} runs):",
-            f"- forward (tagging): padded **{c.padded_forward_ms:.2f} ms**, packed **{c.packed_forward_ms:.2f} ms**",
-            f"- forward + backward (training): padded **{c.padded_forward_backward_ms:.2f} ms**, "
-            f"packed **{c.packed_forward_backward_ms:.2f} ms**",
-            f"- Largest |padded − packed| BiLSTM output at real positions: **{c.max_state_difference:.3g}** "
-            "(the backward direction of the padded run starts in the PAD cells)",
-        ]
-    )
+    """c: models.tagger.PackingCost. Each median comes with the min–max of its repeats, and a
+    wide spread is called out: then the two medians are not a fair comparison."""
+
+    def timed(name: str) -> str:
+        low, high = c.spread[name]
+        return f"**{getattr(c, name + '_ms'):.2f} ms** ({low:.2f}–{high:.2f})"
+
+    lines = [
+        f"**Padded vs packed, the tagger's BiLSTM on this batch** ({c.device}; median of {c.repeats} runs, "
+        "min–max in brackets):",
+        f"- forward (tagging): padded {timed('padded_forward')}, packed {timed('packed_forward')}",
+        f"- forward + backward (training): padded {timed('padded_forward_backward')}, "
+        f"packed {timed('packed_forward_backward')}",
+        f"- Largest |padded − packed| BiLSTM output at real positions: **{c.max_state_difference:.3g}** "
+        "(the backward direction of the padded run starts in the PAD cells)",
+    ]
+    busy = [name for name, (low, high) in c.spread.items() if high > BUSY_SPREAD * max(low, 1e-9)]
+    if busy:
+        lines.append(
+            f"- ⚠️ The machine was busy while timing ({', '.join(n.replace('_', ' ') for n in busy)}: the slowest run "
+            f"took more than {BUSY_SPREAD}× the fastest), so these medians are not a fair comparison: run it again."
+        )
+    return "\n".join(lines)
 
 
 def figures(a: BatchAnalysis) -> dict:
@@ -407,16 +456,38 @@ def figures(a: BatchAnalysis) -> dict:
         "packed": packed_figure(lay),
         "steps": steps_table(lay),
         "mask": mask_figure(lay),
-        "loss": loss_figure(a) if a.loss is not None else None,
+        "loss": loss_figure(a) if a.loss is not None else fg.message(LOSS_NEEDS),
         "rows": rows_figure(a.packing, lay),
-        "block_mask": block_mask_figure(a.packing, lay),
+        "block_mask": block_mask_figure(a.packing, lay, fullest_row(a.packing)),
     }
+
+
+LOSS_NEEDS = (
+    "The masked loss needs gold tags for every line: type them inline (dogs/NOUN bark/VERB) "
+    "or use the UD EWT example batch, each line unchanged."
+)
+
+
+def fullest_row(p: RowPacking) -> int:
+    """The row that packs the most sentences: where the block-diagonal mask has the most blocks."""
+    counts = [len(set(row[row >= 0].tolist())) for row in p.segments]
+    return int(np.argmax(counts))
 
 
 # -- 5. the endpoints and the tab -----------------------------------------------------------
 def show(text: str, *, tagger) -> dict:
     """/batch: sentences, one per line -> the summary and every figure by name."""
-    return figures(analyze(text, tagger))
+    a = analyze(text, tagger)
+    return {**figures(a), "row": fullest_row(a.packing), "result": a}
+
+
+def show_row(a: BatchAnalysis | None, row) -> dict:
+    """The attention mask of another row of the transformer-style packing."""
+    if a is None:
+        raise ValueError("Type a batch first.")
+    rows = a.packing.segments.shape[0]
+    r = check_whole(row, 0, rows - 1, "The row")
+    return {"block_mask": block_mask_figure(a.packing, a.layout, r)}
 
 
 def cost(text: str, *, tagger) -> str:
@@ -463,14 +534,27 @@ def build(view: View, runtime) -> FirstPaint:
             sorted_plot = gr.Plot(show_label=False)
         with gr.Tab("PackedSequence"):
             packed = gr.Plot(show_label=False, elem_id="batch-packed")
-            steps = gr.Dataframe(label="Time steps of the PackedSequence", wrap=True)
+            steps = gr.Dataframe(
+                label="Time steps of the PackedSequence",
+                wrap=True,
+                column_widths=["6%", "13%", "22%", "14%", "45%"],  # the tokens need room; no header wraps
+            )
         with gr.Tab("Mask"):
             mask = gr.Plot(show_label=False)
         with gr.Tab("Masked loss"):
             loss = gr.Plot(show_label=False)
         with gr.Tab("Transformer-style packing"):
-            rows = gr.Plot(show_label=False)
-            block = gr.Plot(show_label=False)
+            rows = gr.Plot(show_label=False, elem_id="batch-rows")
+            row = gr.Slider(
+                0,
+                1,
+                value=0,
+                step=1,
+                label="Row whose attention mask is shown (starts at the fullest)",
+                elem_id="batch-row",
+            )
+            block = gr.Plot(show_label=False, elem_id="batch-block-mask")
+    result = gr.State()
     outputs = {
         "summary": summary,
         "padded": padded,
@@ -480,9 +564,18 @@ def build(view: View, runtime) -> FirstPaint:
         "mask": mask,
         "loss": loss,
         "rows": rows,
+        "row": row,
         "block_mask": block,
+        "result": result,
     }
-    run = endpoint(runtime, view.models, show, outputs)
+    answer = endpoint(runtime, view.models, show, outputs)
+
+    def run(text: str):
+        out = answer(text)
+        last = out[result].packing.segments.shape[0] - 1
+        out[row] = gr.Slider(minimum=0, maximum=max(1, last), value=out[row], step=1, interactive=last > 0)
+        return out
+
     listen(text, run, [text], list(outputs.values()), summary, api_name=view.api_name)
     # The timing repeats the BiLSTM 20 times and none of the figures needs it: it runs once the
     # summary of a new batch is on screen (page load, typing, Enter), and is its own API endpoint.
@@ -494,6 +587,7 @@ def build(view: View, runtime) -> FirstPaint:
         trigger_mode="always_last",
         show_progress="minimal",
     )
+    row.release(endpoint(runtime, {}, show_row, outputs), [result, row], [block], api_name=False)
     timed = endpoint(runtime, view.models, cost, None)
 
     def batch_cost(text: str) -> str:
@@ -501,7 +595,7 @@ def build(view: View, runtime) -> FirstPaint:
         return timed(text)
 
     gr.api(batch_cost, api_name="batch_cost")
-    return FirstPaint(live(run, summary), [text], list(outputs.values()))
+    return FirstPaint(live(run, summary, list(outputs.values())), [text], list(outputs.values()))
 
 
 def sample(tokens: int, models) -> dict:

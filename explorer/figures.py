@@ -21,6 +21,11 @@ import numpy as np
 FONT = dict(family="system-ui, sans-serif", size=12)
 
 
+# The mode bar (zoom, PNG, ...) stands upright in the right margin, so no title runs under it.
+MODEBAR = dict(orientation="v")
+MODEBAR_ROOM = 40  # px of right margin it needs
+
+
 def figure(spec: dict):
     """A plotly go.Figure from a plain {"data": [...], "layout": {...}} spec, skipping plotly's
     per-property validation (5-60 ms a figure here). The builders' specs are validated once,
@@ -144,9 +149,10 @@ def heatmap(
     label_room = min(120, 6 * max((len(t) for t in x_text), default=0)) if cols > 8 else 20
     label_room += 24 if x_title else 0  # the axis title sits above the labels, under the figure title
     layout = dict(
+        modebar=MODEBAR,
         title=dict(text=title, x=0.01, yref="container", y=1, yanchor="top", pad=dict(t=10)),
         font=FONT,
-        margin=dict(l=10, r=10, t=(50 if title else 10) + label_room, b=10),
+        margin=dict(l=10, r=MODEBAR_ROOM, t=(50 if title else 10) + label_room, b=10),
         height=min(900 + label_room, max(220, 90 + cell_px * rows) + label_room),
         plot_bgcolor="white",
         xaxis=dict(
@@ -190,9 +196,10 @@ def bar(
     if colors is not None:
         trace["marker"] = dict(color=list(colors))
     layout = dict(
+        modebar=MODEBAR,
         title=dict(text=title, x=0.01),
         font=FONT,
-        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        margin=dict(l=10, r=MODEBAR_ROOM, t=40 if title else 10, b=10),
         height=max(180, 60 + 26 * len(names)),
         plot_bgcolor="white",
         xaxis=dict(title=dict(text=x_title), automargin=True),
@@ -247,11 +254,12 @@ def head_grid(
         for l in range(1, L)
     ]
     layout = dict(
+        modebar=MODEBAR,
         title=dict(text=title, x=0.01),
         font=FONT,
         shapes=lines,
         plot_bgcolor="white",
-        margin=dict(l=10, r=10, t=60 if title else 30, b=10),
+        margin=dict(l=10, r=MODEBAR_ROOM, t=60 if title else 30, b=10),
         height=min(1000, max(260, 70 + L * map_px)),
         dragmode=False,
         xaxis=dict(
@@ -299,9 +307,10 @@ def lines(
         for name, values in series.items()
     ]
     layout = dict(
+        modebar=MODEBAR,
         title=dict(text=title, x=0.01),
         font=FONT,
-        margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        margin=dict(l=10, r=MODEBAR_ROOM, t=40 if title else 10, b=10),
         height=320,
         plot_bgcolor="white",
         legend=dict(orientation="h", y=-0.25),
@@ -311,6 +320,23 @@ def lines(
     if y_range:
         layout["yaxis"]["range"] = list(y_range)
     return {"data": traces, "layout": layout}
+
+
+def message(text: str, height: int = 160) -> dict:
+    """An empty frame that says, inside it, what it needs to show something."""
+    return {
+        "data": [],
+        "layout": dict(
+            modebar=MODEBAR,
+            height=height,
+            margin=dict(l=10, r=MODEBAR_ROOM, t=10, b=10),
+            xaxis=dict(visible=False),
+            yaxis=dict(visible=False),
+            annotations=[
+                dict(text=label(text), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=15))
+            ],
+        ),
+    }
 
 
 def heatmap_png(

@@ -21,7 +21,7 @@ from .exports import request_folder
 from .limits import MAX_NLI_PIECES, clean_text
 from .samples import sample_hypothesis, sample_text
 from .serving import each_checked
-from .view import FirstPaint, RunInfo, View
+from .view import FirstPaint, RunInfo, View, plural
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 LABEL_COLORS = {"entailment": "#2a9d8f", "neutral": "#adb5bd", "contradiction": "#e76f51"}
@@ -99,32 +99,41 @@ def alignment_figure(r: NLIAnalysis):
     )  # 3 significant digits: e spans 0.01 to 100
 
 
+def own_range(weights: np.ndarray) -> tuple[float, float]:
+    """The colour range of a weight map: its own min and max, so a flat-looking map (weights
+    0.07-0.23) still shows where its alignment is; the title states the range."""
+    low, high = float(weights.min()), float(weights.max())
+    return (low, high) if high > low else (0.0, max(high, 1e-9))
+
+
 def beta_figure(r: NLIAnalysis):
+    low, high = own_range(r.inferred.premise_to_hypothesis)
     return fg.heatmap(
         r.inferred.premise_to_hypothesis,
         numbered(r.inferred.premise_tokens),
         numbered(r.inferred.hypothesis_tokens),
-        title="β: premise → hypothesis, softmax over j",
+        title=f"β: premise → hypothesis, softmax over j (colours span {low:.2f}–{high:.2f})",
         x_title="hypothesis word j",
         y_title="premise word i",
-        zmin=0,
-        zmax=1,
+        zmin=low,
+        zmax=high,
         cell_format=".2f",
         hover="softmax_j = %{z:.3f}",
     )
 
 
 def alpha_figure(r: NLIAnalysis):
+    low, high = own_range(r.inferred.hypothesis_to_premise)
     return fg.heatmap(
         r.inferred.hypothesis_to_premise,
         numbered(r.inferred.hypothesis_tokens),
         numbered(r.inferred.premise_tokens),
-        title="α: hypothesis → premise, softmax over i",
+        title=f"α: hypothesis → premise, softmax over i (colours span {low:.2f}–{high:.2f})",
         x_title="premise word i",
         y_title="hypothesis word j",
         colorscale="Oranges",
-        zmin=0,
-        zmax=1,
+        zmin=low,
+        zmax=high,
         cell_format=".2f",
         hover="softmax_i = %{z:.3f}",
     )
@@ -220,8 +229,8 @@ def write_csvs(r: NLIAnalysis, folder: Path | None = None) -> list[str]:
 def summary(r: NLIAnalysis) -> str:
     probs = ", ".join(f"{label} {p:.3f}" for label, p in zip(r.inferred.labels, r.probs))
     return (
-        f"**{fg.label(r.inferred.label)}** ({probs}). {len(r.inferred.premise_tokens) - 1} premise words × "
-        f"{len(r.inferred.hypothesis_tokens) - 1} hypothesis words (+ the NULL word ∅ on each side), "
+        f"**{fg.label(r.inferred.label)}** ({probs}). {plural(len(r.inferred.premise_tokens) - 1, 'premise word')} × "
+        f"{plural(len(r.inferred.hypothesis_tokens) - 1, 'hypothesis word')} (+ the NULL word ∅ on each side), "
         f"{r.run.seconds * 1000:.0f} ms on {r.run.device}"
         + (f", one forward for {r.run.batch} queued requests." if r.run.batch > 1 else ".")
     )
@@ -239,10 +248,20 @@ def figures(r: NLIAnalysis) -> dict:
     }
 
 
+def example_label(example: dict) -> str:
+    """A short, distinct button label: the gold label and the hypothesis' start; "✗" marks a
+    pair the bundled model gets wrong (the Breaking NLI failures are there to be seen)."""
+    note = example.get("note", "")
+    fails = bool(example.get("fails")) or "FAILURE" in note.upper() or "model said" in note
+    hypothesis = example["hypothesis"]
+    short = hypothesis if len(hypothesis) <= 32 else hypothesis[:30].rstrip() + "…"
+    return f"{'✗ ' if fails else ''}{example['gold']}: {short}"
+
+
 def examples() -> list[tuple[list[str], str]]:
-    """([premise, hypothesis], caption) pairs from assets/examples/nli_pairs.json."""
+    """([premise, hypothesis], label) pairs from assets/examples/nli_pairs.json."""
     data = json.loads(EXAMPLES.read_text(encoding="utf-8"))
-    return [([e["premise"], e["hypothesis"]], f"{e['source']}, gold {e['gold']}: {e['note']}") for e in data["pairs"]]
+    return [([e["premise"], e["hypothesis"]], example_label(e)) for e in data["pairs"]]
 
 
 # -- the endpoints and the tab -----------------------------------------------------------
@@ -339,7 +358,7 @@ def build(view: View, runtime) -> FirstPaint:
         run_batch=batched(runtime, view.models, show_many, render, outputs, "status"),
     )
     export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="nli_export")
-    run_live = live(run, status)
+    run_live = live(run, status, list(outputs.values()))
     hypothesis.change(
         run_live,
         [premise, hypothesis],

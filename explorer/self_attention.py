@@ -136,7 +136,7 @@ def grid_figure(r: SelfAttentionResult) -> dict:
         r.attentions,
         r.tokens,
         title=f"All {r.layers} layers × {r.heads} heads: row = query, "
-        f"column = key ({len(r.tokens)} {unit}; darker = more attention)",
+        f"column = key ({plural(len(r.tokens), unit[:-1])}; darker = more attention)",
     )
 
 
@@ -198,6 +198,18 @@ def status(r: SelfAttentionResult) -> str:
         f"**{html.escape(r.encoded.model_name, quote=False)}**: {unit}, {r.layers} layers × {r.heads} heads, "
         f"computed in {r.run.seconds * 1000:.0f} ms on {r.run.device}."
     )
+    unknown = [
+        r.encoded.words[w] for piece, w in zip(r.encoded.tokens, r.encoded.word_ids) if piece == "[UNK]" and w >= 0
+    ]
+    if unknown:
+        shown = ", ".join(
+            html.escape(w if len(w) <= 24 else w[:20] + f"… ({len(w)} characters)", quote=False) for w in unknown[:5]
+        )
+        text += (
+            f"\n\nℹ️ {plural(len(unknown), 'word')} became one [UNK] piece each ({shown}): the tokenizer gives "
+            "up on a word longer than 100 characters or with characters its vocabulary lacks, so the model "
+            "reads nothing of what it said."
+        )
     notice = r.encoded.notice
     return text + (f"\n\n⚠️ {html.escape(notice, quote=False)}" if notice else "")
 
@@ -328,7 +340,12 @@ def build(view: View, runtime) -> FirstPaint:
                     "Sentence B: a pair reads [CLS] A [SEP] B [SEP]; both count to the pieces", optional=True
                 ),
             )
-            gr.Examples([list(e) for e in EXAMPLES], inputs=[text, text_b])
+            # Labelled buttons, not a two-column table that is cut off on the right.
+            gr.Examples(
+                [list(e) for e in EXAMPLES],
+                inputs=[text, text_b],
+                example_labels=[f"{a} | {b}" if b else a for a, b in EXAMPLES],
+            )
             with gr.Row():
                 merge = gr.Checkbox(
                     False, label="Merge word pieces into words (sum over key pieces, mean over query pieces)"
@@ -352,10 +369,11 @@ def build(view: View, runtime) -> FirstPaint:
     with gr.Row():
         layer = gr.Slider(1, 6, value=1, step=1, label="Layer", elem_id="attn-layer")
         head = gr.Slider(1, 12, value=1, step=1, label="Head", elem_id="attn-head")
-    with gr.Row():
-        zoom_plot = gr.Plot(show_label=False, elem_id="attn-zoom")
+    zoom_plot = gr.Plot(show_label=False, elem_id="attn-zoom")
+    with gr.Row():  # full width: its 10 columns fit without scrolling at 1280 px
         table = gr.Dataframe(
-            label="Head statistics (mean over query tokens; click a header to sort, a row to zoom)",
+            label="Head statistics (mean over query tokens): sort or filter a column with ⋮ in its header; "
+            "click a row to zoom into that head",
             interactive=False,
             elem_id="attn-table",
         )
@@ -410,7 +428,7 @@ def build(view: View, runtime) -> FirstPaint:
 
     inputs = [text, text_b, model_name, merge, layer, head]
     listen(text, run, inputs, shown, status_md, api_name=view.api_name)
-    run_live = live(run, status_md)
+    run_live = live(run, status_md, shown)
     text_b.change(run_live, inputs, shown, api_name=False, trigger_mode="always_last", show_progress="minimal")
     merge.change(run_live, inputs, shown, api_name=False)
     model_name.submit(run_live, inputs, shown, api_name=False)

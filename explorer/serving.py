@@ -31,12 +31,30 @@ def batching_enabled() -> bool:
 def launch_settings() -> dict:
     """Keyword arguments for demo.launch(): local only unless GRADIO_SERVER_NAME says otherwise,
     no share link, no extra readable paths (bertviz's scripts are registered by name)."""
+    port = os.environ.get("GRADIO_SERVER_PORT", "7860").strip()
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"GRADIO_SERVER_PORT={port!r} is not a port number (1-65535), e.g. GRADIO_SERVER_PORT=7861.")
     return {
         "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        "server_port": int(port),
         "share": False,
         "allowed_paths": [],
     }
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the app cannot listen on host:port (one line naming the variable that changes it), or None."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            return (
+                f"Port {port} on {host} is taken (another `python app.py`?) or not allowed ({err.strerror}). "
+                f"Stop the other server, or choose another port: GRADIO_SERVER_PORT={port + 1} python app.py"
+            )
+    return None
 
 
 def each_checked(inputs: Sequence, check: Callable[[Any], Any], run_many: Callable[[list], list]) -> tuple[list, int]:

@@ -6,6 +6,7 @@ analyze(text, tagger) -> TaggingResult -> figures(result) -> the Gradio tab.
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,11 @@ from .limits import MAX_TOKENS, check_tokens, check_top_k, clean_text
 from .samples import sample_text
 from .serving import each_checked
 from .view import FirstPaint, RunInfo, View, plural
+
+ENGLISH_ONLY = (
+    "\n\nℹ️ The tagger learned English only (UD English EWT): most of these words are in another script,"
+    " so their tags are guesses."
+)
 
 # The 17 Universal POS tags (universaldependencies.org/u/pos), one line each.
 UPOS = {
@@ -37,25 +43,13 @@ UPOS = {
     "VERB": ("verb", "run, ate, eating"),
     "X": ("other", "foreign words, typos, etc."),
 }
+# Label colours: the tag's name is drawn in white on its colour, so each has a contrast of at
+# least 4.5:1 with white (WCAG AA; tests/test_first_impressions.py checks it).
 COLORS = {
-    "ADJ": "#f4a261",
-    "ADP": "#a8dadc",
-    "ADV": "#e9c46a",
-    "AUX": "#cdb4db",
-    "CCONJ": "#bde0fe",
-    "DET": "#caffbf",
-    "INTJ": "#ffadad",
-    "NOUN": "#8ecae6",
-    "NUM": "#ffd6a5",
-    "PART": "#d0d1ff",
-    "PRON": "#b5e48c",
-    "PROPN": "#219ebc",
-    "PUNCT": "#dddddd",
-    "SCONJ": "#fdffb6",
-    "SYM": "#c9ada7",
-    "VERB": "#f28482",
-    "X": "#adb5bd",
-}
+    "ADJ": "#a0522d", "ADP": "#1b6f86", "ADV": "#7a6300", "AUX": "#7b4fa3", "CCONJ": "#3b6ea5", "DET": "#2e7d32",
+    "INTJ": "#ad1457", "NOUN": "#0d47a1", "NUM": "#8d4b00", "PART": "#5e35b1", "PRON": "#00695c", "PROPN": "#283593",
+    "PUNCT": "#616161", "SCONJ": "#6d4c41", "SYM": "#795548", "VERB": "#b71c1c", "X": "#455a64",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,11 +116,20 @@ def uncertainty_highlighted(r: TaggingResult) -> list[tuple[str, float | None]]:
 
 
 def top_tags(r: TaggingResult, k: int) -> list[int]:
-    """Tag columns to show: every tag chosen here, then the most probable others, up to k."""
+    """The k tag columns to show: the tags chosen here first (most chosen first), then the most
+    probable others. Exactly min(k, tags) columns, so the slider always changes the heatmap."""
     probs = r.tagged.probs
-    chosen = list(dict.fromkeys(int(i) for i in probs.argmax(axis=1)))
-    rest = [int(i) for i in np.argsort(-probs.sum(axis=0)) if int(i) not in chosen]
-    return chosen + rest[: max(0, k - len(chosen))]
+    chosen = probs.argmax(axis=1)
+    mass = probs.sum(axis=0)
+    order = sorted(range(probs.shape[1]), key=lambda c: (-(chosen == c).sum(), -mass[c]))
+    return order[:k]
+
+
+def not_english(tokens: list[str]) -> bool:
+    """True when most words are written in a script other than Latin (the tagger read only English)."""
+    words = [t for t in tokens if any(ch.isalpha() for ch in t)]
+    latin = [t for t in words if all(unicodedata.name(ch, "").startswith("LATIN") for ch in t if ch.isalpha())]
+    return bool(words) and len(latin) < len(words) / 2
 
 
 def probs_figure(r: TaggingResult, k: int = 8):
@@ -174,7 +177,8 @@ def figures(r: TaggingResult, k: int = 8) -> dict:
         "probs": probs_figure(r, k),
         "table": table(r),
         "status": f"{plural(len(r.tagged.tokens), 'token')} tagged in {r.run.seconds * 1000:.1f} ms on {r.run.device}"
-        + (f" (one forward for {r.run.batch} queued requests)." if r.run.batch > 1 else "."),
+        + (f" (one forward for {r.run.batch} queued requests)." if r.run.batch > 1 else ".")
+        + (ENGLISH_ONLY if not_english(r.tagged.tokens) else ""),
     }
 
 
@@ -232,8 +236,8 @@ def build(view: View, runtime):
     run = endpoint(runtime, view.models, show, outputs)
     run_batch = batched(runtime, view.models, show_many, render, outputs, "status")
     listen(text, run, [text, k], list(outputs.values()), status, api_name=view.api_name, run_batch=run_batch)
-    k.release(live(run, status), [text, k], list(outputs.values()), api_name=False)
-    return FirstPaint(live(run, status), [text, k], list(outputs.values()))
+    k.release(live(run, status, list(outputs.values())), [text, k], list(outputs.values()), api_name=False)
+    return FirstPaint(live(run, status, list(outputs.values())), [text, k], list(outputs.values()))
 
 
 VIEW = View(

@@ -29,12 +29,20 @@ ASSETS = (
     Path(__file__).resolve().parent.parent / "assets" / "translator"
 )  # models.translator.ASSETS, without importing torch
 BLEU_BY_LENGTH = ASSETS / "bleu_by_length.json"
+# Captions the bundled model translates well (checked by tests/test_translation_app.py).
 EXAMPLES = [
     "A man in a blue shirt is riding a bike down the street.",
     "Two young girls are playing with a ball on the beach.",
-    "A black dog jumps over a log in the snow while its owner watches from a red bench.",
-    "A group of people are standing in front of an igloo.",
+    "A woman in a red dress is singing on a stage.",
+    "A brown dog is running through the grass with a stick in its mouth.",
+    "Three men are working on a roof.",
 ]
+
+
+DOMAIN_NOTE = (
+    "The translators learned from 29,000 image captions (Multi30k) and nothing else: a sentence that does not "
+    "describe a picture (news, questions, long text) may come out as nonsense."
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,16 +311,18 @@ def build(view: View, runtime) -> FirstPaint:
     import gradio as gr
 
     from .limits import input_label
-    from .ui import endpoint, teaching_note
+    from .ui import endpoint, live, teaching_note
 
     with gr.Row():
         with gr.Column(scale=3):
+            # One line: a caption is one sentence, and Enter translates (it added a newline before).
             text = gr.Textbox(
                 value=EXAMPLES[0],
-                lines=2,
+                lines=1,
                 elem_id="translate-text",
                 **input_label("English sentence, one image caption", subwords=True),
             )
+            gr.Markdown(DOMAIN_NOTE, elem_id="translate-domain")
             gr.Examples([[e] for e in EXAMPLES], inputs=text)
             beam_size = gr.Slider(
                 1, MAX_BEAM, value=1, step=1, label="Beam size k (1 = greedy search)", elem_id="translate-beam"
@@ -406,6 +416,16 @@ def build(view: View, runtime) -> FirstPaint:
         trigger_mode="always_last",
         show_progress="minimal",
     )
+    # Typing and example clicks translate as well (always the newest text): an output never
+    # sits under a sentence it was not computed from.
+    text.change(
+        live(run, status, list(outputs.values())),
+        [text, beam_size],
+        list(outputs.values()),
+        api_name=False,
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
     step.change(
         endpoint(runtime, {}, show_step, outputs),
         [result, step],
@@ -414,7 +434,7 @@ def build(view: View, runtime) -> FirstPaint:
         show_progress="hidden",
     )
     export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="translate_export")
-    return FirstPaint(run, [text, beam_size], list(outputs.values()))
+    return FirstPaint(live(run, status, list(outputs.values())), [text, beam_size], list(outputs.values()))
 
 
 VIEW = View(

@@ -68,22 +68,28 @@ def endpoint(runtime, needs, fn, outputs: dict | None):
     return run
 
 
-def live(fn, status):
-    """The as-you-type version of a view: an input problem becomes a warning toast and a line
-    in `status` (the other outputs stay as they were), instead of an error.
+CLEARED = (gr.Plot, gr.HighlightedText, gr.Dataframe, gr.HTML, gr.File, gr.State)
 
-    Why: when a running event raises, Gradio drops the newest input queued behind it
-    (trigger_mode="always_last"), so after a user clears the box and types again the view
-    would stay stale. The strict version (errors raised) is the API endpoint.
+
+def live(fn, status, outputs: list):
+    """The as-you-type version of a view: an input problem becomes a line in `status`, and
+    every output computed from an earlier input is cleared (never a figure under a text it was
+    not computed from). No toast: the line sits next to the box being typed in, and a toast
+    per keystroke piles up (or shows on another tab during the first paint).
+
+    Why not raise: when a running event raises, Gradio drops the newest input queued behind
+    it (trigger_mode="always_last"), so after a user clears the box and types again the view
+    would stay stale; and answering every output also clears the red error badges that an
+    earlier failed Enter left on them. The strict version (errors raised) is the API endpoint.
     """
+    cleared = [o for o in outputs if isinstance(o, CLEARED) or (isinstance(o, gr.Textbox) and not o.interactive)]
 
     @functools.wraps(fn)
     def wrapper(*args):
         try:
             return fn(*args)
         except gr.Error as err:
-            gr.Warning(err.message)
-            return {status: f"⚠️ {err.message}"}  # only the status changes
+            return {status: f"⚠️ {err.message}", **{o: None for o in cleared if o is not status}}
 
     return wrapper
 
@@ -135,7 +141,9 @@ def listen(text, run, inputs: list, outputs: list, status, api_name: str, run_ba
     from .serving import MAX_BATCH, batching_enabled
 
     # "always_last": while one analysis runs, keystrokes collapse into one rerun with the latest text.
-    text.change(live(run, status), inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal")
+    text.change(
+        live(run, status, outputs), inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal"
+    )
     if run_batch is not None and batching_enabled():
         text.submit(run_batch, inputs, outputs, api_name=api_name, batch=True, max_batch_size=MAX_BATCH)
     else:

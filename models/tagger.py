@@ -129,6 +129,7 @@ class PackingCost:
 
     *_forward_ms: one forward pass (tagging); *_forward_backward_ms: forward + backward (training)
     max_state_difference: largest |padded - packed| BiLSTM output at real positions
+    spread: the same four keys (without _ms) -> (min, max) ms of the repeats
     """
 
     padded_forward_ms: float
@@ -138,6 +139,7 @@ class PackingCost:
     max_state_difference: float
     repeats: int
     device: str
+    spread: dict[str, tuple[float, float]]
 
 
 class Tagger:
@@ -237,18 +239,19 @@ class Tagger:
             mask = sequence_mask(x.lengths, packed_states.shape[1]).to(packed_states.device)
             difference = float((packed_states - padded_states).abs()[mask].max())
         ms = {
-            (packed, backward): time_forward(self.model, x, packed, repeats, backward) * 1000
+            (packed, backward): [t * 1000 for t in time_forward(self.model, x, packed, repeats, backward)]
             for backward in (False, True)
             for packed in (False, True)
         }
+        names = {(False, False): "padded_forward", (True, False): "packed_forward",
+                 (False, True): "padded_forward_backward", (True, True): "packed_forward_backward"}  # fmt: skip
+        median = {names[k]: float(np.median(v)) for k, v in ms.items()}
         return PackingCost(
-            padded_forward_ms=ms[False, False],
-            packed_forward_ms=ms[True, False],
-            padded_forward_backward_ms=ms[False, True],
-            packed_forward_backward_ms=ms[True, True],
+            **{f"{name}_ms": value for name, value in median.items()},
             max_state_difference=difference,
             repeats=repeats,
             device=str(self.device),
+            spread={names[k]: (min(v), max(v)) for k, v in ms.items()},
         )
 
     # -- weights on disk ----------------------------------------------------------
@@ -290,8 +293,10 @@ def load_tagger(folder: Path | str | None = None, device: torch.device | None = 
     )
 
 
-def time_forward(model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: int = 5, backward: bool = False) -> float:
-    """Median seconds of one forward (and backward) pass, padded or packed.
+def time_forward(
+    model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: int = 5, backward: bool = False
+) -> list[float]:
+    """Seconds of each of `repeats` forward (and backward) passes, padded or packed.
 
     The backward pass computes every parameter's gradient with torch.autograd.grad, which
     returns them instead of adding them to .grad: the model is shared by every request of
@@ -310,4 +315,4 @@ def time_forward(model: BiLSTMTagger, x: TaggerInputs, packed: bool, repeats: in
         if x.words.is_cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return times

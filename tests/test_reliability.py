@@ -88,6 +88,31 @@ def test_app_refuses_to_start_with_a_damaged_weight_file(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_a_second_app_on_a_taken_port_says_which_port_and_what_to_set():
+    """One line naming the port and GRADIO_SERVER_PORT, not Gradio's traceback (a bad value too)."""
+    import socket
+
+    from conftest import free_port
+
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        for value, expected in ((str(port), f"Port {port} on 127.0.0.1 is taken"), ("abc", "not a port number")):
+            env = {
+                **os.environ,
+                "GRADIO_SERVER_PORT": value,
+                "HF_HUB_OFFLINE": "1",
+                "GRADIO_ANALYTICS_ENABLED": "False",
+            }
+            done = subprocess.run(
+                [sys.executable, "app.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+            )
+            assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+            last = done.stderr.strip().splitlines()[-1]
+            assert last.startswith("Cannot start:") and expected in last and "GRADIO_SERVER_PORT=" in last, last
+
+
 # -- CUDA out of memory on one request: that request is retried on the CPU ------------------
 class OutOfMemoryOnce:
     """Stands for a model on a full GPU: every call raises CUDA's out-of-memory error."""
