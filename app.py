@@ -10,6 +10,14 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+if __name__ == "__main__":  # gradio reads GRADIO_SERVER_PORT when imported: check it first, in one line
+    from explorer.serving import launch_settings
+
+    try:
+        launch_settings()
+    except ValueError as err:
+        raise SystemExit(f"Cannot start: {err}") from None
+
 import gradio as gr  # noqa: E402
 
 from explorer import VIEWS  # noqa: E402
@@ -48,10 +56,7 @@ if __name__ == "__main__":
 
     if found := problems():  # a damaged weight file stops the start, named, instead of failing one tab later
         raise SystemExit("Cannot start: bundled model files are not usable.\n  " + "\n  ".join(found))
-    try:
-        settings = launch_settings()
-    except ValueError as err:
-        raise SystemExit(f"Cannot start: {err}") from None
+    settings = launch_settings()
     if busy := port_problem(settings["server_name"], settings["server_port"]):  # one line, not Gradio's traceback
         raise SystemExit(f"Cannot start: {busy}")
     demo.launch(**settings)

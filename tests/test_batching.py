@@ -97,7 +97,8 @@ def test_analysis_without_gold_tags_says_so(tiny_tagger):
     a = batching.analyze("hello world\nthe cat", tiny_tagger)
     assert a.loss is None
     f = batching.figures(a)
-    assert f["loss"] is None and "needs gold tags" in f["summary"]
+    assert not f["loss"]["data"] and "needs gold tags" in f["summary"]  # an empty frame that says what it needs
+    assert "dogs/NOUN" in f["loss"]["layout"]["annotations"][0]["text"]
 
 
 def test_figures_work_for_one_token(tiny_tagger):
