@@ -106,36 +106,59 @@ def own_range(weights: np.ndarray) -> tuple[float, float]:
     return (low, high) if high > low else (0.0, max(high, 1e-9))
 
 
-def beta_figure(r: NLIAnalysis):
-    low, high = own_range(r.inferred.premise_to_hypothesis)
+def weights_figure(
+    weights: np.ndarray,
+    rows: list[str],
+    columns: list[str],
+    *,
+    title: str,
+    row_axis: str,
+    column_axis: str,
+    over: str,
+    colorscale: str,
+) -> dict:
+    """A softmax weight map (rows sum to 1), coloured over its own range, which the title states."""
+    low, high = own_range(weights)
     return fg.heatmap(
-        r.inferred.premise_to_hypothesis,
-        numbered(r.inferred.premise_tokens),
-        numbered(r.inferred.hypothesis_tokens),
-        title=f"β: premise → hypothesis, softmax over j (colours span {low:.2f}–{high:.2f})",
-        x_title="hypothesis word j",
-        y_title="premise word i",
+        weights,
+        numbered(rows),
+        numbered(columns),
+        title=f"{title} (colours span {low:.2f}–{high:.2f})",
+        x_title=column_axis,
+        y_title=row_axis,
+        colorscale=colorscale,
         zmin=low,
         zmax=high,
         cell_format=".2f",
-        hover="softmax_j = %{z:.3f}",
+        hover=f"softmax_{over} = %{{z:.3f}}",
+    )
+
+
+def beta_figure(r: NLIAnalysis):
+    t = r.inferred
+    return weights_figure(
+        t.premise_to_hypothesis,
+        t.premise_tokens,
+        t.hypothesis_tokens,
+        title="β: premise → hypothesis, softmax over j",
+        row_axis="premise word i",
+        column_axis="hypothesis word j",
+        over="j",
+        colorscale="Blues",
     )
 
 
 def alpha_figure(r: NLIAnalysis):
-    low, high = own_range(r.inferred.hypothesis_to_premise)
-    return fg.heatmap(
-        r.inferred.hypothesis_to_premise,
-        numbered(r.inferred.hypothesis_tokens),
-        numbered(r.inferred.premise_tokens),
-        title=f"α: hypothesis → premise, softmax over i (colours span {low:.2f}–{high:.2f})",
-        x_title="premise word i",
-        y_title="hypothesis word j",
+    t = r.inferred
+    return weights_figure(
+        t.hypothesis_to_premise,
+        t.hypothesis_tokens,
+        t.premise_tokens,
+        title="α: hypothesis → premise, softmax over i",
+        row_axis="hypothesis word j",
+        column_axis="premise word i",
+        over="i",
         colorscale="Oranges",
-        zmin=low,
-        zmax=high,
-        cell_format=".2f",
-        hover="softmax_i = %{z:.3f}",
     )
 
 
