@@ -39,12 +39,15 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
         first_paints = []
         for view in views:
             with gr.Tab(view.title, id=view.api_name):
-                first_paints.append(view.build(view, runtime))
-        # First paint: each view renders its default input once the page has opened.
-        for paint in first_paints:
-            blocks.load(paint.fn, paint.inputs, paint.outputs, api_name=False)
+                first_paints.append((view, view.build(view, runtime)))
+        # First paint: each view renders its default input once the page has opened. Every
+        # visitor asks the same, so it comes from the shared answer cache (filled by warm_up),
+        # with no concurrency limit: a class opening the link waits for no model queue.
+        for _, paint in first_paints:
+            blocks.load(paint.fn, paint.inputs, paint.outputs, api_name=False, concurrency_limit=None)
         gr.api(ping, api_name="ping", api_visibility="undocumented")
     blocks.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
+    blocks.first_paints = first_paints  # for warm_up
     return blocks
 
 
@@ -59,4 +62,12 @@ if __name__ == "__main__":
     settings = launch_settings()
     if busy := port_problem(settings["server_name"], settings["server_port"]):  # one line, not Gradio's traceback
         raise SystemExit(f"Cannot start: {busy}")
-    demo.launch(**settings)
+    import threading
+
+    from explorer.serving import warm_up
+
+    demo.launch(**settings, prevent_thread_lock=True)
+    # After the page answers: one thread loads the models and computes every first paint and
+    # example once; requests arriving meanwhile wait for the same answers instead of racing.
+    threading.Thread(target=warm_up, args=(demo.first_paints,), name="warm-up", daemon=True).start()
+    demo.block_thread()

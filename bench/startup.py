@@ -34,14 +34,14 @@ def child_env(threads: int = 0, device: str = "") -> dict:
 class App:
     """`python app.py` on a free 127.0.0.1 port, started now; `wait()` returns once its page answers."""
 
-    def __init__(self, env: dict, log: Path):
+    def __init__(self, env: dict, log: Path, script: str = "app.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = log
         self.started = time.perf_counter()
         with open(log, "w") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "app.py"],
+                [sys.executable, script],
                 cwd=REPO,
                 env={**env, "GRADIO_SERVER_PORT": str(self.port)},
                 stdout=out,

@@ -73,3 +73,23 @@ def each_checked(inputs: Sequence, check: Callable[[Any], Any], run_many: Callab
     good = [c for c in checked if not isinstance(c, ValueError)]
     results = iter(run_many(good) if good else [])
     return [c if isinstance(c, ValueError) else next(results) for c in checked], len(good)
+
+
+def warm_up(first_paints: list) -> None:
+    """Compute each view's first paint and examples once, in order, so their answers (and the
+    models behind them) are in the shared cache before the class asks. first_paints: (View,
+    FirstPaint) pairs from app.build_demo; a failure is logged and the rest go on."""
+    import logging
+    import sys
+    import time
+
+    log = logging.getLogger("explorer")
+    start = time.perf_counter()
+    for view, paint in first_paints:
+        defaults = [component.value for component in paint.inputs]
+        for args in [defaults] + [view.api_args(example) for example in view.examples]:
+            try:
+                paint.fn(*args)
+            except Exception:  # noqa: BLE001 - a warm-up failure must not stop the server
+                log.exception("warm-up of /%s failed", view.api_name)
+    print(f"warm-up done in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)

@@ -37,7 +37,7 @@ def message(err: Exception) -> str:
     return f"The analysis failed ({type(err).__name__}). Other tabs still work; try a shorter or simpler input."
 
 
-def endpoint(runtime, needs, fn, outputs: dict | None):
+def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True):
     """A Gradio function for `fn(*inputs, **models) -> {output name: value}` (outputs None: fn's
     value as it is, for gr.api).
 
@@ -47,9 +47,19 @@ def endpoint(runtime, needs, fn, outputs: dict | None):
     Outputs are returned by component, so a handler never depends on their order.
     """
 
+    def sendable(*inputs, **models):
+        # The answer as Gradio sends it (plot specs already JSON), so a cached answer costs a
+        # later request no serialization.
+        answer = fn(*inputs, **models)
+        return answer if outputs is None else {name: value(v) for name, v in answer.items()}
+
+    sendable.__module__, sendable.__qualname__ = fn.__module__, fn.__qualname__  # the cache key names fn
+
     def run(*inputs):
         try:
-            answer, notice = runtime.call(needs, fn, *inputs)
+            # An identical earlier request gets its answer from the shared cache (cache=False: a
+            # measurement, which must run each time).
+            answer, notice = (runtime.answer if cache else runtime.call)(needs, sendable, *inputs)
         except gr.Error:
             raise
         except Exception as err:  # noqa: BLE001 - the boundary between the app and a user request
@@ -60,7 +70,7 @@ def endpoint(runtime, needs, fn, outputs: dict | None):
             return answer
         # A handler may return more than this event shows (a figures dict has every figure of
         # the view); only the names this event has a component for are sent.
-        return {outputs[name]: value(v) for name, v in answer.items() if name in outputs}
+        return {outputs[name]: v for name, v in answer.items() if name in outputs}
 
     # Named after fn, but with run's own signature: Gradio reads the signature to count inputs,
     # and fn's model keywords are not inputs.
@@ -111,23 +121,32 @@ def batched(runtime, needs, analyze_many, render, outputs: dict, status: str):
 
     def run_batch(*columns):
         requests = list(zip(*columns))
+        keys = [runtime.key(needs, render, *request) for request in requests]
+        known = [runtime.cache.lookup(key) if key is not None else (False, None) for key in keys]
+        todo = [request for request, (found, _) in zip(requests, known) if not found]  # only these reach the model
         try:
-            results, _ = runtime.call(needs, analyze_many, requests)
+            computed = iter(runtime.call(needs, analyze_many, todo)[0] if todo else [])
         except Exception:  # noqa: BLE001 - a bug in the shared forward: every request hears of it
             log.exception("batched analysis failed")
-            results = [RuntimeError("the model call failed")] * len(requests)
+            computed = iter([RuntimeError("the model call failed")] * len(todo))
         answers = []
-        for request, result in zip(requests, results):
+        for request, key, (found, answer) in zip(requests, keys, known):
+            if found:
+                answers.append(answer)
+                continue
+            result = next(computed)
             try:
                 if isinstance(result, Exception):
                     raise result
-                answers.append(render(result, *request))
+                answers.append({name: value(v) for name, v in render(result, *request).items()})  # as sent
+                if key is not None:
+                    runtime.cache.put(key, answers[-1])
             except ValueError as err:
                 answers.append(failed(str(err)))
             except Exception as err:  # noqa: BLE001 - one request's bug must not fail the others
                 log.exception("rendering one request of a batch failed")
                 answers.append(failed(f"The analysis failed ({type(err).__name__}). Try a shorter or simpler input."))
-        return [[value(answer.get(name)) for answer in answers] for name in names]
+        return [[answer.get(name) for answer in answers] for name in names]
 
     return run_batch
 

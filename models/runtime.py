@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import ResultCache, budget_mb
+
 REPO = Path(__file__).resolve().parent.parent
 log = logging.getLogger("explorer")
 
@@ -105,7 +107,7 @@ class Runtime:
     (tests/fakes.py), so no test patches the app's models.
     """
 
-    def __init__(self, specs: Mapping[str, ModelSpec]):
+    def __init__(self, specs: Mapping[str, ModelSpec], cache_mb: float | None = None):
         self.specs = dict(specs)
         self._lock = threading.RLock()  # re-entrant: loading the tagger loads MiniLM inside the same lock
         self._loaded: dict[str, Any] = {}
@@ -113,6 +115,7 @@ class Runtime:
         # Per thread (= per request in Gradio's worker threads): set while a request is retried
         # on the CPU after CUDA ran out of memory, so that request alone gets CPU copies.
         self._request = threading.local()
+        self.cache = ResultCache(budget_mb() if cache_mb is None else cache_mb)
 
     @contextlib.contextmanager
     def cpu_only(self) -> Iterator[None]:
@@ -193,8 +196,27 @@ class Runtime:
             with self.cpu_only():
                 return attempt(), CPU_RETRY_NOTICE
 
+    def answer(self, needs: Mapping[str, str], fn: Callable, *args) -> tuple[Any, str]:
+        """call(), through the shared answer cache when the request can be a key (its inputs
+        are hashable: text, numbers, flags; not a previous result held in a session's state).
+        An answer with a notice (a CPU retry) is not kept."""
+        key = self.key(needs, fn, *args)
+        if key is None or not self.cache.budget:
+            return self.call(needs, fn, *args)
+        return self.cache.get_or_compute(key, lambda: self.call(needs, fn, *args), keep=lambda answer: not answer[1])
 
-RUNTIME = Runtime(MODELS)  # the app's: one copy of each model per process
+    @staticmethod
+    def key(needs: Mapping[str, str], fn: Callable, *args) -> tuple | None:
+        """What identifies a request: the function, the models it reads, its inputs; None if unhashable."""
+        key = (getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)), tuple(sorted(needs.items())), args)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+
+RUNTIME = Runtime(MODELS)  # the app's: one copy of each model per process, one answer cache
 
 
 # -- the health check of the bundled files -------------------------------------------------

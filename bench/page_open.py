@@ -1,0 +1,92 @@
+"""What one more page open costs the server: CPU seconds of the app's process while a real
+Chromium opens the page and every tab's first paint arrives, against a bare Gradio page with
+five tabs (bench/bare_page.py) measured the same way in the same run.
+
+    python bench/page_open.py              # 1 visit to warm up, then 3 measured visits of each
+    python bench/page_open.py --visits 5
+
+The app is measured after its warm-up (models loaded, first paints and examples in the answer
+cache), as a class finds it once the teacher has opened it. Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.startup import App, child_env  # noqa: E402
+
+DRAWN = {  # what the first tab shows once its first paint has arrived (the other tabs' come with it)
+    "app.py": "return document.querySelector('#batch-summary')?.innerText?.includes('batch_sizes')",
+    "bench/bare_page.py": "return document.querySelectorAll('button[role=tab]').length === 5"
+    " && document.querySelector('#one-status') !== null",
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def measure(script: str, visits: int, warm_log: str | None) -> list[float]:
+    """CPU seconds of the server per page open, one per measured visit."""
+    sys.path.insert(0, str(REPO / "tools"))
+    from screenshots import browser, wait
+
+    log = Path(tempfile.mkdtemp(prefix="page-open-")) / "server.log"
+    server = App(child_env(), log, script)
+    try:
+        server.wait()
+        if warm_log:  # the app's warm-up thread says when it is done
+            deadline = time.time() + 600
+            while warm_log not in log.read_text() and time.time() < deadline:
+                time.sleep(0.5)
+        costs = []
+        for k in range(visits + 1):
+            driver = browser()
+            try:
+                time.sleep(1.0)  # let the server settle
+                before = cpu_seconds(server.process.pid)
+                driver.get(server.url)
+                wait(driver, DRAWN[script], 240, f"the first paints of {script}")
+                time.sleep(3.0)  # the other tabs' first paints, plot relayouts, heartbeats
+                after = cpu_seconds(server.process.pid)
+            finally:
+                driver.quit()
+            if k:  # the first visit warms the browser and the server's static files up
+                costs.append(after - before)
+        return costs
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visits", type=int, default=3)
+    args = parser.parse_args(argv)
+    bare = measure("bench/bare_page.py", args.visits, None)
+    app = measure("app.py", args.visits, "warm-up done")
+    report = {"visits": args.visits, "bare_cpu_s": bare, "app_cpu_s": app,
+              "bare_median_s": statistics.median(bare), "app_median_s": statistics.median(app)}  # fmt: skip
+    report["ratio"] = report["app_median_s"] / report["bare_median_s"]
+    print("| page | server CPU s per page open (median) | visits |")
+    print("|---|---|---|")
+    print(f"| bare five-tab Gradio page | {report['bare_median_s']:.2f} | {', '.join(f'{c:.2f}' for c in bare)} |")
+    print(f"| the app, after its warm-up | {report['app_median_s']:.2f} | {', '.join(f'{c:.2f}' for c in app)} |")
+    print(f"ratio app / bare: {report['ratio']:.2f} (goal <= 1.5)")
+    print(json.dumps(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()
