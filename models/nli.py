@@ -27,6 +27,7 @@ from .nli_words import GloVeWords, MiniLMWords, Prepared
 from .text import read_json, write_json
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "nli"
+SHARD_BYTES = 12 * 2**20  # weight files stay far below the 25 MB a file may have in the repository
 
 
 @dataclass
@@ -43,6 +44,8 @@ class NLIConfig:
     glove_words: int = 0
     glove_oov: int = 100
     projection: int = 200
+    glove_concat: bool = False  # MiniLM only: [MiniLM state; projected GloVe vector] per word (rows in glove_vocab.json)
+    glove_projection: int = 100
     labels: list[str] = field(default_factory=lambda: list(LABELS))
 
 
@@ -155,19 +158,36 @@ class NLI:
         gold = np.array([self.labels.index(p.label) for p in pairs])
         return float((self.predict(pairs, batch_size).argmax(1) == gold).mean())
 
-    def save(self, folder: Path, extra: dict | None = None) -> None:
-        """model.safetensors (head + fine-tuned MiniLM layers or GloVe rows) and config.json."""
+    def save(self, folder: Path, extra: dict | None = None, half: bool = True) -> None:
+        """model.safetensors (head + fine-tuned MiniLM layers or GloVe rows; more than SHARD_BYTES
+        go on in model-2.safetensors, ...) and config.json. half: floats stored as fp16 (loading
+        turns them back into fp32), so six fine-tuned layers fit in files far below 25 MB."""
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, str(folder / "model.safetensors"))
-        info = {"model": asdict(self.config), **(extra or {})}
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        shards: list[dict[str, torch.Tensor]] = [{}]
+        for k, v in state.items():
+            if shards[-1] and sum(t.nbytes for t in shards[-1].values()) + v.nbytes > SHARD_BYTES:
+                shards.append({})
+            shards[-1][k] = v
+        files = ["model.safetensors"] + [f"model-{i}.safetensors" for i in range(2, len(shards) + 1)]
+        for old in folder.glob("model-*.safetensors"):  # a smaller model must not leave shards behind
+            old.unlink()
+        for name, shard in zip(files, shards):
+            save_file(shard, str(folder / name))
+        info = {"model": asdict(self.config), "weight_files": files, **(extra or {})}
         if isinstance(self.model.words, GloVeWords):
             info["glove_vocab"] = self.model.words.vocab
+        elif self.config.glove_concat:
+            write_json(self.model.words.glove_vocab, folder / "glove_vocab.json")
         write_json(info, folder / "config.json")
 
 
-def build_minilm_words(config: NLIConfig, model_dir: Path | None = None):
-    """The bundled MiniLM (or a BertModel folder) wrapped as word vectors for `config`."""
+def build_minilm_words(config: NLIConfig, model_dir: Path | None = None, glove_vocab: list[str] | None = None,
+                       glove_table: torch.Tensor | None = None):
+    """The bundled MiniLM (or a BertModel folder) wrapped as word vectors for `config`
+    (glove_concat: glove_vocab and its table [len(glove_vocab), glove_dim]; zeros when loading)."""
     from transformers import BertModel
     from transformers.utils import logging as hf_logging
 
@@ -176,27 +196,41 @@ def build_minilm_words(config: NLIConfig, model_dir: Path | None = None):
     hf_logging.disable_progress_bar()  # no "Loading weights" bar in the server log
     model_dir = model_dir or bundled_dir()
     bert = BertModel.from_pretrained(str(model_dir))  # its pooler stays unused
-    return MiniLMWords(bert, _plain_tokenizer(model_dir), config.minilm_layer, config.train_layers, config.max_pieces)
+    if glove_vocab and glove_table is None:
+        glove_table = torch.zeros(len(glove_vocab), config.glove_dim)  # the saved rows are loaded into it
+    return MiniLMWords(bert, _plain_tokenizer(model_dir), config.minilm_layer, config.train_layers, config.max_pieces,
+                       glove_vocab if config.glove_concat else None, glove_table, config.glove_projection)
 
 
 def load_nli(folder: Path | str | None = None, device: torch.device | None = None) -> NLI:
     """The bundled decomposable-attention NLI model (assets/nli), rebuilt from its config.json."""
     folder = Path(folder) if folder else ASSETS
+    missing = lambda name: FileNotFoundError(  # noqa: E731
+        f"NLI model file {folder / name} is missing. Restore it with `git checkout -- assets/nli` "
+        "or retrain with `python -m models.train_nli`.")
     for name in ("model.safetensors", "config.json"):
         if not (folder / name).exists():
-            raise FileNotFoundError(f"NLI model file {folder / name} is missing. Restore it with `git checkout -- assets/nli` "
-                                    "or retrain with `python -m models.train_nli`.")
+            raise missing(name)
     try:
         info = read_json(folder / "config.json")
         config = NLIConfig(**info["model"])
+        files = info.get("weight_files", ["model.safetensors"])
+        glove_vocab = read_json(folder / "glove_vocab.json") if config.glove_concat else None
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise RuntimeError(f"{folder / 'config.json'} is not an NLI config ({err}). Restore it with `git checkout -- assets/nli`.") from err
+    except FileNotFoundError:
+        raise missing("glove_vocab.json") from None
+    for name in files:
+        if not (folder / name).exists():
+            raise missing(name)
     try:
-        state = load_file(str(folder / "model.safetensors"))
+        state = {}
+        for name in files:
+            state.update(load_file(str(folder / name)))
         if config.representation == "glove":
             words = GloVeWords(info["glove_vocab"], torch.zeros(config.glove_words, config.glove_dim), config.glove_oov, config.projection)
         else:
-            words = build_minilm_words(config)
+            words = build_minilm_words(config, glove_vocab=glove_vocab)
         model = NLIModel(config, words)
         model.load_state_dict(state)
     except Exception as err:  # corrupt file or wrong shapes: name the file and the fix

@@ -1,6 +1,7 @@
 """Word vectors a_i, b_j for the decomposable attention model: from the bundled
 all-MiniLM-L6-v2 (its static word-piece embeddings, or its layer states with the top layers
-fine-tuned), or from user-supplied GloVe vectors (the paper's setting).
+fine-tuned, optionally with a static GloVe vector concatenated to each word's state), or from
+user-supplied GloVe vectors alone (the paper's setting).
 
 Each encoder works in two steps, so training can cache the expensive frozen part once:
     prepare(texts) -> one Prepared per sentence (no gradient; the frozen lower layers run here)
@@ -33,12 +34,14 @@ class Prepared:
     ids: int64[P], MiniLM word-piece ids incl. [CLS], [SEP] (GloVe: table rows of words[1:])
     word_of_piece: int64[P], 0 for [CLS], w >= 1 for a piece of words[w], -1 for [SEP]
     hidden: float32[P, D] or None, the output of the frozen lower layers
+    glove_ids: int64[W] or None (MiniLM + GloVe only): table row of each word, -1 unknown, -2 for NULL
     """
 
     words: list[str]
     ids: torch.Tensor
     word_of_piece: torch.Tensor
     hidden: torch.Tensor | None = None
+    glove_ids: torch.Tensor | None = None
 
 
 def pad(rows: list[torch.Tensor], value: float = 0.0) -> torch.Tensor:
@@ -68,9 +71,15 @@ class MiniLMWords(nn.Module):
 
     Only the trainable layers are registered as submodules, so the state dict (and the
     bundled weights file) holds them and not the frozen rest, which comes from the package.
+
+    With glove_vocab and glove_table [V, d] each word's vector is [MiniLM state; P g_w]: g_w
+    is its frozen GloVe vector (looked up lower-cased; a learned vector for unknown words and for
+    NULL) and P a trained d -> glove_projection layer. Static vectors keep apart the words
+    that contextual states blur ("guitar" / "violin"); the table rows are a buffer, saved.
     """
 
-    def __init__(self, bert, tokenizer, layer: int = 6, train_layers: int = 0, max_pieces: int = 128):
+    def __init__(self, bert, tokenizer, layer: int = 6, train_layers: int = 0, max_pieces: int = 128,
+                 glove_vocab: list[str] | None = None, glove_table: torch.Tensor | None = None, glove_projection: int = 100):
         super().__init__()
         if not -1 <= layer <= len(bert.encoder.layer) or not 0 <= train_layers <= max(layer, 0):
             raise ValueError(f"layer {layer} / train_layers {train_layers} do not fit a {len(bert.encoder.layer)}-layer encoder")
@@ -82,6 +91,23 @@ class MiniLMWords(nn.Module):
         for p in self.upper.parameters():
             p.requires_grad_(True)
         self.dim = bert.config.hidden_size
+        self.glove_vocab: list[str] = []
+        if glove_vocab:
+            self.use_glove(glove_vocab, glove_table, glove_projection)
+
+    def use_glove(self, vocab: list[str], table: torch.Tensor, projection: int = 100) -> None:
+        """Concatenate P g_w to every word's state from now on (table [len(vocab), d], frozen)."""
+        self.glove_vocab = list(vocab)
+        self.glove_row = {w: i for i, w in enumerate(self.glove_vocab)}
+        self.register_buffer("glove_table", table.float().to(self.device))  # (V, d)
+        self.glove_null = nn.Parameter(torch.zeros(table.shape[1], device=self.device))
+        self.glove_unknown = nn.Parameter(torch.zeros(table.shape[1], device=self.device))
+        self.glove_project = nn.Linear(table.shape[1], projection).to(self.device)
+        self.dim = self._bert[0].config.hidden_size + projection
+
+    def glove_ids(self, words: list[str]) -> torch.Tensor:
+        """Rows of words[1:] in the GloVe table (-1 when absent), -2 for the NULL word words[0]."""
+        return torch.tensor([-2] + [self.glove_row.get(w.lower(), -1) for w in words[1:]])
 
     def count_pieces(self, text: str) -> int:
         return len(self.tokenizer.encode(text).ids)
@@ -102,7 +128,8 @@ class MiniLMWords(nn.Module):
                 if w > 0:
                     spans.setdefault(w, [start, end])[1] = end
             words = [NULL_WORD] + [text[spans[k][0]: spans[k][1]] for k in range(1, len(order) + 1)]
-            out.append(Prepared(words, torch.tensor(ids), torch.tensor(wop)))
+            out.append(Prepared(words, torch.tensor(ids), torch.tensor(wop),
+                                glove_ids=self.glove_ids(words) if self.glove_vocab else None))
         return out
 
     def frozen_layers(self):
@@ -141,9 +168,17 @@ class MiniLMWords(nn.Module):
         if self.layer < 0:
             states = self._bert[0].embeddings.word_embeddings(pad([p.ids for p in prepared]).to(device))  # (B, P, D)
         else:
-            states = run_layers(self.upper, pad([p.hidden for p in prepared]).to(device), mask)  # (B, P, D)
+            # .float(): training keeps its cache of frozen states in fp16 (half the memory)
+            states = run_layers(self.upper, pad([p.hidden for p in prepared]).to(device).float(), mask)  # (B, P, D)
         n_words = wop.max(dim=1).values + 1  # (B,) words incl. NULL; the cache keeps no word strings
-        return pool_words(states, wop, n_words)
+        vectors, word_mask = pool_words(states, wop, n_words)  # (B, W, D), (B, W)
+        if not self.glove_vocab:
+            return vectors, word_mask
+        rows = pad([p.glove_ids for p in prepared], -1).to(device)[:, : vectors.shape[1]]  # (B, W)
+        g = self.glove_table[rows.clamp(min=0)]  # (B, W, d)
+        g = torch.where((rows == -1)[..., None], self.glove_unknown, g)
+        g = torch.where((rows == -2)[..., None], self.glove_null, g)
+        return torch.cat([vectors, self.glove_project(g)], dim=-1), word_mask  # (B, W, D + projection)
 
     def train(self, mode: bool = True):
         super().train(mode)
