@@ -142,6 +142,50 @@ def test_snli_dev_split_is_by_premise():
     assert heldout(held[0].premise) and not heldout(train[0].premise)
 
 
+def test_read_pairs_keeps_the_three_columns_of_nli_extra(tmp_path):
+    import gzip
+
+    rows = "gold_label\tsentence1\tsentence2\tsource\nneutral\tA man's \"hat\".\tA hat.\tmpe_train\n"
+    (tmp_path / "x.tsv.gz").write_bytes(gzip.compress(rows.encode("utf-8")))
+    assert read_pairs(tmp_path / "x.tsv.gz") == [Pair('A man\'s "hat".', "A hat.", "neutral")]
+
+
+def test_without_premises_and_excluded_names():
+    from models.nli_data import names, without_premises
+
+    pairs = [Pair("A dog runs.", "An animal moves.", "entailment"), Pair("A cat sleeps.", "A cat runs.", "contradiction")]
+    assert without_premises(pairs, [Pair("A dog runs.", "Nothing.", "neutral")]) == pairs[1:]
+    assert names("snli_dev,mpe,xnli_en", "mpe,xnli_en") == ["snli_dev"]
+    with pytest.raises(ValueError, match="xnli"):
+        names("snli_dev,mpe", "xnli")  # a typo must not quietly keep a non-commercial set
+
+
+NLI_EXTRA = {"snli_train_sample": 4634, "cad_revised": 6625, "mpe": 8501, "xnli_en": 7499}  # its README's counts
+
+
+@pytest.mark.parametrize("name, pairs", NLI_EXTRA.items())
+def test_nli_extra_sets_by_name(name, pairs):
+    from models import nli_data
+
+    require((nli_data.shared_data_dir() / nli_data.SHARED[name]).exists(), "nli_extra not in ../shared/data")
+    loaded = nli_data.load(name)
+    assert len(loaded) == pairs and set(nli_data.label_counts(loaded).values()) != {0}
+    assert all(p.premise and p.hypothesis for p in loaded)
+
+
+def test_no_selection_premise_in_the_default_training_sets():
+    from models import nli_data, train_nli
+
+    require((nli_data.shared_data_dir() / nli_data.SHARED["cad_revised"]).exists(), "nli_extra not in ../shared/data")
+    selection = {p.premise for name in train_nli.valid.split(",") for p in nli_data.load(name)}
+    cad = nli_data.load("cad_revised_train")
+    assert len(cad) == 6625 - 3330  # the README: 3,330 revisions keep a snli_train_sample premise
+    for name in nli_data.names(train_nli.train):
+        assert not {p.premise for p in nli_data.load(name)} & selection, name
+    evaluation_only = set(train_nli.test.split(",")) - {"mnli_dev_matched"}  # trained on, reported with a flag
+    assert not evaluation_only & set(nli_data.names(train_nli.train)) and "snli_train_sample" not in train_nli.train
+
+
 # -- the training CLI --------------------------------------------------------------------
 def synthetic_task(folder, n=300, seed=0):
     """'The red cat sits here.' -> 'The cat is red.' (entailment) / '... is blue.' (contradiction) / '... is big.' (neutral)."""
@@ -198,6 +242,59 @@ def test_training_cli_minilm_top_layer_and_cache(tmp_path):
         keys = list(f.keys())
     assert any(k.startswith("words.upper.0.") for k in keys) and any(k.startswith("da.attend.") for k in keys)
     assert not any("embeddings" in k or "upper.1." in k for k in keys)  # frozen MiniLM stays in its package
+
+
+def test_training_cli_resumes_from_its_checkpoint(tmp_path):
+    from models.train_nli import main
+
+    synthetic_task(tmp_path, n=120)
+    args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "", "--glove",
+            str(tmp_path / "glove.txt"), "--hidden", "16", "--batch_size", "16", "--epoch_pairs", "48", "--min_accuracy", "0",
+            "--out", str(tmp_path / "m")]
+    main(args + ["--epochs", "2"])
+    first = json.loads((tmp_path / "m" / "checkpoint" / "last.json").read_text())
+    assert first["step"] == 6 and len(first["history"]) == 2
+    main(args + ["--epochs", "3", "--resume"])
+    history = json.loads((tmp_path / "m" / "checkpoint" / "last.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3] and history[:2] == first["history"]
+    assert all(h["pairs"] == 48 for h in history)
+
+
+def test_saved_weights_are_fp16_shards_that_load_back(tmp_path, monkeypatch):
+    from safetensors import safe_open
+
+    import models.nli as nli_module
+    from fakes import tiny_nli
+
+    nli = tiny_nli()
+    monkeypatch.setattr(nli_module, "SHARD_BYTES", 2000)  # force several files
+    nli.save(tmp_path)
+    files = json.loads((tmp_path / "config.json").read_text())["weight_files"]
+    assert len(files) > 1 and files[0] == "model.safetensors" and all((tmp_path / f).exists() for f in files)
+    with safe_open(str(tmp_path / files[0]), "pt") as f:
+        assert all(f.get_tensor(k).dtype in (torch.float16, torch.int64) for k in f.keys())
+    again = nli_module.load_nli(tmp_path, torch.device("cpu"))
+    a, b = nli.infer("A man plays the guitar.", "A person makes music"), again.infer("A man plays the guitar.", "A person makes music")
+    assert np.allclose(a.logits, b.logits, atol=1e-2)  # fp16 rounding only
+    (tmp_path / files[-1]).unlink()
+    with pytest.raises(FileNotFoundError, match=files[-1]):
+        nli_module.load_nli(tmp_path, torch.device("cpu"))
+
+
+def test_minilm_words_with_glove_concatenate_a_projected_vector():
+    from models.minilm import _plain_tokenizer, bundled_dir
+    from models.nli_words import MiniLMWords
+    from transformers import BertConfig, BertModel
+
+    bert = BertModel(BertConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32))
+    words = MiniLMWords(bert, _plain_tokenizer(bundled_dir()), layer=2, train_layers=1,
+                        glove_vocab=["a", "guitar", "violin"], glove_table=torch.eye(3, 4), glove_projection=5)
+    p, q = words.prepare(["A Guitar!", "A violin"])
+    assert p.glove_ids.tolist() == [-2, 0, 1, -1] and q.glove_ids.tolist() == [-2, 0, 2]  # NULL, rows, unknown "!"
+    vectors, mask = words.collate([p, q])
+    assert vectors.shape == (2, 4, 16 + 5) and words.dim == 21 and mask[1].tolist() == [True, True, True, False]
+    assert torch.allclose(vectors[0, 2, 16:], words.glove_project(torch.eye(3, 4)[1]), atol=1e-6)
+    assert "glove_table" in words.state_dict() and "glove_project.weight" in words.state_dict()
 
 
 # -- the bundled model ----------------------------------------------------------------
