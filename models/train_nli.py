@@ -16,7 +16,8 @@ cached in --cache (artifacts/, git-ignored); only the top --train_layers layers 
 --epoch_pairs N makes an "epoch" the next N pairs of an endless stream of shuffled passes
 over the training pairs (0: one whole pass), so a slow CPU still gets a selection score, a
 history row and a saved best model every N pairs. The best epoch so far is always in --out;
-weights + optimizer state + position go to <out>/checkpoint/ (git-ignored under artifacts/)
+weights + optimizer state + position go to --checkpoint (default <out>/checkpoint, or
+artifacts/nli_checkpoint when --out is assets/nli; artifacts/ is git-ignored)
 at every epoch end, every --checkpoint_minutes and on SIGTERM, and --resume continues from
 there (same data and settings; --epochs may grow, which stretches the linear decay).
 
@@ -206,12 +207,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                     hidden=hidden, dropout=dropout, epochs=epochs, epoch_pairs=epoch_pairs, batch_size=batch_size,
                     learning_rate=learning_rate, encoder_learning_rate=encoder_learning_rate, warmup=warmup,
                     clip_norm=clip_norm, seed=seed, threads=threads, min_accuracy=min_accuracy,
-                    checkpoint_minutes=checkpoint_minutes, max_minutes=max_minutes, cache=cache, out=out)
+                    checkpoint_minutes=checkpoint_minutes, max_minutes=max_minutes, cache=cache, out=out, checkpoint="")
     for name, value in defaults.items():
         parser.add_argument("--" + name, type=type(value), default=value)
     parser.add_argument("--intra_attention", action="store_true", default=intra_attention)
     parser.add_argument("--glove_concat", action="store_true", default=glove_concat)
-    parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (see --checkpoint)")
     args = parser.parse_args(argv)
     if args.glove:
         args.representation = "glove"
@@ -225,7 +226,10 @@ def main(argv: list[str] | None = None) -> None:
     np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
     device = torch.device("cpu")
-    folder, checkpoint = Path(args.out), Path(args.out) / "checkpoint"
+    folder = Path(args.out)
+    # Checkpoints (weights + optimizer state, ~150 MB) never go into the repository's assets/.
+    checkpoint = Path(args.checkpoint) if args.checkpoint else \
+        REPO / "artifacts" / "nli_checkpoint" if folder.resolve() == ASSETS.resolve() else folder / "checkpoint"
 
     print("reading pairs ...")
     train_names = nli_data.names(args.train, args.exclude_sources)
@@ -369,7 +373,7 @@ def write_model(folder: Path, model: NLIModel, words, config: NLIConfig, args, p
 
     if isinstance(words, MiniLMWords):
         words.max_pieces = config.max_pieces  # inference reads whole sentences (up to the view's limit)
-    run = {k: v for k, v in vars(args).items() if k not in ("out", "cache", "resume")}
+    run = {k: v for k, v in vars(args).items() if k not in ("out", "cache", "resume", "checkpoint")}
     info = {"training": run, "history": progress["history"], "trained_millions": round(trained / 1e6, 2),
             "scores": {"valid_accuracy": round(progress["best_valid"], 4), "best_epoch": progress["best_epoch"],
                        "train_pairs": n_pairs, "train_seconds": round(seconds)}}
