@@ -92,12 +92,15 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         lines.append(f"| `{name}` | {r['pairs']} | {r['accuracy'] * 100:.2f} % | {note} |")
     if info.get("representation_options"):
         options = info["representation_options"]
-        lines += ["", f"## Token representation options (measured on the selection set `{options[0]['valid']}`)", "",
+        lines += ["", f"## Token representation options (measured on the selection set `{options[0].get('valid', 'snli_dev_heldout')}`)", "",
                   "| word vectors a_i, b_j | intra-attention | encoder lr | budget | trained parameters | selection accuracy | train time |",
                   "|---|---|---|---|---|---|---|"]
         for o in options:
-            lines.append(f"| {o['name']} | {'on' if o['intra_attention'] else 'off'} | {o['encoder_learning_rate']:g} | "
-                         f"{o['budget']} | {o['trained_millions']} M | {o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min |")
+            lr = f"{o['encoder_learning_rate']:g}" if "encoder_learning_rate" in o else \
+                "5e-05" if "fine-tuned" in o["name"] else "-"  # rows measured before it was recorded
+            lines.append(f"| {o['name']} | {'on' if o['intra_attention'] else 'off'} | {lr} | "
+                         f"{o.get('budget', str(o['epochs']) + ' epoch(s) of all pairs')} | {o['trained_millions']} M | "
+                         f"{o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min |")
         lines.append("")
         lines.append(info.get("representation_options_note", ""))
     if "latency_ms" in info:
