@@ -9,6 +9,7 @@ soft alignments that led there.
 The model is in models/decomposable_attention.py, the word vectors in models/nli_words.py,
 training in training/train_nli.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ from .text import read_json, write_json
 
 LABELS = ("entailment", "neutral", "contradiction")
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "nli"
+SHARD_BYTES = 12 * 2**20  # weight files stay far below the 25 MB a file may have in the repository
 
 
 @dataclass
@@ -43,6 +45,10 @@ class NLIConfig:
     glove_words: int = 0
     glove_oov: int = 100
     projection: int = 200
+    glove_concat: bool = (
+        False  # MiniLM only: [MiniLM state; projected GloVe vector] per word (rows in glove_vocab.json)
+    )
+    glove_projection: int = 100
     labels: list[str] = field(default_factory=lambda: list(LABELS))
 
 
@@ -52,10 +58,18 @@ class NLIModel(nn.Module):
     def __init__(self, config: NLIConfig, words: MiniLMWords | GloVeWords):
         super().__init__()
         self.config, self.words = config, words
-        self.da = DecomposableAttention(words.dim, config.hidden, len(config.labels), config.dropout,
-                                        config.intra_attention, config.intra_max_distance)
+        self.da = DecomposableAttention(
+            words.dim,
+            config.hidden,
+            len(config.labels),
+            config.dropout,
+            config.intra_attention,
+            config.intra_max_distance,
+        )
 
-    def forward(self, premises: list[Prepared], hypotheses: list[Prepared]) -> tuple[DAOutput, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, premises: list[Prepared], hypotheses: list[Prepared]
+    ) -> tuple[DAOutput, torch.Tensor, torch.Tensor]:
         A, mask_a = self.words.collate(premises)  # (B, m, D), (B, m)
         B, mask_b = self.words.collate(hypotheses)  # (B, n, D), (B, n)
         return self.da(A, B, mask_a, mask_b), mask_a, mask_b
@@ -121,6 +135,7 @@ class NLI:
         """Several (premise, hypothesis) pairs in one padded forward; each result is cut to its
         own words, so it equals infer() on that pair alone (up to float rounding). A sentence is
         a str, or what read() gave for it."""
+
         def as_read(sentence, what):
             return sentence if isinstance(sentence, Prepared) else self.read(sentence, what)
 
@@ -133,17 +148,37 @@ class NLI:
         drop_a, drop_b = self.model.da.leave_one_out(out, mask_a, mask_b, labels)
         al = out.attended
         # Only the finished results leave the device: one copy per tensor for the whole batch.
-        e, p2h, h2p, probs, labels, logits, drop_a, drop_b = (t.cpu().numpy() for t in (
-            al.e, al.premise_to_hypothesis, al.hypothesis_to_premise, probs, labels, out.logits, drop_a, drop_b))
+        e, p2h, h2p, probs, labels, logits, drop_a, drop_b = (
+            t.cpu().numpy()
+            for t in (
+                al.e,
+                al.premise_to_hypothesis,
+                al.hypothesis_to_premise,
+                probs,
+                labels,
+                out.logits,
+                drop_a,
+                drop_b,
+            )
+        )
         results = []
         for b, (p, h) in enumerate(zip(premises, hypotheses)):
             m, n = len(p.words), len(h.words)
-            results.append(NLIResult(
-                label=self.labels[int(labels[b])], probs={l: float(x) for l, x in zip(self.labels, probs[b])},
-                premise_tokens=p.words, hypothesis_tokens=h.words, alignment=e[b, :m, :n],
-                premise_to_hypothesis=p2h[b, :m, :n], hypothesis_to_premise=h2p[b, :n, :m],
-                premise_contribution=drop_a[b, :m], hypothesis_contribution=drop_b[b, :n], logits=logits[b],
-                labels=self.labels))
+            results.append(
+                NLIResult(
+                    label=self.labels[int(labels[b])],
+                    probs={l: float(x) for l, x in zip(self.labels, probs[b])},
+                    premise_tokens=p.words,
+                    hypothesis_tokens=h.words,
+                    alignment=e[b, :m, :n],
+                    premise_to_hypothesis=p2h[b, :m, :n],
+                    hypothesis_to_premise=h2p[b, :n, :m],
+                    premise_contribution=drop_a[b, :m],
+                    hypothesis_contribution=drop_b[b, :n],
+                    logits=logits[b],
+                    labels=self.labels,
+                )
+            )
         return results
 
     @torch.no_grad()
@@ -155,7 +190,7 @@ class NLI:
         prepared = dict(zip(sentences, self.model.words.prepare(sentences, batch_size)))
         probs = []
         for k in range(0, len(pairs), batch_size):
-            chunk = pairs[k: k + batch_size]
+            chunk = pairs[k : k + batch_size]
             out, _, _ = self.model([prepared[p.premise] for p in chunk], [prepared[p.hypothesis] for p in chunk])
             probs.append(torch.softmax(out.logits, -1).cpu())
         return torch.cat(probs).numpy()
@@ -164,48 +199,98 @@ class NLI:
         gold = np.array([self.labels.index(p.label) for p in pairs])
         return float((self.predict(pairs, batch_size).argmax(1) == gold).mean())
 
-    def save(self, folder: Path, extra: dict | None = None) -> None:
-        """model.safetensors (head + fine-tuned MiniLM layers or GloVe rows) and config.json."""
+    def save(self, folder: Path, extra: dict | None = None, half: bool = True) -> None:
+        """model.safetensors (head + fine-tuned MiniLM layers or GloVe rows; more than SHARD_BYTES
+        go on in model-2.safetensors, ...) and config.json. half: floats stored as fp16 (loading
+        turns them back into fp32), so six fine-tuned layers fit in files far below 25 MB."""
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, str(folder / "model.safetensors"))
-        info = {"model": asdict(self.config), **(extra or {})}
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        shards: list[dict[str, torch.Tensor]] = [{}]
+        for k, v in state.items():
+            if shards[-1] and sum(t.nbytes for t in shards[-1].values()) + v.nbytes > SHARD_BYTES:
+                shards.append({})
+            shards[-1][k] = v
+        files = ["model.safetensors"] + [f"model-{i}.safetensors" for i in range(2, len(shards) + 1)]
+        for old in folder.glob("model-*.safetensors"):  # a smaller model must not leave shards behind
+            old.unlink()
+        for name, shard in zip(files, shards):
+            save_file(shard, str(folder / name))
+        info = {"model": asdict(self.config), "weight_files": files, **(extra or {})}
         if isinstance(self.model.words, GloVeWords):
             info["glove_vocab"] = self.model.words.vocab
+        elif self.config.glove_concat:
+            write_json(self.model.words.glove_vocab, folder / "glove_vocab.json")
         write_json(info, folder / "config.json")
 
 
-def build_minilm_words(config: NLIConfig, minilm=None):
+def build_minilm_words(
+    config: NLIConfig, minilm=None, glove_vocab: list[str] | None = None, glove_table: torch.Tensor | None = None
+):
     """The bundled MiniLM (models.minilm.MiniLM: the app's shared copy, or a fresh one) as word
-    vectors for `config`: its frozen layers are read as they are, its top layers are copies."""
+    vectors for `config`: its frozen layers are read as they are, its top layers are copies
+    (glove_concat: glove_vocab and its table [len(glove_vocab), glove_dim]; zeros when loading)."""
     from .minilm import load_minilm
 
     minilm = minilm or load_minilm()
-    return MiniLMWords(minilm.bert, minilm.tokenizer, config.minilm_layer, config.train_layers, config.max_pieces)
+    if glove_vocab and glove_table is None:
+        glove_table = torch.zeros(len(glove_vocab), config.glove_dim)  # the saved rows are loaded into it
+    return MiniLMWords(
+        minilm.bert,
+        minilm.tokenizer,
+        config.minilm_layer,
+        config.train_layers,
+        config.max_pieces,
+        glove_vocab if config.glove_concat else None,
+        glove_table,
+        config.glove_projection,
+    )
 
 
 def load_nli(folder: Path | str | None = None, device: torch.device | None = None, minilm=None) -> NLI:
     """The bundled decomposable-attention NLI model (assets/nli), rebuilt from its config.json;
     its frozen MiniLM layers are `minilm`'s (the app's shared copy) or a copy of its own."""
     folder = Path(folder) if folder else ASSETS
+    missing = lambda name: FileNotFoundError(  # noqa: E731
+        f"NLI model file {folder / name} is missing. Restore it with `git checkout -- assets/nli` "
+        "or retrain with `python -m training.train_nli`."
+    )
     for name in ("model.safetensors", "config.json"):
         if not (folder / name).exists():
-            raise FileNotFoundError(f"NLI model file {folder / name} is missing. Restore it with `git checkout -- assets/nli` "
-                                    "or retrain with `python -m training.train_nli`.")
+            raise missing(name)
     try:
         info = read_json(folder / "config.json")
         config = NLIConfig(**info["model"])
+        files = info.get("weight_files", ["model.safetensors"])
+        glove_vocab = read_json(folder / "glove_vocab.json") if config.glove_concat else None
     except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise RuntimeError(f"{folder / 'config.json'} is not an NLI config ({err}). Restore it with `git checkout -- assets/nli`.") from err
+        raise RuntimeError(
+            f"{folder / 'config.json'} is not an NLI config ({err}). Restore it with `git checkout -- assets/nli`."
+        ) from err
+    except FileNotFoundError:
+        raise missing("glove_vocab.json") from None
+    for name in files:
+        if not (folder / name).exists():
+            raise missing(name)
     try:
-        state = load_file(str(folder / "model.safetensors"))
+        state = {}
+        for name in files:
+            state.update(load_file(str(folder / name)))
         if config.representation == "glove":
-            words = GloVeWords(info["glove_vocab"], torch.zeros(config.glove_words, config.glove_dim), config.glove_oov, config.projection)
+            words = GloVeWords(
+                info["glove_vocab"],
+                torch.zeros(config.glove_words, config.glove_dim),
+                config.glove_oov,
+                config.projection,
+            )
         else:
-            words = build_minilm_words(config, minilm)
+            words = build_minilm_words(config, minilm, glove_vocab=glove_vocab)
         model = NLIModel(config, words)
         model.load_state_dict(state)
     except Exception as err:  # corrupt file or wrong shapes: name the file and the fix
-        raise RuntimeError(f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with "
-                           "`git checkout -- assets/nli` or retrain with `python -m training.train_nli`.") from err
+        raise RuntimeError(
+            f"Could not load {folder / 'model.safetensors'} ({err}). Restore it with "
+            "`git checkout -- assets/nli` or retrain with `python -m training.train_nli`."
+        ) from err
     return NLI(model, device or (minilm.device if minilm is not None else None))

@@ -1,6 +1,7 @@
 """Word vectors a_i, b_j for the decomposable attention model: from the bundled
 all-MiniLM-L6-v2 (its static word-piece embeddings, or its layer states with the top layers
-fine-tuned), or from user-supplied GloVe vectors (the paper's setting).
+fine-tuned, optionally with a static GloVe vector concatenated to each word's state), or from
+user-supplied GloVe vectors alone (the paper's setting).
 
 Each encoder works in two steps, so training can cache the expensive frozen part once:
     prepare(texts) -> one Prepared per sentence (no gradient; the frozen lower layers run here)
@@ -12,6 +13,7 @@ A *word* for MiniLM is what its pre-tokenizer splits off: text between spaces, w
 punctuation mark on its own ("don't" -> don ' t). Its vector is the mean of its word pieces'
 vectors ("unfriended" = un ##fr ##iend ##ed), so the alignment is between whole words.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,12 +36,14 @@ class Prepared:
     ids: int64[P], MiniLM word-piece ids incl. [CLS], [SEP] (GloVe: table rows of words[1:])
     word_of_piece: int64[P], 0 for [CLS], w >= 1 for a piece of words[w], -1 for [SEP]
     hidden: float32[P, D] or None, the output of the frozen lower layers
+    glove_ids: int64[W] or None (MiniLM + GloVe only): table row of each word, -1 unknown, -2 for NULL
     """
 
     words: list[str]
     ids: torch.Tensor
     word_of_piece: torch.Tensor
     hidden: torch.Tensor | None = None
+    glove_ids: torch.Tensor | None = None
 
 
 def pad(rows: list[torch.Tensor], value: float = 0.0) -> torch.Tensor:
@@ -47,10 +51,14 @@ def pad(rows: list[torch.Tensor], value: float = 0.0) -> torch.Tensor:
     return nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=value)
 
 
-def pool_words(states: torch.Tensor, word_of_piece: torch.Tensor, n_words: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def pool_words(
+    states: torch.Tensor, word_of_piece: torch.Tensor, n_words: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean of each word's pieces: states [B, P, D], word_of_piece [B, P] -> [B, W, D], mask [B, W]."""
     W = int(n_words.max())
-    onehot = (word_of_piece[:, None, :] == torch.arange(W, device=states.device)[None, :, None]).to(states.dtype)  # (B, W, P)
+    onehot = (word_of_piece[:, None, :] == torch.arange(W, device=states.device)[None, :, None]).to(
+        states.dtype
+    )  # (B, W, P)
     pooled = torch.bmm(onehot / onehot.sum(-1, keepdim=True).clamp(min=1), states)  # (B, W, D)
     return pooled, torch.arange(W, device=states.device)[None, :] < n_words[:, None]
 
@@ -69,22 +77,58 @@ class MiniLMWords(nn.Module):
 
     Only the trainable layers are registered as submodules, so the state dict (and the
     bundled weights file) holds them and not the frozen rest, which comes from the package.
+
+    With glove_vocab and glove_table [V, d] each word's vector is [MiniLM state; P g_w]: g_w
+    is its frozen GloVe vector (looked up lower-cased; a learned vector for unknown words and for
+    NULL) and P a trained d -> glove_projection layer. Static vectors keep apart the words
+    that contextual states blur ("guitar" / "violin"); the table rows are a buffer, saved.
     """
 
-    def __init__(self, bert, tokenizer, layer: int = 6, train_layers: int = 0, max_pieces: int = 128):
+    def __init__(
+        self,
+        bert,
+        tokenizer,
+        layer: int = 6,
+        train_layers: int = 0,
+        max_pieces: int = 128,
+        glove_vocab: list[str] | None = None,
+        glove_table: torch.Tensor | None = None,
+        glove_projection: int = 100,
+    ):
         super().__init__()
         if not -1 <= layer <= len(bert.encoder.layer) or not 0 <= train_layers <= max(layer, 0):
-            raise ValueError(f"layer {layer} / train_layers {train_layers} do not fit a {len(bert.encoder.layer)}-layer encoder")
+            raise ValueError(
+                f"layer {layer} / train_layers {train_layers} do not fit a {len(bert.encoder.layer)}-layer encoder"
+            )
         self._bert = [bert.eval()]  # a list hides it from the state dict
         for p in bert.parameters():
             p.requires_grad_(False)
         self.tokenizer, self.layer, self.max_pieces = tokenizer, layer, max_pieces
         # The fine-tuned top layers are copies: the encoder itself is shared with the other
         # views (models/runtime.py), and loading this model's weights must not change it.
-        self.upper = nn.ModuleList(copy.deepcopy(block) for block in (bert.encoder.layer[layer - train_layers: layer] if layer > 0 else []))
+        self.upper = nn.ModuleList(
+            copy.deepcopy(block) for block in (bert.encoder.layer[layer - train_layers : layer] if layer > 0 else [])
+        )
         for p in self.upper.parameters():
             p.requires_grad_(True)
         self.dim = bert.config.hidden_size
+        self.glove_vocab: list[str] = []
+        if glove_vocab:
+            self.use_glove(glove_vocab, glove_table, glove_projection)
+
+    def use_glove(self, vocab: list[str], table: torch.Tensor, projection: int = 100) -> None:
+        """Concatenate P g_w to every word's state from now on (table [len(vocab), d], frozen)."""
+        self.glove_vocab = list(vocab)
+        self.glove_row = {w: i for i, w in enumerate(self.glove_vocab)}
+        self.register_buffer("glove_table", table.float().to(self.device))  # (V, d)
+        self.glove_null = nn.Parameter(torch.zeros(table.shape[1], device=self.device))
+        self.glove_unknown = nn.Parameter(torch.zeros(table.shape[1], device=self.device))
+        self.glove_project = nn.Linear(table.shape[1], projection).to(self.device)
+        self.dim = self._bert[0].config.hidden_size + projection
+
+    def glove_ids(self, words: list[str]) -> torch.Tensor:
+        """Rows of words[1:] in the GloVe table (-1 when absent), -2 for the NULL word words[0]."""
+        return torch.tensor([-2] + [self.glove_row.get(w.lower(), -1) for w in words[1:]])
 
     def count_pieces(self, text: str) -> int:
         return len(self.tokenizer.encode(text).ids)
@@ -96,7 +140,11 @@ class MiniLMWords(nn.Module):
         for text, enc in zip(texts, self.tokenizer.encode_batch(texts)):
             ids, word_ids, offsets = enc.ids, enc.word_ids, enc.offsets
             if truncate and len(ids) > self.max_pieces:
-                ids, word_ids, offsets = ids[: self.max_pieces - 1] + ids[-1:], word_ids[: self.max_pieces - 1] + [None], offsets[: self.max_pieces - 1]
+                ids, word_ids, offsets = (
+                    ids[: self.max_pieces - 1] + ids[-1:],
+                    word_ids[: self.max_pieces - 1] + [None],
+                    offsets[: self.max_pieces - 1],
+                )
             # word_ids restart per sentence; renumber 1.. in order so word 0 is the NULL word ([CLS])
             order = list(dict.fromkeys(w for w in word_ids if w is not None))
             number = {w: k + 1 for k, w in enumerate(order)}
@@ -105,8 +153,15 @@ class MiniLMWords(nn.Module):
             for w, (start, end) in zip(wop, offsets):
                 if w > 0:
                     spans.setdefault(w, [start, end])[1] = end
-            words = [NULL_WORD] + [text[spans[k][0]: spans[k][1]] for k in range(1, len(order) + 1)]
-            out.append(Prepared(words, torch.tensor(ids), torch.tensor(wop)))
+            words = [NULL_WORD] + [text[spans[k][0] : spans[k][1]] for k in range(1, len(order) + 1)]
+            out.append(
+                Prepared(
+                    words,
+                    torch.tensor(ids),
+                    torch.tensor(wop),
+                    glove_ids=self.glove_ids(words) if self.glove_vocab else None,
+                )
+            )
         return out
 
     def frozen_layers(self):
@@ -123,14 +178,16 @@ class MiniLMWords(nn.Module):
         return self.run_frozen(self.split(texts), batch_size, keep_on_device)
 
     @torch.no_grad()
-    def run_frozen(self, prepared: list[Prepared], batch_size: int = 64, keep_on_device: bool = False) -> list[Prepared]:
+    def run_frozen(
+        self, prepared: list[Prepared], batch_size: int = 64, keep_on_device: bool = False
+    ) -> list[Prepared]:
         """The frozen embeddings + lower layers over sentences already split (fills .hidden)."""
         if self.layer < 0:
             return prepared
         bert, device = self._bert[0], self.device
         order = sorted(range(len(prepared)), key=lambda i: len(prepared[i].ids))
         for k in range(0, len(order), batch_size):
-            chunk = [prepared[i] for i in order[k: k + batch_size]]
+            chunk = [prepared[i] for i in order[k : k + batch_size]]
             ids = pad([p.ids for p in chunk]).to(device)  # (B, P)
             mask = pad([torch.ones(len(p.ids), dtype=torch.bool) for p in chunk], False).to(device)
             hidden = run_layers(self.frozen_layers(), bert.embeddings(input_ids=ids), mask)  # (B, P, D)
@@ -149,9 +206,17 @@ class MiniLMWords(nn.Module):
         if self.layer < 0:
             states = self._bert[0].embeddings.word_embeddings(pad([p.ids for p in prepared]).to(device))  # (B, P, D)
         else:
-            states = run_layers(self.upper, pad([p.hidden for p in prepared]).to(device), mask)  # (B, P, D)
+            # .float(): training keeps its cache of frozen states in fp16 (half the memory)
+            states = run_layers(self.upper, pad([p.hidden for p in prepared]).to(device).float(), mask)  # (B, P, D)
         n_words = wop.max(dim=1).values + 1  # (B,) words incl. NULL; the cache keeps no word strings
-        return pool_words(states, wop, n_words)
+        vectors, word_mask = pool_words(states, wop, n_words)  # (B, W, D), (B, W)
+        if not self.glove_vocab:
+            return vectors, word_mask
+        rows = pad([p.glove_ids for p in prepared], -1).to(device)[:, : vectors.shape[1]]  # (B, W)
+        g = self.glove_table[rows.clamp(min=0)]  # (B, W, d)
+        g = torch.where((rows == -1)[..., None], self.glove_unknown, g)
+        g = torch.where((rows == -2)[..., None], self.glove_null, g)
+        return torch.cat([vectors, self.glove_project(g)], dim=-1), word_mask  # (B, W, D + projection)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -197,8 +262,13 @@ class GloVeWords(nn.Module):
         out = []
         for text in texts:
             tokens = treebank_tokenize(text)
-            out.append(Prepared([NULL_WORD] + tokens, torch.tensor([self.lookup(t) for t in tokens], dtype=torch.long),
-                                torch.arange(len(tokens) + 1)))
+            out.append(
+                Prepared(
+                    [NULL_WORD] + tokens,
+                    torch.tensor([self.lookup(t) for t in tokens], dtype=torch.long),
+                    torch.arange(len(tokens) + 1),
+                )
+            )
         return out
 
     def split(self, texts: list[str], truncate: bool = True) -> list[Prepared]:

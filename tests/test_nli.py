@@ -1,14 +1,16 @@
 """The decomposable attention model, its word vectors, data reading, the training CLI and the NLI view."""
+
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, require
 from models.decomposable_attention import DecomposableAttention, masked_softmax
-from training.nli_data import Pair, heldout, read_pairs
 from models.nli_words import pool_words, run_layers
+from training.nli_data import Pair, heldout, read_pairs
+
+from conftest import REPO, require
 
 
 def random_batch(seed=0, D=6):
@@ -75,8 +77,9 @@ def test_run_layers_matches_bert_with_padding():
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    bert = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                intermediate_size=32)).eval()
+    bert = BertModel(
+        BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
+    ).eval()
     ids = torch.tensor([[2, 5, 7, 9, 3], [2, 8, 3, 0, 0]])
     mask = ids != 0
     with torch.no_grad():
@@ -86,9 +89,10 @@ def test_run_layers_matches_bert_with_padding():
 
 
 def test_minilm_words_split_pieces_into_words():
+    from transformers import BertConfig, BertModel
+
     from models.minilm import _plain_tokenizer, bundled_dir
     from models.nli_words import MiniLMWords
-    from transformers import BertConfig, BertModel
 
     bert = BertModel(BertConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32))
     words = MiniLMWords(bert, _plain_tokenizer(bundled_dir()), layer=2, train_layers=1)
@@ -98,15 +102,23 @@ def test_minilm_words_split_pieces_into_words():
     assert int((p.word_of_piece == 2).sum()) > 1  # "unfriended" is several pieces, pooled into one word
     vectors, mask = words.collate([p])
     assert vectors.shape == (1, 7, 16) and mask.all()
-    assert set(words.state_dict()) == {k for k in words.state_dict() if k.startswith("upper.0.")}  # only the trained layer
+    assert set(words.state_dict()) == {
+        k for k in words.state_dict() if k.startswith("upper.0.")
+    }  # only the trained layer
 
 
 def test_tiny_model_infer_invariants(tiny_nli):
     r = tiny_nli.infer("A man plays the guitar.", "A person makes music")
     m, n = len(r.premise_tokens), len(r.hypothesis_tokens)
     assert r.premise_tokens[0] == r.hypothesis_tokens[0] == "∅"
-    assert r.alignment.shape == (m, n) and r.premise_to_hypothesis.shape == (m, n) and r.hypothesis_to_premise.shape == (n, m)
-    assert np.allclose(r.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(r.hypothesis_to_premise.sum(1), 1, atol=1e-5)
+    assert (
+        r.alignment.shape == (m, n)
+        and r.premise_to_hypothesis.shape == (m, n)
+        and r.hypothesis_to_premise.shape == (n, m)
+    )
+    assert np.allclose(r.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(
+        r.hypothesis_to_premise.sum(1), 1, atol=1e-5
+    )
     assert r.label in r.probs and abs(sum(r.probs.values()) - 1) < 1e-5 and r.label == max(r.probs, key=r.probs.get)
     assert r.premise_contribution.shape == (m,) and r.hypothesis_contribution.shape == (n,)
     batch = tiny_nli.predict([Pair("A man plays the guitar.", "A person makes music", "neutral")] * 3)
@@ -120,8 +132,11 @@ def test_infer_rejects_empty_text(tiny_nli, premise, hypothesis, message):
 
 
 def test_read_pairs_tsv_and_jsonl(tmp_path):
-    (tmp_path / "a.tsv").write_text("gold_label\tsentence1\tsentence2\textra\nentailment\tA \"quoted\" man.\tA man.\tx\n"
-                                    "-\tNo majority.\tHm.\tx\ncontradiction\tA dog.\tA cat.\tx\n", encoding="utf-8")
+    (tmp_path / "a.tsv").write_text(
+        'gold_label\tsentence1\tsentence2\textra\nentailment\tA "quoted" man.\tA man.\tx\n'
+        "-\tNo majority.\tHm.\tx\ncontradiction\tA dog.\tA cat.\tx\n",
+        encoding="utf-8",
+    )
     pairs = read_pairs(tmp_path / "a.tsv")
     assert pairs == [Pair('A "quoted" man.', "A man.", "entailment"), Pair("A dog.", "A cat.", "contradiction")]
     rows = [{"gold_label": "neutral", "sentence1": "P", "sentence2": "H", "pairID": 1}]
@@ -142,22 +157,77 @@ def test_snli_dev_split_is_by_premise():
     assert heldout(held[0].premise) and not heldout(train[0].premise)
 
 
+def test_read_pairs_keeps_the_three_columns_of_nli_extra(tmp_path):
+    import gzip
+
+    rows = 'gold_label\tsentence1\tsentence2\tsource\nneutral\tA man\'s "hat".\tA hat.\tmpe_train\n'
+    (tmp_path / "x.tsv.gz").write_bytes(gzip.compress(rows.encode("utf-8")))
+    assert read_pairs(tmp_path / "x.tsv.gz") == [Pair('A man\'s "hat".', "A hat.", "neutral")]
+
+
+def test_without_premises_and_excluded_names():
+    from training.nli_data import names, without_premises
+
+    pairs = [
+        Pair("A dog runs.", "An animal moves.", "entailment"),
+        Pair("A cat sleeps.", "A cat runs.", "contradiction"),
+    ]
+    assert without_premises(pairs, [Pair("A dog runs.", "Nothing.", "neutral")]) == pairs[1:]
+    assert names("snli_dev,mpe,xnli_en", "mpe,xnli_en") == ["snli_dev"]
+    with pytest.raises(ValueError, match="xnli"):
+        names("snli_dev,mpe", "xnli")  # a typo must not quietly keep a non-commercial set
+
+
+NLI_EXTRA = {"snli_train_sample": 4634, "cad_revised": 6625, "mpe": 8501, "xnli_en": 7499}  # its README's counts
+
+
+@pytest.mark.parametrize("name, pairs", NLI_EXTRA.items())
+def test_nli_extra_sets_by_name(name, pairs):
+    from training import nli_data
+
+    require((nli_data.shared_data_dir() / nli_data.SHARED[name]).exists(), "nli_extra not in ../shared/data")
+    loaded = nli_data.load(name)
+    assert len(loaded) == pairs and set(nli_data.label_counts(loaded).values()) != {0}
+    assert all(p.premise and p.hypothesis for p in loaded)
+
+
+def test_no_selection_premise_in_the_default_training_sets():
+    from training import nli_data, train_nli
+
+    require((nli_data.shared_data_dir() / nli_data.SHARED["cad_revised"]).exists(), "nli_extra not in ../shared/data")
+    selection = {p.premise for name in train_nli.valid.split(",") for p in nli_data.load(name)}
+    cad = nli_data.load("cad_revised_train")
+    assert len(cad) == 6625 - 3330  # the README: 3,330 revisions keep a snli_train_sample premise
+    for name in nli_data.names(train_nli.train):
+        assert not {p.premise for p in nli_data.load(name)} & selection, name
+    evaluation_only = set(train_nli.test.split(",")) - {"mnli_dev_matched"}  # trained on, reported with a flag
+    assert not evaluation_only & set(nli_data.names(train_nli.train)) and "snli_train_sample" not in train_nli.train
+
+
 # -- the training CLI --------------------------------------------------------------------
 def synthetic_task(folder, n=300, seed=0):
     """'The red cat sits here.' -> 'The cat is red.' (entailment) / '... is blue.' (contradiction) / '... is big.' (neutral)."""
     import random
 
     rng = random.Random(seed)
-    nouns, colors, sizes = ["cat", "dog", "man", "car", "bird"], ["red", "blue", "green", "black"], ["big", "small", "old"]
+    nouns, colors, sizes = (
+        ["cat", "dog", "man", "car", "bird"],
+        ["red", "blue", "green", "black"],
+        ["big", "small", "old"],
+    )
     rows = []
     for _ in range(n):
         noun, color = rng.choice(nouns), rng.choice(colors)
         label = rng.choice(["entailment", "contradiction", "neutral"])
-        attr = {"entailment": color, "contradiction": rng.choice([c for c in colors if c != color]), "neutral": rng.choice(sizes)}[label]
+        attr = {
+            "entailment": color,
+            "contradiction": rng.choice([c for c in colors if c != color]),
+            "neutral": rng.choice(sizes),
+        }[label]
         rows.append(f"{label}\tThe {color} {noun} sits here.\tThe {noun} is {attr}.")
     header = "gold_label\tsentence1\tsentence2\n"
     (folder / "train.tsv").write_text(header + "\n".join(rows[: n * 4 // 5]) + "\n", encoding="utf-8")
-    (folder / "valid.tsv").write_text(header + "\n".join(rows[n * 4 // 5:]) + "\n", encoding="utf-8")
+    (folder / "valid.tsv").write_text(header + "\n".join(rows[n * 4 // 5 :]) + "\n", encoding="utf-8")
     words = {w for r in rows for w in r.replace(".", " .").split("\t", 1)[1].lower().split()}
     with open(folder / "glove.txt", "w", encoding="utf-8") as f:  # a made-up 16-dim "GloVe" file
         for w in sorted(words):
@@ -170,9 +240,32 @@ def test_training_cli_learns_a_tiny_task_with_glove(tmp_path):
 
     synthetic_task(tmp_path)
     out = tmp_path / "model"
-    main(["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "", "--glove",
-          str(tmp_path / "glove.txt"), "--epochs", "12", "--hidden", "32", "--dropout", "0", "--batch_size", "16",
-          "--learning_rate", "0.003", "--min_accuracy", "0.9", "--out", str(out)])
+    main(
+        [
+            "--train",
+            str(tmp_path / "train.tsv"),
+            "--valid",
+            str(tmp_path / "valid.tsv"),
+            "--test",
+            "",
+            "--glove",
+            str(tmp_path / "glove.txt"),
+            "--epochs",
+            "12",
+            "--hidden",
+            "32",
+            "--dropout",
+            "0",
+            "--batch_size",
+            "16",
+            "--learning_rate",
+            "0.003",
+            "--min_accuracy",
+            "0.9",
+            "--out",
+            str(out),
+        ]
+    )
     info = json.loads((out / "config.json").read_text())
     assert info["scores"]["valid_accuracy"] >= 0.9
     assert "glove" in (out / "MODEL_CARD.md").read_text().lower()
@@ -187,8 +280,24 @@ def test_training_cli_minilm_top_layer_and_cache(tmp_path):
     from training.train_nli import main
 
     synthetic_task(tmp_path, n=40)
-    args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "", "--epochs", "1",
-            "--train_layers", "1", "--min_accuracy", "0", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m")]
+    args = [
+        "--train",
+        str(tmp_path / "train.tsv"),
+        "--valid",
+        str(tmp_path / "valid.tsv"),
+        "--test",
+        "",
+        "--epochs",
+        "1",
+        "--train_layers",
+        "1",
+        "--min_accuracy",
+        "0",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(tmp_path / "m"),
+    ]
     main(args)
     cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert len(cached) == 2  # one per data file, reused by the next run
@@ -198,6 +307,88 @@ def test_training_cli_minilm_top_layer_and_cache(tmp_path):
         keys = list(f.keys())
     assert any(k.startswith("words.upper.0.") for k in keys) and any(k.startswith("da.attend.") for k in keys)
     assert not any("embeddings" in k or "upper.1." in k for k in keys)  # frozen MiniLM stays in its package
+
+
+def test_training_cli_resumes_from_its_checkpoint(tmp_path):
+    from training.train_nli import main
+
+    synthetic_task(tmp_path, n=120)
+    args = [
+        "--train",
+        str(tmp_path / "train.tsv"),
+        "--valid",
+        str(tmp_path / "valid.tsv"),
+        "--test",
+        "",
+        "--glove",
+        str(tmp_path / "glove.txt"),
+        "--hidden",
+        "16",
+        "--batch_size",
+        "16",
+        "--epoch_pairs",
+        "48",
+        "--min_accuracy",
+        "0",
+        "--out",
+        str(tmp_path / "m"),
+    ]
+    main(args + ["--epochs", "2"])
+    first = json.loads((tmp_path / "m" / "checkpoint" / "last.json").read_text())
+    assert first["step"] == 6 and len(first["history"]) == 2
+    main(args + ["--epochs", "3", "--resume"])
+    history = json.loads((tmp_path / "m" / "checkpoint" / "last.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3] and history[:2] == first["history"]
+    assert all(h["pairs"] == 48 for h in history)
+
+
+def test_saved_weights_are_fp16_shards_that_load_back(tmp_path, monkeypatch):
+    from safetensors import safe_open
+
+    import models.nli as nli_module
+
+    from fakes import tiny_nli
+
+    nli = tiny_nli()
+    monkeypatch.setattr(nli_module, "SHARD_BYTES", 2000)  # force several files
+    nli.save(tmp_path)
+    files = json.loads((tmp_path / "config.json").read_text())["weight_files"]
+    assert len(files) > 1 and files[0] == "model.safetensors" and all((tmp_path / f).exists() for f in files)
+    with safe_open(str(tmp_path / files[0]), "pt") as f:
+        assert all(f.get_tensor(k).dtype in (torch.float16, torch.int64) for k in f.keys())
+    again = nli_module.load_nli(tmp_path, torch.device("cpu"))
+    a, b = (
+        nli.infer("A man plays the guitar.", "A person makes music"),
+        again.infer("A man plays the guitar.", "A person makes music"),
+    )
+    assert np.allclose(a.logits, b.logits, atol=1e-2)  # fp16 rounding only
+    (tmp_path / files[-1]).unlink()
+    with pytest.raises(FileNotFoundError, match=files[-1]):
+        nli_module.load_nli(tmp_path, torch.device("cpu"))
+
+
+def test_minilm_words_with_glove_concatenate_a_projected_vector():
+    from transformers import BertConfig, BertModel
+
+    from models.minilm import _plain_tokenizer, bundled_dir
+    from models.nli_words import MiniLMWords
+
+    bert = BertModel(BertConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32))
+    words = MiniLMWords(
+        bert,
+        _plain_tokenizer(bundled_dir()),
+        layer=2,
+        train_layers=1,
+        glove_vocab=["a", "guitar", "violin"],
+        glove_table=torch.eye(3, 4),
+        glove_projection=5,
+    )
+    p, q = words.prepare(["A Guitar!", "A violin"])
+    assert p.glove_ids.tolist() == [-2, 0, 1, -1] and q.glove_ids.tolist() == [-2, 0, 2]  # NULL, rows, unknown "!"
+    vectors, mask = words.collate([p, q])
+    assert vectors.shape == (2, 4, 16 + 5) and words.dim == 21 and mask[1].tolist() == [True, True, True, False]
+    assert torch.allclose(vectors[0, 2, 16:], words.glove_project(torch.eye(3, 4)[1]), atol=1e-6)
+    assert "glove_table" in words.state_dict() and "glove_project.weight" in words.state_dict()
 
 
 # -- the bundled model ----------------------------------------------------------------
@@ -215,5 +406,7 @@ def test_bundled_model_api(bundled_nli):
     assert (REPO / "assets" / "nli" / "MODEL_CARD.md").exists()
     r = bundled_nli.infer("A man is playing a guitar on stage.", "A man is sleeping in his bed.")
     assert r.label == "contradiction"
-    assert np.allclose(r.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(r.hypothesis_to_premise.sum(1), 1, atol=1e-5)
+    assert np.allclose(r.premise_to_hypothesis.sum(1), 1, atol=1e-5) and np.allclose(
+        r.hypothesis_to_premise.sum(1), 1, atol=1e-5
+    )
     assert r.premise_tokens == ["∅", "A", "man", "is", "playing", "a", "guitar", "on", "stage", "."]

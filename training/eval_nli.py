@@ -7,6 +7,7 @@
 Scores go into the folder's config.json ("tests") and its MODEL_CARD.md is rewritten.
 Evaluation runs the whole model on the raw text (no cache), exactly as the app does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import nli_data
 from models.nli import ASSETS, NLI, load_nli
-from .nli_data import LABELS
 from models.text import read_json, write_json
+
+from . import nli_data
+from .nli_data import LABELS, Pair
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 TESTS = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"
@@ -51,11 +53,20 @@ def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit
         probs = nli.predict(pairs)
         gold = np.array([LABELS.index(p.label) for p in pairs])
         pred = probs.argmax(1)
-        per_label = {l: round(float((pred[gold == k] == k).mean()), 4) if (gold == k).any() else None for k, l in enumerate(LABELS)}
-        results[name] = {"pairs": len(pairs), "accuracy": round(float((pred == gold).mean()), 4), "recall_per_label": per_label,
-                         "trained_on_it": name in trained_on}
+        per_label = {
+            l: round(float((pred[gold == k] == k).mean()), 4) if (gold == k).any() else None
+            for k, l in enumerate(LABELS)
+        }
+        results[name] = {
+            "pairs": len(pairs),
+            "accuracy": round(float((pred == gold).mean()), 4),
+            "recall_per_label": per_label,
+            "trained_on_it": name in trained_on,
+        }
         flag = "  (trained on it: not a held-out figure)" if name in trained_on else ""
-        print(f"  {name}: {results[name]['accuracy'] * 100:.2f} % of {len(pairs)} pairs, {time.time() - t0:.0f} s{flag}")
+        print(
+            f"  {name}: {results[name]['accuracy'] * 100:.2f} % of {len(pairs)} pairs, {time.time() - t0:.0f} s{flag}"
+        )
     if write and not limit:
         info.setdefault("tests", {}).update(results)
         info["latency_ms"] = round(latency_ms(nli), 1)
@@ -84,37 +95,59 @@ def main() -> None:
     evaluate_folder(Path(args.folder), args.sets.split(","), limit=args.limit, write=not args.no_write)
 
 
-
-def write_examples(nli: NLI | None, path: Path, per_label_premises: int = 2, breaking: int = 4) -> None:
-    """assets/examples/nli_pairs.json: SNLI test premises with one hypothesis per label, and
-    Breaking NLI pairs the model gets wrong (a one-word swap it aligns as if nothing changed)."""
-    from models.text import write_json
-
+def write_examples(nli: NLI, path: Path, premises: int = 2, breaking: int = 4) -> None:
+    """assets/examples/nli_pairs.json: SNLI test premises whose three hypotheses (one per label) the
+    model labels right, then Breaking NLI pairs it gets wrong (a one-word swap it aligns as if
+    nothing changed), marked as failures. The tab shows "source, gold label: note" as the caption."""
     pairs = []
     snli = nli_data.load("snli_test")
-    by_premise: dict[str, dict[str, str]] = {}
+    by_premise: dict[str, dict[str, Pair]] = {}
     for p in snli:
-        by_premise.setdefault(p.premise, {}).setdefault(p.label, p.hypothesis)
-    picked = [pr for pr, hyps in by_premise.items() if len(hyps) == 3 and len(pr.split()) <= 12][:per_label_premises]
-    for premise in picked:
-        for label in LABELS:
-            pairs.append({"premise": premise, "hypothesis": by_premise[premise][label], "gold": label,
-                          "source": "SNLI test", "note": f"one premise, three hypotheses ({label})"})
-    if nli is not None and breaking:
-        candidates = [p for p in nli_data.load("breaking_nli") if len(p.premise.split()) <= 12]
-        probs = nli.predict(candidates)
-        seen = set()
-        for p, pr in zip(candidates, probs):
-            predicted = LABELS[int(pr.argmax())]
-            if predicted != p.label and p.premise not in seen:  # one failure per premise
-                seen.add(p.premise)
-                pairs.append({"premise": p.premise, "hypothesis": p.hypothesis, "gold": p.label, "source": "Breaking NLI",
-                              "note": f"one word swapped; the bundled model said {predicted} ({pr.max():.2f})"})
-            if len(seen) == breaking:
+        by_premise.setdefault(p.premise, {}).setdefault(p.label, p)
+    candidates = [hyps for pr, hyps in by_premise.items() if len(hyps) == 3 and len(pr.split()) <= 12][:200]
+    flat = [hyps[label] for hyps in candidates for label in LABELS]
+    probs = nli.predict(flat).reshape(len(candidates), 3, 3)
+    for hyps, pr in zip(candidates, probs):
+        if (pr.argmax(-1) == np.arange(3)).all() and (pr.max(-1) > 0.5).all():  # all three right, none a coin toss
+            for label, q in zip(LABELS, pr):
+                pairs.append(
+                    {
+                        "premise": hyps[label].premise,
+                        "hypothesis": hyps[label].hypothesis,
+                        "gold": label,
+                        "source": "SNLI test",
+                        "note": f"one premise, three hypotheses; the model says {label} ({q.max():.2f})",
+                    }
+                )
+            if len(pairs) == 3 * premises:
                 break
-    write_json({"source": "SNLI 1.0 test (Bowman et al. 2015) and Breaking NLI (Glockner et al. 2018), both CC BY-SA 4.0; "
-                          "a handful of pairs to start from, written by `python -m training.eval_nli --examples`",
-                "pairs": pairs}, path)
+    wrong = [p for p in nli_data.load("breaking_nli") if len(p.premise.split()) <= 12][:1000]  # enough to find a few
+    probs = nli.predict(wrong)
+    seen: set[str] = set()
+    for p, pr in zip(wrong, probs):
+        predicted = LABELS[int(pr.argmax())]
+        if predicted != p.label and p.premise not in seen:  # one failure per premise
+            seen.add(p.premise)
+            pairs.append(
+                {
+                    "premise": p.premise,
+                    "hypothesis": p.hypothesis,
+                    "gold": p.label,
+                    "source": "Breaking NLI",
+                    "note": f"FAILURE: one word swapped, and the model says {predicted} ({pr.max():.2f})",
+                }
+            )
+        if len(seen) == breaking:
+            break
+    write_json(
+        {
+            "source": "SNLI 1.0 test (Bowman et al. 2015) and Breaking NLI (Glockner et al. 2018), both CC BY-SA 4.0; "
+            "pairs the bundled model gets right, one per label, and Breaking NLI pairs where it fails, "
+            "written by `python -m training.eval_nli --examples`",
+            "pairs": pairs,
+        },
+        path,
+    )
     print(f"wrote {len(pairs)} example pairs to {path}")
 
 

