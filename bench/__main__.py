@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
     from . import packing, payload, roundtrip, startup, views
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = startup.child_env(args.threads, args.device)
+    env = startup.child_env(args.threads, args.device, cache=False)  # repeated inputs: no cached answers
     report: dict = {"machine": machine(device), "settings": {"quick": args.quick, "http": not args.no_http, **plan}}
     figures: dict = {}
     say(f"device {device}, torch threads {torch.get_num_threads()}; files in {work}")

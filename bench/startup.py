@@ -21,9 +21,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def child_env(threads: int = 0, device: str = "") -> dict:
-    """The environment of every process the bench starts: offline, no analytics, its thread count and device."""
+def child_env(threads: int = 0, device: str = "", cache: bool = True) -> dict:
+    """The environment of every process the bench starts: offline, no analytics, its thread count and device;
+    cache=False turns the app's answer cache off (a round trip must measure the work, not a stored answer)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    if not cache:
+        env["EXPLORER_CACHE_MB"] = "0"
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)  # torch reads it at start-up for its intra-op threads
     if device:
