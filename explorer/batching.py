@@ -227,15 +227,15 @@ def _cells(lay: BatchLayout, rows: np.ndarray) -> np.ndarray:
     return text
 
 
-def padded_figure(lay: BatchLayout):
-    rows = np.arange(len(lay.tokens))
+def _token_grid(lay: BatchLayout, rows: np.ndarray, row_labels: list[str], title: str, y_title: str) -> dict:
+    """The batch's rows in the given order: token and id per cell, PAD in grey."""
     return fg.heatmap(
-        lay.mask.astype(float),
-        [f"b={b} · len {lay.lengths[b]}" for b in rows],
+        lay.mask[rows].astype(float),
+        row_labels,
         [str(t) for t in range(lay.ids.shape[1])],
-        title=f"Padded [B={len(rows)}, T={lay.ids.shape[1]}]: token and id per cell, PAD in grey",
+        title=title,
         x_title="time step t",
-        y_title="sentence b",
+        y_title=y_title,
         cell_text=_cells(lay, rows),
         colorscale=REAL_PAD,
         zmin=0,
@@ -246,22 +246,25 @@ def padded_figure(lay: BatchLayout):
     )
 
 
+def padded_figure(lay: BatchLayout):
+    rows = np.arange(len(lay.tokens))
+    return _token_grid(
+        lay,
+        rows,
+        [f"b={b} · len {lay.lengths[b]}" for b in rows],
+        f"Padded [B={len(rows)}, T={lay.ids.shape[1]}]: token and id per cell, PAD in grey",
+        "sentence b",
+    )
+
+
 def sorted_figure(lay: BatchLayout):
     rows = lay.sorted_indices
-    return fg.heatmap(
-        lay.mask[rows].astype(float),
+    return _token_grid(
+        lay,
+        rows,
         [f"#{k} ← b={b} · len {lay.lengths[b]}" for k, b in enumerate(rows)],
-        [str(t) for t in range(lay.ids.shape[1])],
-        title="Sorted by length (sorted_indices): longest first",
-        x_title="time step t",
-        y_title="sorted row ← original b",
-        cell_text=_cells(lay, rows),
-        colorscale=REAL_PAD,
-        zmin=0,
-        zmax=1,
-        show_scale=False,
-        hover="real token: %{z}",
-        cell_px=34,
+        "Sorted by length (sorted_indices): longest first",
+        "sorted row ← original b",
     )
 
 
