@@ -38,34 +38,44 @@ def cpu_seconds(pid: int) -> float:
     return times.user + times.system
 
 
-def measure(script: str, visits: int, warm_log: str | None) -> list[float]:
-    """CPU seconds of the server per page open, one per measured visit."""
+def visit_costs(server: App, script: str, visits: int) -> list[float]:
+    """CPU seconds of a running server per page open, one per measured visit (after one unmeasured)."""
     sys.path.insert(0, str(REPO / "tools"))
     from screenshots import browser, wait
 
+    costs = []
+    for k in range(visits + 1):
+        driver = browser()
+        try:
+            time.sleep(1.0)  # let the server settle
+            before = cpu_seconds(server.process.pid)
+            driver.get(server.url)
+            wait(driver, DRAWN[script], 240, f"the first paints of {script}")
+            time.sleep(3.0)  # the other tabs' first paints, plot relayouts, heartbeats
+            after = cpu_seconds(server.process.pid)
+        finally:
+            driver.quit()
+        if k:  # the first visit warms the browser and the server's static files up
+            costs.append(after - before)
+    return costs
+
+
+def wait_for_warm_up(server: App, timeout: float = 600) -> None:
+    """Until the app's warm-up thread says it is done (its models loaded, its first paints cached)."""
+    deadline = time.time() + timeout
+    while "warm-up done" not in server.log.read_text() and time.time() < deadline:
+        time.sleep(0.5)
+
+
+def measure(script: str, visits: int, warm: bool) -> list[float]:
+    """Start `script`, wait for it (and for its warm-up, with warm), and measure `visits` page opens."""
     log = Path(tempfile.mkdtemp(prefix="page-open-")) / "server.log"
     server = App(child_env(), log, script)
     try:
         server.wait()
-        if warm_log:  # the app's warm-up thread says when it is done
-            deadline = time.time() + 600
-            while warm_log not in log.read_text() and time.time() < deadline:
-                time.sleep(0.5)
-        costs = []
-        for k in range(visits + 1):
-            driver = browser()
-            try:
-                time.sleep(1.0)  # let the server settle
-                before = cpu_seconds(server.process.pid)
-                driver.get(server.url)
-                wait(driver, DRAWN[script], 240, f"the first paints of {script}")
-                time.sleep(3.0)  # the other tabs' first paints, plot relayouts, heartbeats
-                after = cpu_seconds(server.process.pid)
-            finally:
-                driver.quit()
-            if k:  # the first visit warms the browser and the server's static files up
-                costs.append(after - before)
-        return costs
+        if warm:
+            wait_for_warm_up(server)
+        return visit_costs(server, script, visits)
     finally:
         server.stop()
 
@@ -74,8 +84,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=3)
     args = parser.parse_args(argv)
-    bare = measure("bench/bare_page.py", args.visits, None)
-    app = measure("app.py", args.visits, "warm-up done")
+    bare = measure("bench/bare_page.py", args.visits, warm=False)
+    app = measure("app.py", args.visits, warm=True)
     report = {"visits": args.visits, "bare_cpu_s": bare, "app_cpu_s": app,
               "bare_median_s": statistics.median(bare), "app_median_s": statistics.median(app)}  # fmt: skip
     report["ratio"] = report["app_median_s"] / report["bare_median_s"]
