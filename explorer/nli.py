@@ -378,7 +378,7 @@ def build(view: View, runtime) -> FirstPaint:
         list(outputs.values()),
         status,
         api_name=view.api_name,
-        run_batch=batched(runtime, view.models, show_many, render, outputs, "status"),
+        run_batch=batched(runtime, view.models, show_many, render, outputs, "status", same_as=show),
     )
     export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="nli_export")
     run_live = live(run, status, list(outputs.values()))

@@ -234,7 +234,7 @@ def build(view: View, runtime):
         gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
     outputs = {"tags": tags, "confidence": confidence, "probs": probs, "table": per_token, "status": status}
     run = endpoint(runtime, view.models, show, outputs)
-    run_batch = batched(runtime, view.models, show_many, render, outputs, "status")
+    run_batch = batched(runtime, view.models, show_many, render, outputs, "status", same_as=show)
     listen(text, run, [text, k], list(outputs.values()), status, api_name=view.api_name, run_batch=run_batch)
     k.release(live(run, status, list(outputs.values())), [text, k], list(outputs.values()), api_name=False)
     return FirstPaint(live(run, status, list(outputs.values())), [text, k], list(outputs.values()))

@@ -94,22 +94,61 @@ def split_words(tokens: list[str]) -> list[str]:
     return words
 
 
+def read(text: str, beam_size, translator) -> tuple[str, int, tuple]:
+    """Check one request: its text on one line, its beam size, and its source as the translator
+    encodes it (tokenized once, checked, and translated from). Raises ValueError on bad input."""
+    k = check_beam_size(beam_size)
+    text = " ".join(clean_text(text, "The sentence").split())  # newlines and tabs: the captions are one line
+    source = translator.encode_source(text)
+    check_source_tokens(len(source[0]))
+    if len(source[0]) == 1 or not text:
+        raise ValueError("The sentence has no tokens to translate: type some words.")
+    return text, k, source
+
+
 def analyze(text: str, beam_size, translator, baseline) -> TranslationResult:
     """Translate `text` with beam search of `beam_size` (1 = greedy) by both models."""
     start = time.perf_counter()
-    k = check_beam_size(beam_size)
-    text = " ".join(clean_text(text, "The sentence").split())  # newlines and tabs: the captions are one line
-    source = translator.encode_source(text)  # tokenized once, checked, and translated from
-    check_source_tokens(len(source[0]))
+    text, k, source = read(text, beam_size, translator)
     t = translator.translate(text, beam_size=k, source=source)
     b = baseline.translate(text, beam_size=k)
-    return TranslationResult(
-        translation=t,
-        baseline=b,
-        split_words=split_words(t.source_tokens),
-        beam_size=k,
-        run=RunInfo(device=str(translator.device), seconds=time.perf_counter() - start),
-    )
+    return result(t, b, k, RunInfo(device=str(translator.device), seconds=time.perf_counter() - start))
+
+
+def result(t, b, k: int, run: RunInfo) -> TranslationResult:
+    return TranslationResult(translation=t, baseline=b, split_words=split_words(t.source_tokens), beam_size=k, run=run)
+
+
+def analyze_many(requests: list[tuple], translator, baseline) -> list[TranslationResult | ValueError]:
+    """Several queued (text, beam size) requests at once: the greedy ones (beam 1) share one
+    batched search per translator, with and without attention; a beam search already runs its k
+    hypotheses as one batch, so each runs on its own. A bad request gets its ValueError in its
+    place and the others are translated."""
+    start = time.perf_counter()
+    read_requests: list = []
+    for text, beam_size in requests:
+        try:
+            read_requests.append(read(text, beam_size, translator))
+        except ValueError as err:
+            read_requests.append(err)
+    greedy = [r for r in read_requests if not isinstance(r, ValueError) and r[1] == 1]
+    with_attention = iter(translator.translate_many([source for _, _, source in greedy]))
+    without = iter(baseline.translate_many([baseline.encode_source(text) for text, _, _ in greedy]))
+    seconds = time.perf_counter() - start
+    answers: list = []
+    for r in read_requests:
+        if isinstance(r, ValueError):
+            answers.append(r)
+        elif r[1] == 1:
+            run = RunInfo(device=str(translator.device), seconds=seconds, batch=len(greedy))
+            answers.append(result(next(with_attention), next(without), 1, run))
+        else:
+            text, k, source = r
+            began = time.perf_counter()
+            t = translator.translate(text, beam_size=k, source=source)
+            b = baseline.translate(text, beam_size=k)
+            answers.append(result(t, b, k, RunInfo(device=str(translator.device), seconds=time.perf_counter() - began)))
+    return answers
 
 
 # -- figures ----------------------------------------------------------------------------
@@ -251,7 +290,8 @@ def status_markdown(r: TranslationResult) -> str:
     lines = [
         f"**{plural(len(t.source_tokens), 'source token')} → {plural(len(t.target_tokens), 'target token')}** with "
         f"{'greedy search' if r.beam_size == 1 else f'beam search (k = {r.beam_size})'}, "
-        f"both models, in {r.run.seconds * 1000:.0f} ms on {r.run.device}."
+        f"both models, in {r.run.seconds * 1000:.0f} ms on {r.run.device}"
+        + (f" (one batched search for {r.run.batch} queued requests)." if r.run.batch > 1 else ".")
     ]
     if t.unknown:
         lines.append(
@@ -290,6 +330,11 @@ def show(text: str, beam_size, *, translator, baseline) -> dict:
     return render(analyze(text, beam_size, translator, baseline))
 
 
+def show_many(requests: list[tuple], *, translator, baseline) -> list:
+    """/translate with dynamic batching: the queued (text, beam size) requests together."""
+    return analyze_many(requests, translator, baseline)
+
+
 def need(r: TranslationResult | None) -> TranslationResult:
     if r is None:
         raise ValueError("Translate a sentence first.")
@@ -311,7 +356,7 @@ def build(view: View, runtime) -> FirstPaint:
     import gradio as gr
 
     from .limits import input_label
-    from .ui import endpoint, live, teaching_note
+    from .ui import batched, batched_event, endpoint, live, teaching_note
 
     with gr.Row():
         with gr.Column(scale=3):
@@ -400,21 +445,39 @@ def build(view: View, runtime) -> FirstPaint:
     }
     translate = endpoint(runtime, view.models, show, outputs)
 
+    def step_slider(r: TranslationResult):
+        """The step slider for this translation: one position per target token."""
+        n = len(r.translation.target_tokens)
+        return gr.Slider(minimum=0, maximum=max(1, n - 1), value=0, step=1, interactive=n > 1)
+
     def run(text: str, beam_size: int):
         answer = translate(text, beam_size)
-        r = answer[result]
-        n = len(r.translation.target_tokens)
-        answer[step] = gr.Slider(minimum=0, maximum=max(1, n - 1), value=0, step=1, interactive=n > 1)
-        return answer
+        return {**answer, step: step_slider(answer[result])}
 
+    from .serving import batching_enabled
+
+    # The API (Enter, the button, the beam slider): queued requests share one greedy search,
+    # answered by request (a bad one in its status line) and cached under the same key as `show`.
+    batch = batching_enabled()
+    run_batch = batched(
+        runtime,
+        view.models,
+        show_many,
+        lambda r, *_inputs: render(r),
+        outputs,
+        "status",
+        same_as=show,
+        complete=lambda answer: {**answer, "step": step_slider(answer["result"])},
+    )
     gr.on(
         [go.click, text.submit, beam_size.release],
-        run,
+        run_batch if batch else run,
         [text, beam_size],
         list(outputs.values()),
         api_name=view.api_name,
         trigger_mode="always_last",
         show_progress="minimal",
+        **(batched_event() if batch else {}),
     )
     # Typing and example clicks translate as well (always the newest text): an output never
     # sits under a sentence it was not computed from.

@@ -360,15 +360,31 @@ class Translator:
         best.beams = beams
         return best
 
+    def translate_many(self, sources: list[tuple]) -> list[Translation]:
+        """Greedy translations of several sentences in one batched search: each source is what
+        encode_source gave (ids, tokens, unknown). The app's queued requests share the decoder's
+        steps this way; each row's tokens are those translate(beam_size=1) gives it alone (the
+        padding is masked out of attention and packed out of the encoder)."""
+        if not sources:
+            return []
+        hyps = greedy_search(self.model, *self._padded([ids for ids, _, _ in sources]))
+        translations = [self._translation(h, tokens, unknown) for h, (_, tokens, unknown) in zip(hyps, sources)]
+        for t in translations:
+            t.beams = [t]
+        return translations
+
     def translate_batch(self, texts: list[str]) -> list[str]:
         """Greedy translations of many sentences at once (evaluation); returns detokenized text."""
-        encoded = [self.encode_source(t)[0] for t in texts]
+        hyps = greedy_search(self.model, *self._padded([self.encode_source(t)[0] for t in texts]))
+        return [self.target_tokenizer.decode([i for i in h.ids if i > EOS_ID]) for h in hyps]
+
+    def _padded(self, encoded: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Source ids padded to one [B, S] tensor on the model's device, and their lengths (CPU)."""
         lengths = torch.tensor([len(e) for e in encoded])
-        source = torch.zeros(len(encoded), int(lengths.max()), dtype=torch.long)
+        source = torch.full((len(encoded), int(lengths.max())), PAD_ID, dtype=torch.long)
         for b, e in enumerate(encoded):
             source[b, : len(e)] = torch.tensor(e)
-        hyps = greedy_search(self.model, source.to(self.device), lengths)
-        return [self.target_tokenizer.decode([i for i in h.ids if i > EOS_ID]) for h in hyps]
+        return source.to(self.device), lengths
 
     # -- weights on disk ----------------------------------------------------------------
     def save(self, folder: Path, extra_config: dict | None = None, fp16: bool = True) -> None:

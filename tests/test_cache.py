@@ -100,6 +100,35 @@ def test_a_cached_answer_is_what_a_fresh_computation_gives(
     assert shared.cache.stats()["misses"] == 2
 
 
+def test_a_batched_request_finds_what_the_single_request_endpoint_computed(
+    tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder
+):
+    """The warm-up and first paints go through `endpoint`; the API's queued requests through
+    `batched`: one key, so the class's first API calls are answered from the warm-up's work."""
+    from explorer import translation
+    from explorer.ui import batched, endpoint
+
+    names = ("translation", "status", "alignment", "step_plot", "written", "beams", "comparison", "confidence")
+    outputs = {name: name for name in names + ("step", "files", "result")}
+    shared = fake_runtime(tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder)
+    needs = translation.VIEW.models
+    first = endpoint(shared, needs, translation.show, outputs)("A man rides a bike.", 1)
+    stored = shared.cache.stats()
+    run_batch = batched(
+        shared, needs, translation.show_many, lambda r, *_: translation.render(r), outputs, "status",
+        same_as=translation.show, complete=lambda answer: {**answer, "step": "the slider update"},
+    )  # fmt: skip
+    columns = dict(zip(outputs, run_batch(["A man rides a bike.", "A dog runs."], [1, 1])))
+    assert shared.cache.stats()["hits"] == stored["hits"] + 1 and shared.cache.stats()["misses"] == stored["misses"] + 1
+    assert columns["translation"][0] == first["translation"] and columns["alignment"][0] is first["alignment"]
+    assert columns["step"] == ["the slider update"] * 2  # built per request, never cached
+    assert "one batched search" not in columns["status"][1]  # the one new request ran alone in its batch
+    again = dict(zip(outputs, run_batch(["A dog runs."], [1])))  # now stored by the batched path itself
+    assert (
+        again["translation"][0] == columns["translation"][1] and shared.cache.stats()["misses"] == stored["misses"] + 1
+    )
+
+
 def test_warm_up_answers_every_first_paint_and_example_before_anyone_asks(
     tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder
 ):

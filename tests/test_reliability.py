@@ -198,6 +198,29 @@ def test_a_bad_request_in_a_batch_gets_its_message_and_the_others_their_answer(t
     )
 
 
+@pytest.mark.bundled
+@pytest.mark.parametrize(
+    "api_name, columns, status_output",
+    [
+        ("tag", [["The cat sat.", "Hi there", "A dog."], [8, 99, 8]], 4),
+        ("translate", [["A man rides a bike.", "A dog runs.", "A cat."], [1, 99, 1]], 1),
+    ],
+)
+def test_an_out_of_range_slider_value_fails_only_its_own_request_in_a_batch(api_name, columns, status_output):
+    """Through Gradio's own batch processing of the app's endpoint: a slider value out of range
+    (sent to the API) gets its message, and the requests queued with it their answers."""
+    import asyncio
+
+    import app
+
+    fn = next(f for f in app.demo.fns.values() if f.api_name == api_name)
+    assert fn.batch
+    answer = asyncio.run(app.demo.process_api(fn, columns, state=None))
+    status = answer["data"][status_output]
+    assert not status[0].startswith("⚠️") and not status[2].startswith("⚠️"), status
+    assert status[1].startswith("⚠️") and "got '99'" in status[1], status
+
+
 def test_batched_results_equal_one_at_a_time(bundled_nli):
     from explorer import nli
 

@@ -17,6 +17,21 @@ def result(tiny_translator, tiny_baseline):
     return translation.analyze("A man rides a bike in the snow.", 3, tiny_translator, tiny_baseline)
 
 
+def test_queued_requests_share_one_greedy_search_and_a_bad_one_gets_its_message(tiny_translator, tiny_baseline):
+    requests = [("A man rides a bike.", 1), ("", 1), ("Two dogs run in the snow.", 1), ("A woman sings.", 3), ("x", 9)]
+    many = translation.analyze_many(requests, tiny_translator, tiny_baseline)
+    assert isinstance(many[1], ValueError) and "empty" in str(many[1])
+    assert isinstance(many[4], ValueError) and "Beam size" in str(many[4])
+    for (text, k), together in zip(requests, many):
+        if isinstance(together, ValueError):
+            continue
+        alone = translation.analyze(text, k, tiny_translator, tiny_baseline)
+        assert together.translation.target_tokens == alone.translation.target_tokens
+        assert together.baseline.target_tokens == alone.baseline.target_tokens
+        assert together.beam_size == k and together.run.batch == (2 if k == 1 else 1)
+    assert "one batched search for 2 queued requests" in translation.status_markdown(many[0])
+
+
 def test_result_invariants(result):
     r = result
     assert r.translation.attention.shape == (len(r.translation.target_tokens), len(r.translation.source_tokens))

@@ -86,6 +86,19 @@ def test_batched_greedy_matches_one_at_a_time(tiny_translator):
     assert batch == [tiny_translator.translate(s).text for s in SENTENCES]
 
 
+def test_translate_many_gives_each_sentence_what_it_gets_alone(tiny_translator):
+    """The app's queued requests share one greedy search: same tokens, log-probs and attention as alone."""
+    many = tiny_translator.translate_many([tiny_translator.encode_source(s) for s in SENTENCES])
+    for text, together in zip(SENTENCES, many):
+        alone = tiny_translator.translate(text)
+        assert together.target_tokens == alone.target_tokens and together.source_tokens == alone.source_tokens
+        np.testing.assert_allclose(together.token_log_probs, alone.token_log_probs, atol=1e-5)
+        np.testing.assert_allclose(together.attention, alone.attention, atol=1e-5)
+        assert together.beams == [together]
+        check_translation(together)
+    assert tiny_translator.translate_many([]) == []
+
+
 def test_unknown_characters_become_unk_and_are_reported(tiny_translator):
     t = tiny_translator.translate("A man ❤ 東京")
     assert "<unk>" in t.source_tokens
