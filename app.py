@@ -11,7 +11,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 if __name__ == "__main__":  # gradio reads GRADIO_SERVER_PORT when imported: check it first, in one line
-    from explorer.serving import launch_settings
+    from explorer.serving import launch_settings, limit_malloc_arenas
+
+    limit_malloc_arenas()  # before torch and gradio start their threads (why: explorer/serving.py)
 
     try:
         launch_settings()

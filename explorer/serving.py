@@ -23,6 +23,28 @@ QUEUE_MAX_SIZE = 256
 MAX_BATCH = 8
 
 
+# glibc gives each thread that allocates at once a malloc arena of its own (up to 8 per core),
+# and memory freed into one arena is not reused by the others: under a class, Gradio's worker
+# threads running torch on sentences of every length grew the server by 10 MB per 10 s without
+# end (850 -> 945 MB in 90 s). Two arenas leveled it off (+5 %, measured), at no measured cost in
+# latency. MALLOC_ARENA_MAX in the environment overrides this.
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas (mallopt M_ARENA_MAX) before the server's threads start; returns
+    whether it was set (not on other C libraries, nor when MALLOC_ARENA_MAX is already given)."""
+    import ctypes
+    import ctypes.util
+    import platform
+
+    if os.environ.get("MALLOC_ARENA_MAX") or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    M_ARENA_MAX = -8  # from glibc's malloc.h
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    return bool(libc.mallopt(M_ARENA_MAX, arenas))
+
+
 def batching_enabled() -> bool:
     """EXPLORER_BATCHING=0 turns dynamic batching off (the load test compares both)."""
     return os.environ.get("EXPLORER_BATCHING", "1").strip().lower() not in ("0", "false", "no", "off")
