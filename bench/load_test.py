@@ -10,8 +10,9 @@ Classroom mode (bench/classroom.py): `python app.py` starts on a free 127.0.0.1 
 measured once its warm-up is done. Students join at random times over a 15 s ramp, one
 gradio_client session each; 70 % type the sentence on the board (each view's example), 30 %
 their own (a new sentence each time); each picks one of the five endpoints at random, waits
-for the answer, thinks 2-6 s (uniform) and asks again, until the time is up. A 10 s warm
-phase with a few students comes first (buffers grown: the "before" RSS).
+for the answer, thinks 2-6 s (uniform) and asks again, until the time is up. A warm phase of
+the same class for a quarter of the time (at least 15 s) comes first, with other sentences:
+the "before" RSS is a server whose buffers and thread pools have grown to this traffic.
 Then, on the same idle server, real Chromium page opens: the server CPU seconds one more
 visit costs, against a bare five-tab Gradio page (bench/bare_page.py) measured in the same run.
 
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,6 +77,70 @@ def refusal(out) -> str | None:
     return None
 
 
+class RssMonitor:
+    """The server's RSS every 10 s, from now until stop(): whether memory levels off or keeps growing."""
+
+    def __init__(self, pid: int, every_s: float = 10.0):
+        self.samples: list[int] = []
+        self._done = threading.Event()
+
+        def sample() -> None:
+            while not self._done.wait(every_s):
+                self.samples.append(round(rss_mb(pid)))
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> list[int]:
+        self._done.set()
+        self._thread.join()
+        return self.samples
+
+
+class HttpClient:
+    """A student's browser, as light as one: Gradio's HTTP API (POST /gradio_api/call/<name>, then
+    read the answer's server-sent events), one blocking connection, no polling.
+
+    Why not gradio_client: its sessions poll for answers, and 50 of them in one process took a
+    whole core of this 2-core machine (40.8 CPU s in 45.6 s, measured), which a real class's
+    browsers, each on its own laptop, do not take from the server. `--gradio-client` uses it anyway.
+    """
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.http = httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(300, connect=30))
+        # One session per student, as one browser tab is: Gradio keeps a session's gr.State
+        # (a view's last result) once per session, not once per request.
+        self.session_hash = uuid.uuid4().hex[:11]
+
+    def predict(self, *args, api_name: str):
+        name = api_name.lstrip("/")
+        posted = self.http.post(
+            f"/gradio_api/call/{name}", json={"data": list(args), "session_hash": self.session_hash}
+        )
+        posted.raise_for_status()
+        event, data = None, None
+        with self.http.stream("GET", f"/gradio_api/call/{name}/{posted.json()['event_id']}") as answer:
+            for line in answer.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    data = line.split(":", 1)[1].strip()
+                    break
+        if event != "complete":
+            raise RuntimeError(f"{event}: {data}")
+        return tuple(json.loads(data))
+
+
+def connect(url: str, gradio_client: bool):
+    if gradio_client:
+        from gradio_client import Client
+
+        return Client(url, verbose=False)
+    return HttpClient(url)
+
+
 class Tally:
     """Latencies per endpoint and errors, from many student threads."""
 
@@ -97,11 +163,11 @@ class Tally:
             self.latencies[name].append(time.perf_counter() - t0)
 
 
-def classroom(url: str, students: int, seconds: float, ramp: float, seed: int) -> tuple[Tally, float]:
+def classroom(
+    url: str, students: int, seconds: float, ramp: float, seed: int, gradio_client: bool = False
+) -> tuple[Tally, float]:
     """`students` threads, each one student as the module docstring says. Returns the tally and
     the seconds from the first join to the last answer."""
-    from gradio_client import Client
-
     from explorer import VIEWS
 
     tally = Tally([f"/{v.api_name}" for v in VIEWS])
@@ -113,7 +179,7 @@ def classroom(url: str, students: int, seconds: float, ramp: float, seed: int) -
         own = index % 10 < OWN_SHARE * 10  # 3 in every 10 students
         time.sleep(rng.uniform(0, ramp))
         try:
-            client = Client(url, verbose=False)
+            client = connect(url, gradio_client)
         except Exception as err:  # noqa: BLE001 - a student who cannot open the page is an error
             with tally.lock:
                 tally.errors.append(f"connect: {type(err).__name__}: {str(err)[:200]}")
@@ -133,17 +199,15 @@ def classroom(url: str, students: int, seconds: float, ramp: float, seed: int) -
     return tally, time.time() - start
 
 
-def closed_loop(url: str, clients: int, seconds: float) -> tuple[Tally, float]:
+def closed_loop(url: str, clients: int, seconds: float, gradio_client: bool = False) -> tuple[Tally, float]:
     """Each client calls the endpoints in turn with their first two examples, with no pause."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from gradio_client import Client
 
     from explorer import VIEWS
 
     tally = Tally([f"/{v.api_name}" for v in VIEWS])
     with ThreadPoolExecutor(max_workers=min(clients, 16)) as pool:
-        sessions = list(pool.map(lambda _: Client(url, verbose=False), range(clients)))
+        sessions = list(pool.map(lambda _: connect(url, gradio_client), range(clients)))
     start = time.time()
 
     def client_loop(index: int) -> None:
@@ -197,7 +261,8 @@ def run(args) -> dict:
     log = Path(tempfile.mkdtemp(prefix="load-test-")) / "app.log"
     app = App(env, log)
     report: dict = {"mode": "closed loop" if args.closed_loop else "classroom", "students": args.students,
-                    "batching": args.batching, "threads": args.threads or None, "cores": args.cores or None}  # fmt: skip
+                    "batching": args.batching, "threads": args.threads or None, "cores": args.cores or None,
+                    "client": "gradio_client" if args.gradio_client else "http"}  # fmt: skip
     try:
         app.wait()
         if args.cores:
@@ -206,15 +271,19 @@ def run(args) -> dict:
 
         wait_for_warm_up(app)
         report["rss_mb_at_start"] = round(rss_mb(app.process.pid))
-        # Warm phase: a few students for 10 s, so "before" is a server whose buffers and thread
-        # pools have grown to this traffic.
-        warm, _ = classroom(app.url, min(5, args.students), 10.0, 1.0, seed=args.seed + 1)
+        # Warm phase: the same class (other own sentences), so "before" is a server whose buffers
+        # and thread pools have grown to this traffic; growth after it is what a longer lesson adds.
+        warm, _ = classroom(app.url, args.students, max(15.0, args.seconds / 4), args.ramp, seed=args.seed + 1)
+        monitor = RssMonitor(app.process.pid)
         rss_before, cpu_before = rss_mb(app.process.pid), cpu_s(app.process.pid)
+        students_cpu_before, load_before = time.process_time(), os.getloadavg()[0]
         if args.closed_loop:
-            tally, elapsed = closed_loop(app.url, args.students, args.seconds)
+            tally, elapsed = closed_loop(app.url, args.students, args.seconds, args.gradio_client)
         else:
-            tally, elapsed = classroom(app.url, args.students, args.seconds, args.ramp, args.seed)
+            tally, elapsed = classroom(app.url, args.students, args.seconds, args.ramp, args.seed, args.gradio_client)
         rss_after, cpu_after = rss_mb(app.process.pid), cpu_s(app.process.pid)
+        students_cpu = time.process_time() - students_cpu_before
+        report["rss_mb_every_10_s"] = monitor.stop()
         tally.errors = warm.errors + tally.errors
         report.update(summary(tally, elapsed))
         report.update(
@@ -222,6 +291,9 @@ def run(args) -> dict:
             rss_mb_after=round(rss_after),
             rss_growth=round(rss_after / rss_before - 1, 4),
             server_cpu_s=round(cpu_after - cpu_before, 1),
+            # The students' gradio_client threads run on the same machine: their CPU is not the server's.
+            students_cpu_s=round(students_cpu, 1),
+            load_average_before_after=[round(load_before, 2), round(os.getloadavg()[0], 2)],
         )
         report["requests_per_server_cpu_s"] = round(report["requests"] / max(report["server_cpu_s"], 1e-9), 2)
         if args.page_open:
@@ -270,7 +342,9 @@ def table(r: dict) -> str:
         "",
         f"requests/s {r['requests_per_s']}, errors {r['errors']}, RSS {r['rss_mb_before']} → {r['rss_mb_after']} MB "
         f"({r['rss_growth']:+.1%}), server CPU {r['server_cpu_s']} s ({r['requests_per_server_cpu_s']} requests "
-        "per CPU second)",
+        f"per CPU second); the students' clients used {r['students_cpu_s']} CPU s; load average "
+        f"{r['load_average_before_after'][0]} → {r['load_average_before_after'][1]}",
+        f"RSS every 10 s (MB): {r['rss_mb_every_10_s']}",
     ]
     if "page_open_ratio" in r:
         lines.append(
@@ -291,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-open", type=int, default=3, help="measured Chromium visits of each page (0: none)")
     parser.add_argument("--closed-loop", action="store_true", help="no think time: each client calls again at once")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gradio-client", action="store_true", help="students as gradio_client sessions (heavier)")
     parser.add_argument("--short", action="store_true", help="6 students for 20 s, 3 s ramp, no browser (CI)")
     args = parser.parse_args(argv)
     if args.short:
