@@ -113,6 +113,9 @@ class HttpClient:
         # One session per student, as one browser tab is: Gradio keeps a session's gr.State
         # (a view's last result) once per session, not once per request.
         self.session_hash = uuid.uuid4().hex[:11]
+        # The page itself first, as a browser opens it: behind a proxy (bench/replicas.py) this
+        # answer sets the cookie that keeps the student on one replica (httpx keeps cookies).
+        self.http.get("/").raise_for_status()
 
     def predict(self, *args, api_name: str):
         name = api_name.lstrip("/")
