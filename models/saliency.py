@@ -55,8 +55,8 @@ def attribute(
     of f(*batch) -> [S] scores, where each input is [n, D] and f reads a batch [S, n, D] of them."""
     if not 1 <= steps <= 256:
         raise ValueError(f"Integrated gradients needs 1 to 256 steps, got {steps}.")
-    x = [t.detach().float() for t in inputs]
-    alphas = (torch.arange(steps, device=x[0].device, dtype=torch.float32) + 0.5) / steps  # (m,)
+    x = [t.detach() for t in inputs]
+    alphas = (torch.arange(steps, device=x[0].device, dtype=x[0].dtype) + 0.5) / steps  # (m,)
     # Rows: m path points, then x itself (α = 1), then the baseline (α = 0) for completeness.
     scale = torch.cat([alphas, alphas.new_tensor([1.0, 0.0])])  # (m + 2,)
     batch = [(scale[:, None, None] * t[None]).requires_grad_(True) for t in x]  # (m + 2, n, D) each
