@@ -98,9 +98,52 @@ def every_head(bert) -> list[list[Head]]:
     return [[(layer, head)] for layer in range(L) for head in range(H)]
 
 
+def additive_mask(attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """[B, T] 1/0 -> [B, 1, 1, T] 0 / most negative float, what eager attention adds to its scores."""
+    return (1 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
+def climbing_batch(bert, pair: dict, on_layer=None) -> torch.Tensor:
+    """The unablated pair and one copy of it per head, as ONE batch that grows as it climbs: the
+    copies that switch off a head of layer l branch off the unablated rows at layer l's input
+    (layers below l are the same with or without that head), so layer l runs on 2 + 2·H·(l+1) rows
+    instead of all 2·(L·H + 1) going through every layer (41 % fewer row-layers for MiniLM).
+
+    on_layer(l, rows, block) is a context manager around layer l (None: plain layers, the floor).
+    Returns the last states [2·(L·H + 1), T, D]: rows (a, b) unablated, then (a, b) per head,
+    layer-major."""
+    H = bert.config.num_attention_heads
+    hidden = bert.embeddings(input_ids=pair["input_ids"], token_type_ids=pair["token_type_ids"])  # (2, T, D)
+    mask = pair["attention_mask"]
+    for layer, block in enumerate(bert.encoder.layer):
+        hidden = torch.cat([hidden, hidden[:2].repeat(H, 1, 1)])  # (B_l, T, D): 2H new rows
+        rows = hidden.shape[0]
+        additive = additive_mask(mask.repeat(rows // 2, 1), hidden.dtype)  # (B_l, 1, 1, T)
+        with on_layer(layer, rows, block) if on_layer else contextlib.nullcontext():
+            hidden = block(hidden, attention_mask=additive)
+    return hidden
+
+
+@torch.inference_mode()
 def head_importance(bert, pair: dict) -> tuple[float, np.ndarray]:
     """(similarity with every head on, float64[L, H] similarity with that head alone off): the
-    L·H + 1 ablations as one batch."""
+    L·H + 1 ablations as one climbing batch (see climbing_batch)."""
     L, H = bert.config.num_hidden_layers, bert.config.num_attention_heads
-    sims = similarities(bert, pair, [[]] + every_head(bert))
+
+    @contextlib.contextmanager
+    def newest_rows_ablated(layer, rows, block):
+        attn = block.attention.self
+        keep = torch.ones(rows, H, device=pair["input_ids"].device)
+        new = torch.arange(2 * H, device=keep.device)
+        keep[rows - 2 * H + new, new // 2] = 0.0  # rows 2h, 2h+1 of the newest copies: head h off
+        factor = keep.repeat_interleave(attn.attention_head_size, dim=1)[:, None, :]  # (B_l, 1, D)
+        hook = attn.register_forward_hook(lambda module, args, output: (output[0] * factor, output[1]))
+        try:
+            yield
+        finally:
+            hook.remove()
+
+    states = climbing_batch(bert, pair, newest_rows_ablated)
+    emb = mean_pooled(states, pair["attention_mask"].repeat(L * H + 1, 1)).view(-1, 2, states.shape[-1])
+    sims = (emb[:, 0] * emb[:, 1]).sum(-1).double().cpu().numpy()  # (L·H + 1,)
     return float(sims[0]), sims[1:].reshape(L, H)

@@ -92,10 +92,20 @@ def inside_head(bert, tokens: list[str], inputs: dict, layer: int, head: int) ->
     """Every step of head `head` in layer `layer` for one encoded input (a batch of one: the
     tokenizer's input_ids, token_type_ids, attention_mask on the model's device)."""
     layer, head = check_layer_head(bert, layer, head)
-    out = bert(**inputs, output_hidden_states=True, output_attentions=True)
-    X = out.hidden_states[layer][0]  # (T, D), the input of `layer`
+    # The layers up to `layer` and no further (one sentence: no padding, so no mask); a hook keeps
+    # the map the module itself computes, which the grid shows.
+    X = bert.embeddings(input_ids=inputs["input_ids"], token_type_ids=inputs["token_type_ids"])  # (1, T, D)
+    for block in bert.encoder.layer[:layer]:
+        X = block(X)
     block = bert.encoder.layer[layer]
     attn = block.attention.self
+    seen = {}
+    hook = attn.register_forward_hook(lambda module, args, output: seen.update(weights=output[1]))
+    try:
+        layer_output = block(X)[0]  # (T, D)
+    finally:
+        hook.remove()
+    X = X[0]  # (T, D), the input of `layer`
     H, d = attn.num_attention_heads, attn.attention_head_size
     Q = (X @ attn.query.weight.T + attn.query.bias).view(-1, H, d).transpose(0, 1)  # (H, T, d)
     K = (X @ attn.key.weight.T + attn.key.bias).view(-1, H, d).transpose(0, 1)  # (H, T, d)
@@ -131,13 +141,13 @@ def inside_head(bert, tokens: list[str], inputs: dict, layer: int, head: int) ->
         v=np32(V[head]),
         scores=np32(scores[head]),
         weights=np32(weights[head]),
-        model_weights=np32(out.attentions[layer][0, head]),
+        model_weights=np32(seen["weights"][0, head]),
         output=np32(heads_out[head]),
         concat=np32(concat),
         projected=np32(projected),
         residual=np32(residual),
         attention_output=np32(attention_output),
-        layer_output=np32(out.hidden_states[layer + 1][0]),
+        layer_output=np32(layer_output),
     )
 
 

@@ -148,12 +148,14 @@ class TagSaliency:
 
 
 def tag_saliency(tagger, tokens: list[str], index: int, steps: int = DEFAULT_STEPS) -> TagSaliency:
-    """Why `tokens[index]` got its tag: saliency over the tagger's word vectors, and the rollout."""
+    """Why `tokens[index]` got its tag: saliency over the tagger's word vectors, and the rollout.
+    MiniLM runs once: its last states are the tagger's vectors, its attentions the rollout's."""
     if not 0 <= index < len(tokens):
         raise ValueError(f"Token #{index} does not exist: the text has tokens 0-{len(tokens) - 1}.")
     model = tagger.model
     with torch.no_grad():
-        x = tagger.inputs([tokens])
+        vectors, row = minilm_vectors_and_rollout(tagger, tokens, index)
+        x = tagger.inputs([tokens], vectors)
         X = model.embed(x)[0]  # (n, D); dropout is off in eval mode
         c = int(model.out(model.encode(X[None], x.lengths))[0, index].argmax())
 
@@ -164,23 +166,20 @@ def tag_saliency(tagger, tokens: list[str], index: int, steps: int = DEFAULT_STE
 
     with torch.backends.cudnn.flags(enabled=False):  # cuDNN's LSTM backward needs training mode
         attribution = attribute(score, [X], steps)
-    return TagSaliency(
-        tokens=list(tokens),
-        index=index,
-        tag=tagger.tagset[c],
-        attribution=attribution,
-        rollout=tag_rollout(tagger, tokens, index),
-    )
+    return TagSaliency(tokens=list(tokens), index=index, tag=tagger.tagset[c], attribution=attribution, rollout=row)
 
 
 @torch.no_grad()
-def tag_rollout(tagger, tokens: list[str], index: int) -> np.ndarray | None:
-    """MiniLM's rollout row of word `index` over the words, on the pieces the tagger's vectors read."""
+def minilm_vectors_and_rollout(tagger, tokens: list[str], index: int):
+    """([vectors float[n, 384]] for tagger.inputs, the rollout row float64[n]) from ONE MiniLM
+    forward, or (None, None) when the tagger reads no contextual MiniLM vectors."""
     pieces = tagger.pieces
     if pieces is None or pieces.mode != "contextual":
-        return None
+        return None, None
     batch = pieces.piece_batch([tokens])
     out = pieces.encoder(input_ids=batch.ids, attention_mask=batch.attention, output_attentions=True)
+    vectors = torch.bmm(batch.pool, out.last_hidden_state)[0, : len(tokens)]  # (n, 384), as vectors() gives
     R = rollout(torch.cat(out.attentions).float().cpu().numpy())  # (P, P)
     pool = batch.pool[0].double().cpu().numpy()  # (n, P): mean over each word's pieces
-    return (pool[index] @ R) @ (pool > 0).T.astype(np.float64)  # (n,): summed over each word's key pieces
+    row = (pool[index] @ R) @ (pool > 0).T.astype(np.float64)  # (n,): summed over each word's key pieces
+    return [vectors], row
