@@ -140,8 +140,8 @@ def importance_figure(r: ImportanceResult) -> dict:
         colorscale="RdBu_r",
         zmin=-bound,
         zmax=bound,
-        cell_format="+.3f",
-        hover="change %{z:+.4f}",
+        cell_text=np.vectorize(lambda v: f"{v:+.3f}")(change),
+        hover="change %{z:.4f}",
         cell_px=40,
     )
 

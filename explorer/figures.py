@@ -207,10 +207,11 @@ def vectors(
     )
     layout = dict(
         modebar=MODEBAR,
-        title=dict(text=title, x=0.01),
+        title=dict(text=title, x=0.01, yref="container", y=1, yanchor="top", pad=dict(t=10)),
         font=FONT,
-        margin=dict(l=10, r=MODEBAR_ROOM, t=60 if title else 20, b=10),
-        height=height or min(700, max(200, 110 + 18 * rows)),
+        # The dimension axis stands on top, under the title: room for both.
+        margin=dict(l=10, r=MODEBAR_ROOM, t=(95 if title else 60) if x_title else (60 if title else 30), b=10),
+        height=height or min(700, max(200, 140 + 18 * rows)),
         plot_bgcolor="white",
         xaxis=dict(title=dict(text=x_title), automargin=True, side="top"),
         yaxis=dict(

@@ -81,13 +81,13 @@ def x_figure(r: InsideHeadResult) -> dict:
 def qkv_figures(r: InsideHeadResult) -> dict:
     h = r.inside
     T = len(h.tokens)
-    names = {"q": ("Q", "query", "W_Q"), "k": ("K", "key", "W_K"), "v": ("V", "value", "W_V")}
+    names = {"q": ("Q", "queries", "W_Q"), "k": ("K", "keys", "W_K"), "v": ("V", "values", "W_V")}
     return {
         name: fg.vectors(
             getattr(h, name),
             h.tokens,
-            title=f"{big} = X {w}[h] + b [{T} × {h.d_k}] ({what}s, {_where(r)})",
-            x_title=f"dimension of head {h.head + 1}",
+            title=f"{big} = X {w} + b [{T} × {h.d_k}]",
+            x_title=f"{what}: dimension of head {h.head + 1}",
             highlight_row=r.query if name == "q" else None,
         )
         for name, (big, what, w) in names.items()

@@ -53,6 +53,18 @@ class SaliencyResult:
 
 
 GXI, IG = "gradient × input", f"integrated gradients ({SALIENCY_STEPS} steps)"
+ATTENTION_RECEIVED, LEAVE_ONE_OUT, ROLLOUT = (
+    "attention received (Σ α or β)",
+    "leave-one-out",
+    "MiniLM rollout from the token",
+)
+SHORT = {
+    GXI: "grad × input",
+    IG: "IG",
+    ATTENTION_RECEIVED: "attention",
+    LEAVE_ONE_OUT: "leave-one-out",
+    ROLLOUT: "rollout",
+}
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -70,9 +82,9 @@ def correlations(columns: dict[str, np.ndarray], saliency: tuple[str, ...], atte
     for s in saliency:
         for a in attention:
             rho, p = spearman(np.abs(columns[s]), columns[a])
-            rows.append({"saliency (|value|)": s, "attention-based view": a, "Spearman ρ": rho, "p": p})
+            rows.append({"saliency (|value|)": s, "compared with": a, "Spearman ρ": rho, "p": p})
     rho, p = spearman(columns[saliency[0]], columns[saliency[1]])
-    rows.append({"saliency (|value|)": f"{saliency[0]} (signed)", "attention-based view": f"{saliency[1]} (signed)",
+    rows.append({"saliency (|value|)": f"{saliency[0]} (signed)", "compared with": f"{saliency[1]} (signed)",
                  "Spearman ρ": rho, "p": p})  # fmt: skip
     frame = pd.DataFrame(rows)
     return frame.round({"Spearman ρ": 3, "p": 4})
@@ -110,8 +122,8 @@ def analyze_nli(premise: str, hypothesis: str, nli) -> SaliencyResult:
     columns = {
         GXI: np.concatenate(at.gradient_x_input),
         IG: np.concatenate(at.integrated_gradients),
-        "attention received (Σ α or β)": np.concatenate([s.premise_attention, s.hypothesis_attention]),
-        "leave-one-out": np.concatenate([s.premise_contribution, s.hypothesis_contribution]),
+        ATTENTION_RECEIVED: np.concatenate([s.premise_attention, s.hypothesis_attention]),
+        LEAVE_ONE_OUT: np.concatenate([s.premise_contribution, s.hypothesis_contribution]),
     }
     names = tuple(columns)
     return _result(f"label '{s.label}'", words, columns, names[:2], names[2:], at, start, str(nli.device))
@@ -130,8 +142,8 @@ def analyze_tag(text: str, index, tagger) -> SaliencyResult:
     columns = {GXI: at.gradient_x_input[0], IG: at.integrated_gradients[0]}
     attention: tuple[str, ...] = ()
     if s.rollout is not None:
-        columns["MiniLM rollout from the token"] = s.rollout
-        attention = ("MiniLM rollout from the token",)
+        columns[ROLLOUT] = s.rollout
+        attention = (ROLLOUT,)
     decision = f"tag of token {index} '{tokens[index]}': {s.tag}"
     words = [f"{i}: {t}" for i, t in enumerate(tokens)]
     names = tuple(columns)
@@ -151,8 +163,9 @@ def words_figure(r: SaliencyResult) -> dict:
     return fg.heatmap(
         z / scale,
         r.words,
-        names,
-        title=f"Per word, for the {fg.label(r.decision)} (colour: value / its column's max |value|)",
+        [SHORT.get(n, n) for n in names],
+        title=f"Per word: the {fg.label(r.decision)}",
+        x_title="colour = value ÷ its column's largest |value|",
         y_title="word",
         colorscale="RdBu_r",
         zmin=-1,
@@ -214,11 +227,10 @@ def _section(runtime, needs, fn, inputs, api_name, prefix, note, intro, button_t
             button = gr.Button(button_text, variant="primary", elem_id=f"{prefix}-button")
         teaching_note(note)
         status_md = gr.Markdown(elem_id=f"{prefix}-status")
+        corr = gr.Dataframe(label="Spearman's rank correlation", wrap=True, elem_id=f"{prefix}-spearman")
         with gr.Row():
             words = gr.Plot(show_label=False, elem_id=f"{prefix}-words")
-            with gr.Column():
-                corr = gr.Dataframe(label="Spearman's rank correlation", wrap=True, elem_id=f"{prefix}-spearman")
-                table = gr.Dataframe(label="Per word", elem_id=f"{prefix}-table", max_height=320)
+            table = gr.Dataframe(label="Per word", elem_id=f"{prefix}-table", max_height=420)
         with gr.Accordion("Export", open=False):
             export_button = gr.Button("Export the per-word table and the correlations (CSV)")
             files = gr.File(label="Files", file_count="multiple")
