@@ -127,7 +127,7 @@ def output_figure(r: InsideHeadResult) -> dict:
     )
 
 
-def steps_table(r: InsideHeadResult) -> pd.DataFrame:
+def steps_table(r: InsideHeadResult) -> dict:
     """Every step with its shape and the query token's row: its length and first values."""
     h, i = r.inside, r.query
     T, D = h.x.shape
@@ -155,15 +155,14 @@ def steps_table(r: InsideHeadResult) -> pd.DataFrame:
         ("LayerNorm", "LayerNorm(residual): the attention block's output", f"{T} × {D}", h.attention_output[i]),
         ("feed-forward", "LayerNorm(y + W_2 GELU(W_1 y)): the next layer's X", f"{T} × {D}", h.layer_output[i]),
     ]
-    return pd.DataFrame(
-        {
-            "step": [name for name, *_ in rows],
-            "computes": [formula for _, formula, *_ in rows],
-            "shape": [shape for *_, shape, _ in rows],
-            f"‖row {i}‖": [round(float(np.linalg.norm(v)), 3) for *_, v in rows],
-            f"row {i}, first 4 values": [", ".join(f"{x:.3f}" for x in v[:4]) for *_, v in rows],
-        }
-    )
+    # As gr.Dataframe's own {"headers", "data"}: a pandas frame costs more than the table's numbers.
+    return {
+        "headers": ["step", "computes", "shape", f"‖row {i}‖", f"row {i}, first 4 values"],
+        "data": [
+            [name, formula, shape, round(float(np.linalg.norm(v)), 3), ", ".join(f"{x:.3f}" for x in v[:4])]
+            for name, formula, shape, v in rows
+        ],
+    }
 
 
 def status(r: InsideHeadResult) -> str:

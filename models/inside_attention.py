@@ -38,7 +38,8 @@ class InsideHead:
     model_weights: float32[T, T], the same map as the transformers forward returned it (what the
         Self-attention grid shows), for comparison with weights
     output: float32[T, d_k], weights @ v, this head's part of the context layer
-    concat: float32[T, D], all heads' outputs side by side (head h at columns h·d_k … (h+1)·d_k)
+    concat: float32[T, D], all heads' outputs side by side (head h at columns h·d_k … (h+1)·d_k), as
+        the module's forward computed them
     projected: float32[T, D], concat W_Oᵀ + b_O
     residual: float32[T, D], projected + x
     attention_output: float32[T, D], LayerNorm(residual), what the feed-forward block reads
@@ -99,21 +100,23 @@ def inside_head(bert, tokens: list[str], inputs: dict, layer: int, head: int) ->
         X = block(X)
     block = bert.encoder.layer[layer]
     attn = block.attention.self
-    seen = {}
-    hook = attn.register_forward_hook(lambda module, args, output: seen.update(weights=output[1]))
+    seen = {}  # the module's own context layer (all heads) and map (the grid's)
+    hook = attn.register_forward_hook(lambda module, args, output: seen.update(context=output[0], weights=output[1]))
     try:
         layer_output = block(X)[0]  # (T, D)
     finally:
         hook.remove()
     X = X[0]  # (T, D), the input of `layer`
-    H, d = attn.num_attention_heads, attn.attention_head_size
-    Q = (X @ attn.query.weight.T + attn.query.bias).view(-1, H, d).transpose(0, 1)  # (H, T, d)
-    K = (X @ attn.key.weight.T + attn.key.bias).view(-1, H, d).transpose(0, 1)  # (H, T, d)
-    V = (X @ attn.value.weight.T + attn.value.bias).view(-1, H, d).transpose(0, 1)  # (H, T, d)
-    scores = Q @ K.transpose(1, 2) / d**0.5  # (H, T, T); one sentence, so no padding to mask
-    weights = torch.softmax(scores, dim=-1)  # (H, T, T)
-    heads_out = weights @ V  # (H, T, d)
-    concat = heads_out.transpose(0, 1).reshape(X.shape[0], H * d)  # (T, D)
+    d = attn.attention_head_size
+    cols = slice(head * d, (head + 1) * d)  # this head's rows of W_Q, W_K, W_V
+    q = X @ attn.query.weight[cols].T + attn.query.bias[cols]  # (T, d)
+    k = X @ attn.key.weight[cols].T + attn.key.bias[cols]  # (T, d)
+    v = X @ attn.value.weight[cols].T + attn.value.bias[cols]  # (T, d)
+    scores = q @ k.T / d**0.5  # (T, T); one sentence, so no padding to mask
+    weights = torch.softmax(scores, dim=-1)  # (T, T)
+    output = weights @ v  # (T, d)
+    # The other heads as the module computed them (tests check this head's slice against ours).
+    concat = seen["context"][0]  # (T, D)
     dense = block.attention.output
     projected = concat @ dense.dense.weight.T + dense.dense.bias  # (T, D)
     residual = projected + X
@@ -136,13 +139,13 @@ def inside_head(bert, tokens: list[str], inputs: dict, layer: int, head: int) ->
         word=word,
         position=position,
         segment=segment,
-        q=np32(Q[head]),
-        k=np32(K[head]),
-        v=np32(V[head]),
-        scores=np32(scores[head]),
-        weights=np32(weights[head]),
+        q=np32(q),
+        k=np32(k),
+        v=np32(v),
+        scores=np32(scores),
+        weights=np32(weights),
         model_weights=np32(seen["weights"][0, head]),
-        output=np32(heads_out[head]),
+        output=np32(output),
         concat=np32(concat),
         projected=np32(projected),
         residual=np32(residual),
