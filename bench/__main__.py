@@ -3,6 +3,7 @@
     python -m bench                       # everything (several minutes on a small CPU)
     python -m bench --quick --no-http     # a smoke test: few repeats, no API round trips
     python -m bench --threads 1 --device cpu --json bench.json
+    python -m bench --only inside --threads 1   # only issue 14's analyses (bench/inside.py)
 
 Each figure is the median of repeated runs in this process (or of the processes it starts);
 ratios are what matter, since the absolute times depend on the machine and its load. The
@@ -83,6 +84,11 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--device", default="", help="cpu | cuda | cuda:N (default: models.pick_device())")
     parser.add_argument("--json", type=Path, help="also write the JSON object to this file")
+    parser.add_argument(
+        "--only",
+        choices=["inside"],
+        help="inside: only the analyses inside self-attention and the saliency sections (no app, no views)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
 
@@ -104,13 +110,17 @@ def main(argv: list[str] | None = None) -> dict:
     from explorer import VIEWS
     from models.runtime import RUNTIME
 
-    from . import packing, payload, roundtrip, startup, views
+    from . import inside, packing, payload, roundtrip, startup, views
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = startup.child_env(args.threads, args.device, cache=False)  # repeated inputs: no cached answers
     report: dict = {"machine": machine(device), "settings": {"quick": args.quick, "http": not args.no_http, **plan}}
     figures: dict = {}
     say(f"device {device}, torch threads {torch.get_num_threads()}; files in {work}")
+
+    if args.only == "inside":
+        shutil.rmtree(work, ignore_errors=True)  # no app is started, so nothing is written there
+        return inside_only(report, plan, args.json)
 
     say("loading every view's models (models.runtime, as the app does) ...")
     start = time.perf_counter()
@@ -123,6 +133,9 @@ def main(argv: list[str] | None = None) -> dict:
     report["inputs"] = {f"{c.view}/{c.size}": c.inputs for c in cases}
     figures["memory"]["rss_bench_mb"] = rss_mb()  # before the timing loops leave their garbage
     figures["views"] = views.measure(cases, plan["view_repeats"], plan["warmup"])
+
+    say("inside self-attention and saliency against their floors ...")
+    figures["inside"], report["inputs_inside"] = inside.measure(RUNTIME, plan["view_repeats"], plan["warmup"])
 
     say("packed vs padded BiLSTM ...")
     batch = next(c for c in cases if c.view == packing.VIEW)
@@ -171,6 +184,24 @@ def main(argv: list[str] | None = None) -> dict:
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)  # kept when something failed: the app's logs are there
+    return report
+
+
+def inside_only(report: dict, plan: dict, json_path: Path | None) -> dict:
+    """python -m bench --only inside: issue 14's analyses against their floors, nothing else."""
+    from models.runtime import RUNTIME
+
+    from . import inside
+
+    say("inside self-attention and saliency against their floors ...")
+    figures, report["inputs_inside"] = inside.measure(RUNTIME, plan["view_repeats"], plan["warmup"])
+    report["figures"] = {"inside": figures}
+    report["goals"] = goals.check(report["figures"])
+    print(goals.table(report))
+    text = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+    print(text)
+    if json_path:
+        json_path.write_text(text + "\n", encoding="utf-8")
     return report
 
 

@@ -7,6 +7,7 @@ ROUND_TRIP = 1.3  # HTTP round trip / (ping round trip + in-process time)
 COLD_START = 1.0  # python app.py until the page answers / import torch, gradio, transformers
 PAYLOAD = 0.2  # bytes of the default self-attention view / bertviz head_view HTML
 RSS_MB = 1000.0  # resident memory with all five views' models loaded, MB (10^6 bytes)
+HEAD_IMPORTANCE_S = 2.0  # the 72-head ablation table for a pair of 20-piece sentences, seconds
 
 
 def _goal(name: str, value: float, goal: float) -> dict:
@@ -18,7 +19,13 @@ def _goal(name: str, value: float, goal: float) -> dict:
 
 def check(figures: dict) -> list[dict]:
     """One row per figure that has a goal: {"figure", "value", "goal", "met"[, "gap" = value - goal]}."""
-    rows = [_goal(f"view overhead {key}", v["overhead"], VIEW_OVERHEAD) for key, v in figures["views"].items()]
+    rows = [_goal(f"view overhead {key}", v["overhead"], VIEW_OVERHEAD) for key, v in figures.get("views", {}).items()]
+    for key, v in figures.get("inside", {}).items():  # issue 14's analyses (bench/inside.py)
+        rows.append(_goal(f"analysis overhead {key}", v["overhead"], VIEW_OVERHEAD))
+        if key.startswith("head_importance/"):
+            rows.append(_goal(f"seconds {key}", v["analysis_ms"] / 1000, HEAD_IMPORTANCE_S))
+    if "cold_start" not in figures:  # python -m bench --only inside
+        return rows
     rows += [
         _goal(f"round trip {key}", v["ratio"], ROUND_TRIP)
         for key, v in figures.get("round_trips", {}).items()
@@ -55,8 +62,16 @@ def table(report: dict) -> str:
         lines.append(f"{name:34s} {measured:>14s} {against:>22s} {ratio:>8s} {goal:>8s}  {gap}")
 
     lines.append(f"{'figure':34s} {'measured':>14s} {'against':>22s} {'ratio':>8s} {'goal':>8s}  gap")
-    for key, v in f["views"].items():
+    for key, v in f.get("views", {}).items():
         row(f"view overhead {key}", f"{v['view_ms']:.1f} ms", f"floor {v['floor_ms']:.1f} ms", f"{v['overhead']:.2f}")
+    for key, v in f.get("inside", {}).items():
+        name = f"analysis overhead {key}"
+        row(name, f"{v['analysis_ms']:.1f} ms", f"floor {v['floor_ms']:.1f} ms", f"{v['overhead']:.2f}")
+        if key.startswith("head_importance/"):
+            row(f"seconds {key}", f"{v['analysis_ms'] / 1000:.2f} s", "", "")
+    if "cold_start" not in f:  # python -m bench --only inside
+        missed = [r for r in report["goals"] if not r["met"]]
+        return "\n".join(lines + ["", f"goals met: {len(report['goals']) - len(missed)} of {len(report['goals'])}"])
     if "round_trips" in f:
         ping = f["round_trips"]["ping_ms"]
         for key, v in f["round_trips"].items():

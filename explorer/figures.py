@@ -176,6 +176,61 @@ def heatmap(
     return {"data": [trace], "layout": layout}
 
 
+def vectors(
+    z: np.ndarray,
+    row_labels: Sequence[str],
+    *,
+    title: str = "",
+    x_title: str = "dimension",
+    y_title: str = "token",
+    highlight_row: int | None = None,
+    height: int | None = None,
+) -> dict:
+    """A stack of vectors [rows, dims] (one token's vector per row) as a heatmap spec, row 0 on top.
+
+    Blue-white-red around 0, symmetric in the largest |value|; the columns are numbered
+    dimensions, so no per-cell label is built (a [30, 384] input is 11,520 cells). highlight_row
+    outlines one row (the query token)."""
+    z = np.asarray(z, dtype=np.float32)
+    rows, cols = z.shape
+    bound = float(np.abs(z).max()) or 1.0
+    y = [f"{i}: {label(t)}" for i, t in enumerate(row_labels)]
+    trace = dict(
+        type="heatmap",
+        z=z,
+        x=list(range(cols)),
+        y=list(range(rows)),
+        zmin=-bound,
+        zmax=bound,
+        colorscale=spelled_scale("RdBu_r"),
+        hovertemplate="token %{y}, dimension %{x}: %{z:.3f}<extra></extra>",
+    )
+    layout = dict(
+        modebar=MODEBAR,
+        title=dict(text=title, x=0.01, yref="container", y=1, yanchor="top", pad=dict(t=10)),
+        font=FONT,
+        # The dimension axis stands on top, under the title: room for both.
+        margin=dict(l=10, r=MODEBAR_ROOM, t=(95 if title else 60) if x_title else (60 if title else 30), b=10),
+        height=height or min(700, max(200, 140 + 18 * rows)),
+        plot_bgcolor="white",
+        xaxis=dict(title=dict(text=x_title), automargin=True, side="top"),
+        yaxis=dict(
+            title=dict(text=y_title),
+            automargin=True,
+            tickmode="array",
+            tickvals=list(range(rows)),
+            ticktext=y,
+            autorange="reversed",
+        ),
+    )
+    if highlight_row is not None:
+        layout["shapes"] = [
+            dict(type="rect", xref="paper", yref="y", x0=0, x1=1, y0=highlight_row - 0.5, y1=highlight_row + 0.5,
+                 line=dict(color="black", width=2))
+        ]  # fmt: skip
+    return {"data": [trace], "layout": layout}
+
+
 def bar(
     values: Sequence[float],
     names: Sequence[str],

@@ -13,6 +13,12 @@ MAX_TOP_TAGS = 17  # columns of the tag-probability heatmap (the whole UPOS tags
 # 12 MB at 62, before rounding), so it gets a lower cap.
 MAX_ATTENTION_TOKENS = 64
 MAX_BERTVIZ_TOKENS = 40
+# Inside self-attention (issue 14): the first position embeddings compared; word pieces per
+# sentence of the ablation pair (its table runs 2 x 73 rows in one batch: ~1.3 s at 20 pieces on
+# a 2-core CPU, and it grows with the pieces); integrated-gradient steps (one batch of them).
+POSITIONS_SHOWN = 64
+MAX_ABLATION_PIECES = 32
+SALIENCY_STEPS = 32
 MAX_MODEL_NAME = 200  # characters of a hub id typed into the encoder box
 MAX_NLI_PIECES = 80  # MiniLM word pieces per NLI sentence: a wider alignment heatmap is unreadable
 

@@ -358,6 +358,9 @@ def build(view: View, runtime) -> FirstPaint:
         files = gr.File(
             label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple", elem_id="nli-files"
         )
+    from .saliency import build_nli_section  # issue 14: attention vs saliency
+
+    build_nli_section(runtime, premise, hypothesis)
     result = gr.State()
     outputs = {
         "status": status,

@@ -454,6 +454,9 @@ def build(view: View, runtime) -> FirstPaint:
     export_button.click(
         endpoint(runtime, {}, export, outputs), [result, layer, head], [csv_file, json_file], api_name=False
     )
+    from .inside_sections import build_sections  # issue 14: one head step by step, positions, rollout, ablation
+
+    build_sections(runtime, text, text_b, layer, head)
     return FirstPaint(run_live, inputs, shown)
 
 

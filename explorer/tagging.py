@@ -232,6 +232,9 @@ def build(view: View, runtime):
             per_token = gr.Dataframe(label="Per token: tag, probability, runner-up")
     with gr.Accordion("UPOS tags", open=False):
         gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
+    from .saliency import build_tag_section  # issue 14: attention vs saliency
+
+    build_tag_section(runtime, text)
     outputs = {"tags": tags, "confidence": confidence, "probs": probs, "table": per_token, "status": status}
     run = endpoint(runtime, view.models, show, outputs)
     run_batch = batched(runtime, view.models, show_many, render, outputs, "status", same_as=show)

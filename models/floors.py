@@ -98,3 +98,115 @@ def nli(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], ob
         return model([p], [h])
 
     return floor
+
+
+# -- the analyses inside self-attention and the saliency sections (issue 14) ----------------------
+def _bare_forward(bert, batch: dict) -> Callable[[], object]:
+    @torch.no_grad()
+    def floor():
+        return bert(**batch)
+
+    return floor
+
+
+def encoder_rows(models: Mapping[str, Any], inputs: Mapping[str, Any], rows: int) -> Callable[[], object]:
+    """The encoder's forward on `rows` copies of the sentence's ids (the shuffle experiment reads 4)."""
+    enc = models["encoder"]
+    encoded = enc.encode(inputs["text"])
+    encoded.pop("offset_mapping")
+    return _bare_forward(enc.model, {k: v.to(enc.device).repeat(rows, 1) for k, v in encoded.items()})
+
+
+def positions(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """Original and shuffled ids, each with and without position embeddings: 4 rows."""
+    return encoder_rows(models, inputs, 4)
+
+
+def sentence_pair(models: Mapping[str, Any], inputs: Mapping[str, Any], ablations: int) -> Callable[[], object]:
+    """The encoder on the two sentences (padded together) repeated for `ablations` head masks."""
+    from .ablation import encode_pair
+
+    enc = models["encoder"]
+    pair = encode_pair(enc.tokenizer, inputs["text"], inputs["text_b"], enc.device)
+    return _bare_forward(enc.model, {k: v.repeat(ablations, 1) for k, v in pair.items()})
+
+
+def ablation(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """The pair with every head on and with the chosen heads off: 2 x 2 rows."""
+    return sentence_pair(models, inputs, 2)
+
+
+def head_importance(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """The pair unablated and once per head through the encoder's layers, the copies for layer l's
+    heads joining at layer l (models.ablation.climbing_batch without the head masks)."""
+    from .ablation import climbing_batch, encode_pair
+
+    enc = models["encoder"]
+    pair = encode_pair(enc.tokenizer, inputs["text"], inputs["text_b"], enc.device)
+
+    @torch.no_grad()
+    def floor():
+        return climbing_batch(enc.model, pair)
+
+    return floor
+
+
+def inside_head(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """The embeddings and the encoder's layers up to the chosen one (1-based inputs["layer"])."""
+    enc = models["encoder"]
+    encoded = enc.encode(inputs["text"])
+    ids = encoded["input_ids"].to(enc.device)
+    types = encoded["token_type_ids"].to(enc.device)
+
+    @torch.no_grad()
+    def floor():
+        hidden = enc.model.embeddings(input_ids=ids, token_type_ids=types)
+        for block in enc.model.encoder.layer[: int(inputs["layer"])]:
+            hidden = block(hidden)
+        return hidden
+
+    return floor
+
+
+def nli_saliency(models: Mapping[str, Any], inputs: Mapping[str, Any], steps: int = 32) -> Callable[[], object]:
+    """The NLI forward, then attend / compare / aggregate forward and backward on the steps + 2
+    path points (the vectors scaled, as integrated gradients needs them)."""
+    model = models["nli"].model
+    forward = nli(models, inputs)  # MiniLM + attend / compare / aggregate on the pair
+    p, h = model.words.split([inputs["premise"], inputs["hypothesis"]])
+    with torch.no_grad():
+        model.words.run_frozen([p, h], keep_on_device=True)
+        A, mask_a = model.words.collate([p])  # (1, m, D): the word vectors, prepared beforehand
+        B, mask_b = model.words.collate([h])
+    scale = torch.linspace(0, 1, steps + 2, device=A.device)[:, None, None]
+
+    def floor():
+        with torch.no_grad():
+            forward()
+        a, b = (scale * A).requires_grad_(True), (scale * B).requires_grad_(True)  # (S, m, D), (S, n, D)
+        S = a.shape[0]
+        logits = model.da(a, b, mask_a.expand(S, -1), mask_b.expand(S, -1)).logits[:, 0]
+        return torch.autograd.grad(logits.sum(), [a, b])
+
+    return floor
+
+
+def tag_saliency(models: Mapping[str, Any], inputs: Mapping[str, Any], steps: int = 32) -> Callable[[], object]:
+    """The tagger's forward (MiniLM vectors + BiLSTM), then the BiLSTM forward and backward on the
+    steps + 2 path points."""
+    tagger = models["tagger"]
+    forward = _tagger_forward(tagger, [tagger.tokenize(inputs["text"])])
+    sentence = [tagger.tokenize(inputs["text"])]
+    x = tagger.inputs(sentence)
+    with torch.no_grad():
+        X = tagger.model.embed(x)  # (1, n, D)
+    scale = torch.linspace(0, 1, steps + 2, device=X.device)[:, None, None]
+
+    def floor():
+        forward()
+        batch = (scale * X).requires_grad_(True)
+        with torch.backends.cudnn.flags(enabled=False):
+            states = tagger.model.encode(batch, x.lengths.repeat(batch.shape[0]))
+            return torch.autograd.grad(tagger.model.out(states[:, 0])[:, 0].sum(), [batch])
+
+    return floor

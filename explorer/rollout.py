@@ -1,0 +1,133 @@
+"""Attention rollout (Abnar & Zuidema 2020) next to the last layer's raw attention.
+
+    Â_l = rows renormalized of 0.5 · mean_h A_l + 0.5 · I,   R = Â_6 ⋯ Â_1
+R[i, j] is how much of the last layer's token i traces back to input token j, if attention were
+the only way tokens mix and the residual kept half of each (models.inside_attention.rollout).
+Attention flow (the paper's max-flow variant) is not computed: see explorer/notes/rollout.md.
+
+analyze(text, text_b, encoder) -> RolloutResult -> figures(result) -> a section of the
+Self-attention tab (build_section), endpoint /self_attention_rollout.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import figures as fg
+from .exports import request_folder
+from .limits import MAX_ATTENTION_TOKENS, clean_text
+from .view import RunInfo
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutResult:
+    """tokens: list[str] (T word pieces); last_layer: float[T, T], mean over heads of the last
+    layer's maps; rollout: float[T, T], R, rows sum to 1; layers: how many were multiplied."""
+
+    tokens: list[str]
+    last_layer: np.ndarray
+    rollout: np.ndarray
+    layers: int
+    run: RunInfo
+
+
+def analyze(text: str, text_b: str, encoder) -> RolloutResult:
+    from models.rollout import rollout  # numpy only: no torch is imported
+
+    pair = bool(text_b and str(text_b).strip())
+    text = clean_text(text, "Sentence A" if pair else "The sentence")
+    source = (text, clean_text(text_b, "Sentence B")) if pair else text
+    start = time.perf_counter()
+    a = encoder.attend(source, max_tokens=MAX_ATTENTION_TOKENS)
+    return RolloutResult(
+        tokens=a.tokens,
+        last_layer=a.attentions[-1].mean(axis=0),
+        rollout=rollout(a.attentions),
+        layers=a.attentions.shape[0],
+        run=RunInfo(device=str(encoder.device), seconds=time.perf_counter() - start),
+    )
+
+
+def numbered(tokens: list[str]) -> list[str]:
+    return [f"{i}: {t}" for i, t in enumerate(tokens)]
+
+
+def _map(z: np.ndarray, tokens: list[str], title: str) -> dict:
+    labels = numbered(tokens)
+    T = len(labels)
+    return fg.heatmap(
+        np.round(z, 3).astype(np.float32),
+        labels,
+        labels,
+        title=title,
+        x_title="key (input token)",
+        y_title="query (last layer's token)",
+        zmin=0,
+        zmax=float(max(z.max(), 1e-9)),
+        cell_text=np.vectorize(lambda p: f"{p:.2f}" if p >= 0.05 else "")(z) if T <= 16 else None,
+        cell_px=18 if T <= 30 else 10,
+    )
+
+
+def figures(r: RolloutResult) -> dict:
+    L = r.layers
+    return {
+        "status": (
+            f"{len(r.tokens)} word pieces, {L} layers multiplied; computed in {r.run.seconds * 1000:.0f} ms on "
+            f"{r.run.device}. Rows of R sum to 1 (largest deviation {np.abs(r.rollout.sum(1) - 1).max():.1e})."
+        ),
+        "last_layer": _map(r.last_layer, r.tokens, f"Layer {L} raw attention, mean over its heads"),
+        "rollout": _map(r.rollout, r.tokens, f"Rollout R = Â<sub>{L}</sub> ⋯ Â<sub>1</sub> (colours span 0–max)"),
+    }
+
+
+def write_exports(r: RolloutResult, folder: Path | None = None) -> list[str]:
+    """rollout.csv and last_layer_mean.csv: one row per query token, one column per key (6 decimals)."""
+    folder = Path(folder or request_folder("rollout"))
+    labels = numbered(r.tokens)
+    paths = []
+    for name, z in (("rollout.csv", r.rollout), ("last_layer_mean.csv", r.last_layer)):
+        path = folder / name
+        pd.DataFrame(np.round(z, 6), index=pd.Index(labels, name="query \\ key"), columns=labels).to_csv(
+            path, encoding="utf-8"
+        )
+        paths.append(str(path))
+    return paths
+
+
+def show(text, text_b, *, encoder) -> dict:
+    """/self_attention_rollout: sentence (and B) -> the last layer's mean map and the rollout."""
+    r = analyze(text, text_b, encoder)
+    return {**figures(r), "result": r, "files": None}
+
+
+def export(r) -> dict:
+    if r is None:
+        raise ValueError("Compute the rollout first (the button above).")
+    return {"files": write_exports(r)}
+
+
+def build_section(runtime, text, text_b) -> None:
+    import gradio as gr
+
+    from .ui import endpoint, teaching_note
+
+    button = gr.Button("Compute the rollout for the sentence above", variant="primary", elem_id="rollout-button")
+    teaching_note("rollout")
+    status = gr.Markdown(elem_id="rollout-status")
+    with gr.Row():
+        last_layer = gr.Plot(show_label=False, elem_id="rollout-last")
+        rollout = gr.Plot(show_label=False, elem_id="rollout-map")
+    with gr.Accordion("Export", open=False):
+        export_button = gr.Button("Export R and the last layer's mean map (CSV)")
+        files = gr.File(label="Files", file_count="multiple")
+    result = gr.State()
+    outputs = {"status": status, "last_layer": last_layer, "rollout": rollout, "result": result, "files": files}
+    run = endpoint(runtime, {"encoder": "encoder"}, show, outputs)
+    button.click(run, [text, text_b], list(outputs.values()), api_name="self_attention_rollout")
+    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name=False)
