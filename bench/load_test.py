@@ -259,12 +259,14 @@ def pin(pid: int, cores: int) -> set[int]:
 
 def run(args) -> dict:
     env = {**child_env(threads=args.threads), "EXPLORER_BATCHING": "0" if args.batching == "off" else "1"}
+    if args.concurrency:
+        env["EXPLORER_CONCURRENCY"] = str(args.concurrency)
     if args.cores:
         env["OMP_NUM_THREADS"] = str(args.cores)  # torch: one intra-op thread per core it may use
     log = Path(tempfile.mkdtemp(prefix="load-test-")) / "app.log"
     app = App(env, log)
     report: dict = {"mode": "closed loop" if args.closed_loop else "classroom", "students": args.students,
-                    "batching": args.batching, "threads": args.threads or None, "cores": args.cores or None,
+                    "batching": args.batching, "threads": args.threads or None, "concurrency": args.concurrency or None, "cores": args.cores or None,
                     "client": "gradio_client" if args.gradio_client else "http"}  # fmt: skip
     try:
         app.wait()
@@ -364,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ramp", type=float, default=RAMP_S, help="students join over this many seconds")
     parser.add_argument("--batching", choices=("on", "off"), default="on")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads in the app (0: its default)")
+    parser.add_argument("--concurrency", type=int, default=0, help="requests at once per event (0: the app's)")
     parser.add_argument("--cores", type=int, default=0, help="pin the server to this many CPUs (0: all)")
     parser.add_argument("--page-open", type=int, default=3, help="measured Chromium visits of each page (0: none)")
     parser.add_argument("--closed-loop", action="store_true", help="no think time: each client calls again at once")

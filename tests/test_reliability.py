@@ -289,3 +289,27 @@ def test_a_pickled_checkpoint_is_refused_and_the_bundled_encoder_used(tmp_path):
     encoder = load_encoder(str(pickled))
     assert "no file named model.safetensors" in encoder.notice and "bundled" in encoder.notice
     assert encoder.name != str(pickled)
+
+
+def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes():
+    """explorer.serving.reuse_block_configs: what a new session's state starts from is what Gradio
+    computes, and one session changing a value does not change another's."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, app\n"
+        "from gradio.state_holder import SessionState\n"
+        "from explorer.serving import reuse_block_configs\n"
+        "computed = json.dumps(SessionState(app.demo).config_values, default=str, sort_keys=True)\n"
+        "reuse_block_configs()\n"
+        "first, second = SessionState(app.demo), SessionState(app.demo)\n"
+        "key = next(iter(first.config_values))\n"
+        "first.config_values[key]['props']['value'] = 'changed by one visitor'\n"
+        "print(json.dumps([json.dumps(second.config_values, default=str, sort_keys=True) == computed,\n"
+        "                  SessionState(app.demo).config_values[key]['props'].get('value')]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    same, value_seen_by_a_new_visitor = json.loads(done.stdout.strip().splitlines()[-1])
+    assert same and value_seen_by_a_new_visitor != "changed by one visitor", done.stderr[-2000:]
