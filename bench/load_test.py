@@ -10,9 +10,9 @@ Classroom mode (bench/classroom.py): `python app.py` starts on a free 127.0.0.1 
 measured once its warm-up is done. Students join at random times over a 15 s ramp, one
 gradio_client session each; 70 % type the sentence on the board (each view's example), 30 %
 their own (a new sentence each time); each picks one of the five endpoints at random, waits
-for the answer, thinks 2-6 s (uniform) and asks again, until the time is up. A warm phase of
-the same class for a quarter of the time (at least 15 s) comes first, with other sentences:
-the "before" RSS is a server whose buffers and thread pools have grown to this traffic.
+for the answer, thinks 2-6 s (uniform) and asks again, until the time is up. The first quarter
+of the time (at least 15 s, the ramp in it) is a warm phase, tallied apart: "before" (RSS, CPU) is
+taken when the measured part begins, with the same students and sessions going on.
 Then, on the same idle server, real Chromium page opens: the server CPU seconds one more
 visit costs, against a bare five-tab Gradio page (bench/bare_page.py) measured in the same run.
 
@@ -167,15 +167,27 @@ class Tally:
 
 
 def classroom(
-    url: str, students: int, seconds: float, ramp: float, seed: int, gradio_client: bool = False
-) -> tuple[Tally, float]:
-    """`students` threads, each one student as the module docstring says. Returns the tally and
-    the seconds from the first join to the last answer."""
+    url: str,
+    students: int,
+    seconds: float,
+    ramp: float,
+    seed: int,
+    gradio_client: bool = False,
+    warm_s: float = 0.0,
+    at_measure=None,
+) -> tuple[Tally, Tally, float]:
+    """`students` threads, each one student as the module docstring says, for warm_s + seconds.
+
+    The same students (and sessions) go on from the warm phase into the measured one, as a class
+    does: requests sent in the first warm_s seconds are tallied apart, and at_measure() is called
+    when the measured part begins. Returns the warm tally, the measured tally and the measured
+    seconds (to the last answer)."""
     from explorer import VIEWS
 
-    tally = Tally([f"/{v.api_name}" for v in VIEWS])
+    names = [f"/{v.api_name}" for v in VIEWS]
+    warm, measured = Tally(names), Tally(names)
     start = time.time()
-    stop_at = start + seconds
+    measure_at, stop_at = start + warm_s, start + warm_s + seconds
 
     def student(index: int) -> None:
         rng = random.Random(seed * 1000 + index)
@@ -184,22 +196,25 @@ def classroom(
         try:
             client = connect(url, gradio_client)
         except Exception as err:  # noqa: BLE001 - a student who cannot open the page is an error
-            with tally.lock:
-                tally.errors.append(f"connect: {type(err).__name__}: {str(err)[:200]}")
+            with measured.lock:
+                measured.errors.append(f"connect: {type(err).__name__}: {str(err)[:200]}")
             return
         while time.time() < stop_at:
             view = rng.choice(VIEWS)
             lesson_step = int((time.time() - start) // 30)  # the board changes every 30 s
             inputs = own_inputs(view, rng) if own else board_inputs(view, lesson_step)
-            tally.ask(client, f"/{view.api_name}", view.api_args(inputs))
+            (warm if time.time() < measure_at else measured).ask(client, f"/{view.api_name}", view.api_args(inputs))
             time.sleep(rng.uniform(*THINK_S))
 
     threads = [threading.Thread(target=student, args=(i,), daemon=True) for i in range(students)]
     for t in threads:
         t.start()
+    if at_measure is not None:
+        time.sleep(max(0.0, measure_at - time.time()))
+        at_measure()
     for t in threads:
-        t.join(timeout=seconds + ramp + 300)
-    return tally, time.time() - start
+        t.join(timeout=warm_s + seconds + ramp + 300)
+    return warm, measured, time.time() - max(measure_at, start)
 
 
 def closed_loop(url: str, clients: int, seconds: float, gradio_client: bool = False) -> tuple[Tally, float]:
@@ -276,16 +291,25 @@ def run(args) -> dict:
 
         wait_for_warm_up(app)
         report["rss_mb_at_start"] = round(rss_mb(app.process.pid))
-        # Warm phase: the same class (other own sentences), so "before" is a server whose buffers
-        # and thread pools have grown to this traffic; growth after it is what a longer lesson adds.
-        warm, _ = classroom(app.url, args.students, max(15.0, args.seconds / 4), args.ramp, seed=args.seed + 1)
-        monitor = RssMonitor(app.process.pid)
-        rss_before, cpu_before = rss_mb(app.process.pid), cpu_s(app.process.pid)
-        students_cpu_before, load_before = time.process_time(), os.getloadavg()[0]
+        before: dict = {}
+
+        def at_measure() -> None:
+            before.update(rss=rss_mb(app.process.pid), cpu=cpu_s(app.process.pid), students_cpu=time.process_time(),
+                          load=os.getloadavg()[0], monitor=RssMonitor(app.process.pid))  # fmt: skip
+
         if args.closed_loop:
-            tally, elapsed = closed_loop(app.url, args.students, args.seconds, args.gradio_client)
+            at_measure()
+            warm, (tally, elapsed) = Tally([]), closed_loop(app.url, args.students, args.seconds, args.gradio_client)
         else:
-            tally, elapsed = classroom(app.url, args.students, args.seconds, args.ramp, args.seed, args.gradio_client)
+            # A warm phase of the same class first (a quarter of the time, at least 15 s, the ramp in
+            # it): "before" is a server whose buffers, thread pools and sessions have grown to this
+            # class; growth after it is what a longer lesson adds.
+            warm, tally, elapsed = classroom(
+                app.url, args.students, args.seconds, args.ramp, args.seed, args.gradio_client,
+                warm_s=max(15.0, args.seconds / 4), at_measure=at_measure,
+            )  # fmt: skip
+        rss_before, cpu_before, students_cpu_before = before["rss"], before["cpu"], before["students_cpu"]
+        load_before, monitor = before["load"], before["monitor"]
         rss_after, cpu_after = rss_mb(app.process.pid), cpu_s(app.process.pid)
         students_cpu = time.process_time() - students_cpu_before
         report["rss_mb_every_10_s"] = monitor.stop()

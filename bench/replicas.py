@@ -110,10 +110,16 @@ def main(argv: list[str] | None = None) -> int:
             probe.bind(("127.0.0.1", port))
         proxy = start_nginx(prefix, port, [app.port for app in apps])
         url = f"http://127.0.0.1:{port}/"
-        classroom(url, args.students, max(15.0, args.seconds / 4), args.ramp, seed=args.seed + 1)  # warm phase
-        (prefix / "access.log").write_text("")  # count the measured run only (nginx appends to the open file)
-        before = [(rss_mb(a.process.pid), cpu_s(a.process.pid)) for a in apps]
-        tally, elapsed = classroom(url, args.students, args.seconds, args.ramp, args.seed)
+        before: list = []
+
+        def at_measure() -> None:
+            (prefix / "access.log").write_text("")  # count the measured part only (nginx appends to the open file)
+            before.extend((rss_mb(a.process.pid), cpu_s(a.process.pid)) for a in apps)
+
+        _, tally, elapsed = classroom(
+            url, args.students, args.seconds, args.ramp, args.seed, warm_s=max(15.0, args.seconds / 4),
+            at_measure=at_measure,
+        )  # fmt: skip
         after = [(rss_mb(a.process.pid), cpu_s(a.process.pid)) for a in apps]
     finally:
         if proxy is not None:
