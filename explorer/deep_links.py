@@ -346,8 +346,8 @@ class Painter:
         """Chain the browser's fill of the listened boxes onto an event that ran render(): one box
         per step, each once the page is quiet (the rerun the previous one caused is over), so no
         rerun reads a box the link has not filled yet; then the sliders such a rerun resets."""
-        for box in self.filled():
-            event = event.then(None, [self.parts.link_values, box], [box], js=fill_js(box.elem_id))
+        for position, box in enumerate(self.filled()):
+            event = event.then(None, [self.parts.link_values, box], [box], js=fill_js(box.elem_id, wait=position > 0))
         for param in LINKS.get(self.view, ()):
             if param.reset and param.name in self.params:
                 slider = self.params[param.name]
@@ -363,13 +363,17 @@ QUIET = (
 )
 
 
-def fill_js(elem_id: str) -> str:
-    """A js= function (link_values JSON, the box's value) -> the link's value for this box, set once
-    the page is quiet, or the box's own; remembers the sliders to move after the last rerun."""
+def fill_js(elem_id: str, wait: bool) -> str:
+    """A js= function (link_values JSON, the box's value) -> the link's value for this box (once the
+    page is quiet, when `wait`: a box filled before it caused a rerun), or the box's own; remembers
+    the sliders to move after the last rerun."""
     return (
         "async (box, current) => { if (!box) return current; const v = JSON.parse(box);"
-        " const id = " + json.dumps(elem_id) + "; if (!(id in v.fill)) return current;"
-        " " + QUIET + " await quiet(); window.__explorer_pending = v.pending; return v.fill[id]; }"
+        " const id = "
+        + json.dumps(elem_id)
+        + "; if (!(id in v.fill)) return current;"
+        + (" " + QUIET + " await quiet();" if wait else "")
+        + " window.__explorer_pending = v.pending; return v.fill[id]; }"
     )
 
 
