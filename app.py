@@ -38,7 +38,7 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
     with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as blocks:
         gr.Markdown("# Sequence-model explorer\nSee inside small pretrained sequence models, live on your own text.")
         first_paints, parts = [], {}
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # on a phone every tab name stays in sight
             for view in views:
                 with gr.Tab(view.title, id=view.api_name) as tab:
                     parts[view.api_name] = deep_links.link_row(view.api_name, tab)
