@@ -27,7 +27,8 @@ if __name__ == "__main__":  # gradio reads GRADIO_SERVER_PORT when imported: che
 
 import gradio as gr  # noqa: E402
 
-from explorer import VIEWS  # noqa: E402
+from explorer import VIEWS, deep_links, lesson, model_cards  # noqa: E402
+from explorer.page import PAGE_CSS  # noqa: E402
 from explorer.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, launch_settings  # noqa: E402
 from models.runtime import RUNTIME  # noqa: E402
 
@@ -43,15 +44,18 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
     # does not fill the disk.
     with gr.Blocks(title="Sequence-model explorer", delete_cache=(3600, 3600)) as blocks:
         gr.Markdown("# Sequence-model explorer\nSee inside small pretrained sequence models, live on your own text.")
-        first_paints = []
-        for view in views:
-            with gr.Tab(view.title, id=view.api_name):
-                first_paints.append((view, view.build(view, runtime)))
-        # First paint: each view renders its default input once the page has opened. Every
-        # visitor asks the same, so it comes from the shared answer cache (filled by warm_up),
-        # with no concurrency limit: a class opening the link waits for no model queue.
-        for _, paint in first_paints:
-            blocks.load(paint.fn, paint.inputs, paint.outputs, api_name=False, concurrency_limit=None)
+        first_paints, parts = [], {}
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # on a phone every tab name stays in sight
+            for view in views:
+                with gr.Tab(view.title, id=view.api_name) as tab:
+                    parts[view.api_name] = deep_links.link_row(view.api_name, tab)
+                    first_paints.append((view, view.build(view, runtime)))
+                    model_cards.accordion(view.models.values())
+        # First paint: each view renders its default input once the page has opened, or the
+        # input a deep link names (explorer/deep_links.py). Every visitor asks the same defaults,
+        # so they come from the shared answer cache (filled by warm_up).
+        painters = deep_links.wire(blocks, tabs, first_paints, parts)
+        lesson.wire_steps(blocks, painters)
         gr.api(ping, api_name="ping", api_visibility="undocumented")
     blocks.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
     blocks.first_paints = first_paints  # for warm_up
@@ -73,7 +77,7 @@ if __name__ == "__main__":
 
     from explorer.serving import app_kwargs, reuse_block_configs, warm_up
 
-    demo.launch(**settings, app_kwargs=app_kwargs(), prevent_thread_lock=True)
+    demo.launch(**settings, css=PAGE_CSS, app_kwargs=app_kwargs(), prevent_thread_lock=True)
     reuse_block_configs()  # after launch: the page's config is built (why: explorer/serving.py)
     # After the page answers: one thread loads the models and computes every first paint and
     # example once; requests arriving meanwhile wait for the same answers instead of racing.

@@ -4,6 +4,6 @@ VIEWS is the one list of them, in tab order: app.py builds a tab and an endpoint
 `python -m bench` and the tests loop over it. A new view is one module and one line here.
 """
 
-from . import batching, nli, self_attention, tagging, translation
+from . import batching, lesson, nli, self_attention, tagging, translation
 
-VIEWS = (batching.VIEW, tagging.VIEW, translation.VIEW, self_attention.VIEW, nli.VIEW)
+VIEWS = (lesson.VIEW, batching.VIEW, tagging.VIEW, translation.VIEW, self_attention.VIEW, nli.VIEW)

@@ -348,7 +348,7 @@ def rows_figure(p: RowPacking, lay: BatchLayout):
         x_title="position in row",
         y_title="row",
         cell_text=text,
-        colorscale="Turbo",
+        colorscale="Cividis",  # sentences told apart by lightness too, not by a rainbow's red vs green
         show_scale=False,
         hover="sentence %{z}",
         cell_px=34,

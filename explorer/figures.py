@@ -19,6 +19,9 @@ from functools import lru_cache
 import numpy as np
 
 FONT = dict(family="system-ui, sans-serif", size=12)
+# Diverging, colour-blind safe (blue vs orange, never red vs green): negative orange, 0 white,
+# positive blue (ColorBrewer PuOr's orange end and RdBu's blue end).
+BLUE_ORANGE = [[0.0, "#b35806"], [0.25, "#f1a340"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
 
 
 # The mode bar (zoom, PNG, ...) stands upright in the right margin, so no title runs under it.

@@ -24,7 +24,8 @@ from .serving import each_checked
 from .view import FirstPaint, RunInfo, View, plural
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
-LABEL_COLORS = {"entailment": "#2a9d8f", "neutral": "#adb5bd", "contradiction": "#e76f51"}
+# Okabe-Ito blue / grey / vermillion: told apart by colour-blind eyes too (no red vs green).
+LABEL_COLORS = {"entailment": "#0072b2", "neutral": "#999999", "contradiction": "#d55e00"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,7 +183,7 @@ def contribution_figure(r: NLIAnalysis):
         names,
         x_title=f"score of '{r.inferred.label}' lost without this word's comparison vector",
         title=f"What each word's v adds to '{r.inferred.label}'",
-        colors=["#2a9d8f" if d >= 0 else "#e76f51" for d in drops],
+        colors=[LABEL_COLORS["entailment"] if d >= 0 else LABEL_COLORS["contradiction"] for d in drops],
     )
     return fig
 
@@ -350,6 +351,9 @@ def build(view: View, runtime) -> FirstPaint:
         wrap=True,
         elem_id="nli-hard",
     )
+    from .compare import nli_section
+
+    compared = nli_section(runtime, premise=premise, hypothesis=hypothesis)
     with gr.Accordion("Export", open=False):
         # On request only: the view reruns on every keystroke, and files cost the most of its answer.
         export_button = gr.Button(
@@ -393,7 +397,7 @@ def build(view: View, runtime) -> FirstPaint:
         trigger_mode="always_last",
         show_progress="minimal",
     )
-    return FirstPaint(run_live, [premise, hypothesis], list(outputs.values()))
+    return FirstPaint(run_live, [premise, hypothesis], list(outputs.values()), linked=(compared,))
 
 
 def sample(tokens: int, models) -> dict:

@@ -348,7 +348,9 @@ def build(view: View, runtime) -> FirstPaint:
             )
             with gr.Row():
                 merge = gr.Checkbox(
-                    False, label="Merge word pieces into words (sum over key pieces, mean over query pieces)"
+                    False,
+                    label="Merge word pieces into words (sum over key pieces, mean over query pieces)",
+                    elem_id="attn-merge",
                 )
                 model_name = gr.Textbox(
                     "",
@@ -377,6 +379,9 @@ def build(view: View, runtime) -> FirstPaint:
             interactive=False,
             elem_id="attn-table",
         )
+    from .compare import attention_section
+
+    compared = attention_section(runtime, text=text, text_b=text_b, merge=merge, layer=layer, head=head)
     with gr.Accordion("bertviz: head view and model view (rendered on demand)", open=False):
         bertviz_button = gr.Button(
             f"Render bertviz views (≤ {MAX_BERTVIZ_TOKENS} tokens)", elem_id="attn-bertviz-button"
@@ -457,7 +462,7 @@ def build(view: View, runtime) -> FirstPaint:
     from .inside_sections import build_sections  # issue 14: one head step by step, positions, rollout, ablation
 
     build_sections(runtime, text, text_b, layer, head)
-    return FirstPaint(run_live, inputs, shown)
+    return FirstPaint(run_live, inputs, shown, linked=(compared,))
 
 
 VIEW = View(

@@ -44,11 +44,15 @@ UPOS = {
     "X": ("other", "foreign words, typos, etc."),
 }
 # Label colours: the tag's name is drawn in white on its colour, so each has a contrast of at
-# least 4.5:1 with white (WCAG AA; tests/test_first_impressions.py checks it).
+# least 4.5:1 with white (WCAG AA; tests/test_first_impressions.py checks it). Darkened Okabe-Ito
+# hues, one family per kind of word, and no red-vs-green pair: nouns blue, verbs vermillion,
+# modifiers purple, function words bluish green, numbers and symbols ochre, the rest grey. The
+# name is always written on the label, so the colour is never the only cue.
 COLORS = {
-    "ADJ": "#a0522d", "ADP": "#1b6f86", "ADV": "#7a6300", "AUX": "#7b4fa3", "CCONJ": "#3b6ea5", "DET": "#2e7d32",
-    "INTJ": "#ad1457", "NOUN": "#0d47a1", "NUM": "#8d4b00", "PART": "#5e35b1", "PRON": "#00695c", "PROPN": "#283593",
-    "PUNCT": "#616161", "SCONJ": "#6d4c41", "SYM": "#795548", "VERB": "#b71c1c", "X": "#455a64",
+    "NOUN": "#0072b2", "PROPN": "#1f4e8c", "PRON": "#3a6ea5", "VERB": "#b34700", "AUX": "#8c3a00",
+    "ADJ": "#a8507e", "ADV": "#7d3c98", "INTJ": "#8e3563", "DET": "#00735a", "ADP": "#2f6b5e",
+    "CCONJ": "#3f6660", "SCONJ": "#56627a", "PART": "#6a4c93", "NUM": "#8a5f00", "SYM": "#6b5b2e",
+    "PUNCT": "#616161", "X": "#4a4a4a",
 }  # fmt: skip
 
 
@@ -105,8 +109,8 @@ def highlighted(r: TaggingResult) -> list[tuple[str, str | None]]:
 
 
 def uncertainty_highlighted(r: TaggingResult) -> list[tuple[str, float | None]]:
-    """(token with p, 1 - p) pairs: HighlightedText shades a positive score red with opacity
-    equal to the score, so a sure tag stays clear and a hesitant one turns red."""
+    """(token with p, 1 - p) pairs: HighlightedText shades a positive score with opacity equal to
+    the score (one hue, so no colour pair to tell apart), so a sure tag stays clear and a hesitant one darkens."""
     pairs: list[tuple[str, float | None]] = []
     for i, (tok, p) in enumerate(zip(r.tagged.tokens, r.confidence)):
         if i:
@@ -218,7 +222,7 @@ def build(view: View, runtime):
         with gr.Column(scale=3):
             text = gr.Textbox(value=EXAMPLES[0], lines=2, elem_id="tag-text", **input_label("Text", tokens=True))
             gr.Examples([[e] for e in EXAMPLES], inputs=text)
-            k = gr.Slider(3, MAX_TOP_TAGS, value=8, step=1, label="Tags shown in the heatmap (top-k)")
+            k = gr.Slider(3, MAX_TOP_TAGS, value=8, step=1, label="Tags shown in the heatmap (top-k)", elem_id="tag-k")
         with gr.Column(scale=2):
             teaching_note("tagging")
     status = gr.Markdown(elem_id="tag-status")

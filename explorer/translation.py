@@ -479,11 +479,20 @@ def build(view: View, runtime) -> FirstPaint:
         show_progress="minimal",
         **(batched_event() if batch else {}),
     )
+
+    def rerun(text: str, beam_size: int, previous: TranslationResult | None):
+        answer = run(text, beam_size)
+        same = previous is not None and answer[result].translation.target_tokens == previous.translation.target_tokens
+        if same:  # the same translation again (a deep link's fill, a repeated example): the step stays
+            for shown_at_step in (step, step_plot, written):
+                answer.pop(shown_at_step, None)
+        return answer
+
     # Typing and example clicks translate as well (always the newest text): an output never
     # sits under a sentence it was not computed from.
     text.change(
-        live(run, status, list(outputs.values())),
-        [text, beam_size],
+        live(rerun, status, list(outputs.values())),
+        [text, beam_size, result],
         list(outputs.values()),
         api_name=False,
         trigger_mode="always_last",

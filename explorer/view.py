@@ -27,11 +27,16 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class FirstPaint:
-    """What a tab runs once the page has opened: fn(*inputs) -> outputs (Gradio components)."""
+    """What a tab runs once the page has opened: fn(*inputs) -> outputs (Gradio components).
+
+    linked: sections of the tab painted only when a deep link fills one of their inputs (the
+        comparison with a second input), each a FirstPaint of its own (explorer/deep_links.py)
+    """
 
     fn: Callable
     inputs: list
     outputs: list
+    linked: tuple = ()
 
 
 @dataclass(frozen=True, kw_only=True)

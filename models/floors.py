@@ -210,3 +210,20 @@ def tag_saliency(models: Mapping[str, Any], inputs: Mapping[str, Any], steps: in
             return torch.autograd.grad(tagger.model.out(states[:, 0])[:, 0].sum(), [batch])
 
     return floor
+
+
+def embeddings(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """The one-hot x E product and the scores of every vocabulary piece against each word, on ids
+    prepared on the device (no tokenizing, no sorting into neighbours, no figures)."""
+    table = models["embeddings"]
+    ids = table.split([w for w in inputs["text"].split() if w])
+    onehot = torch.zeros(len(ids), table.vocabulary, device=table.device)  # (N, V)
+    for n, word_ids in enumerate(ids):
+        onehot[n, word_ids] = 1.0 / len(word_ids)
+
+    @torch.no_grad()
+    def floor():
+        embedded = onehot @ table.table  # (N, d)
+        return (table.table @ embedded.T) / table.norms[:, None]  # (V, N)
+
+    return floor

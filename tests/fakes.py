@@ -169,3 +169,12 @@ def tiny_translator(attention: bool = True, seed: int = 0):
     return Translator(
         Seq2Seq(config), source, target, torch.device("cpu"), "attention" if attention else "no_attention"
     )
+
+
+def tiny_embeddings(encoder):
+    """The Lesson's input embeddings over a tiny encoder (models.encoder.Encoder, e.g. from tiny_bert_dir)."""
+    from types import SimpleNamespace
+
+    from models.embeddings import InputEmbeddings
+
+    return InputEmbeddings(SimpleNamespace(bert=encoder.model, tokenizer=encoder.tokenizer.backend_tokenizer))

@@ -60,6 +60,7 @@ def test_every_figure_is_there_positive_and_finite(report):
             assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, (where, name, value)
     assert "round_trips" not in report["figures"]  # --no-http
     assert report["figures"]["memory"]["models"] == [
+        "embeddings",
         "encoder",
         "minilm",
         "nli",

@@ -51,6 +51,8 @@ def page(app_url):
 
 
 def test_batch_view_renders(page):
+    wait_for(page, "return document.querySelectorAll('button[role=tab]').length >= 6", timeout=120, what="tabs")
+    click_tab(page, "Batch layout")  # the Lesson is the first tab (issue 15)
     wait_for(page, "return document.querySelectorAll('#batch-padded .js-plotly-plot').length > 0", what="padded grid")
     wait_for(page, "return document.querySelector('#batch-summary').innerText.includes('batch_sizes')", what="summary")
     summary = page.execute_script("return document.querySelector('#batch-summary').innerText")

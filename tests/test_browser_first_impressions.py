@@ -24,7 +24,8 @@ def page(app_url):
     driver = chromium()
     try:
         driver.get(app_url)
-        wait_for(driver, "return document.querySelector('#batch-summary')?.innerText?.includes('batch_sizes')")
+        # the Lesson is the first tab (issue 15): its first paint says the page has answered
+        wait_for(driver, "return document.querySelector('#lesson-status')?.innerText?.includes('words')", timeout=120)
         yield driver
     finally:
         driver.quit()
