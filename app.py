@@ -78,7 +78,7 @@ if __name__ == "__main__":
     from explorer.serving import app_kwargs, reuse_block_configs, warm_up
 
     demo.launch(**settings, css=PAGE_CSS, app_kwargs=app_kwargs(), prevent_thread_lock=True)
-    reuse_block_configs()  # after launch: the page's config is built (why: explorer/serving.py)
+    reuse_block_configs(demo)  # after launch: the page's config is built (why: explorer/serving.py)
     # After the page answers: one thread loads the models and computes every first paint and
     # example once; requests arriving meanwhile wait for the same answers instead of racing.
     threading.Thread(target=warm_up, args=(demo.first_paints,), name="warm-up", daemon=True).start()

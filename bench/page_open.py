@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 
 from bench.startup import App, child_env  # noqa: E402
 
-DRAWN = {  # what the first tab shows once its first paint has arrived (the other tabs' come with it)
-    "app.py": "return document.querySelector('#batch-summary')?.innerText?.includes('batch_sizes')",
+DRAWN = {  # the first tab's first paint has arrived (hidden tabs are not in the page until opened)
+    "app.py": "return document.querySelector('#lesson-status')?.textContent?.includes('one-hot')",
     "bench/bare_page.py": "return document.querySelectorAll('button[role=tab]').length === 5"
     " && document.querySelector('#one-status') !== null",
 }

@@ -192,7 +192,7 @@ def app_kwargs() -> dict:
     return {"middleware": [Middleware(CompressedAssets)]}
 
 
-def reuse_block_configs() -> None:
+def reuse_block_configs(blocks) -> None:
     """Compute each component's config once per process instead of once per visitor.
 
     Why: Gradio 6.31 builds a new session's state by asking every component of the page for its
@@ -201,7 +201,8 @@ def reuse_block_configs() -> None:
     visit on this VM, against 13 ms for a deep copy of the same dicts. The configs depend only on
     the components as built, so after launch (the page's config is built by then) each is
     computed once and every later session gets its own deep copy: a session that changes a value
-    changes its copy only. Components rendered dynamically (gr.render) are computed as before.
+    changes its copy only. A session's updated component (a new object under the same id) and
+    components rendered dynamically (gr.render) are computed as before. blocks: the app's gr.Blocks.
     Gradio is pinned (requirements.txt); tests/test_reliability.py checks the copies equal what
     Gradio computes.
     """
@@ -212,15 +213,17 @@ def reuse_block_configs() -> None:
     compute = BlocksConfig.config_for_block
     if getattr(compute, "reused", False):
         return
-    stored: dict[tuple[int, int], dict] = {}
+    own = dict(blocks.blocks)  # component id -> the page's own component object
+    stored: dict[int, dict] = {}
 
     def config_for_block(_id, rendered_ids, block, renderable=None):
-        if rendered_ids or renderable is not None:
+        # A session's updated component is a new object under the same id, and dynamically
+        # rendered ones are not the page's: those are computed as before and never stored.
+        if rendered_ids or renderable is not None or own.get(_id) is not block:
             return compute(_id, rendered_ids, block, renderable)
-        key = (_id, id(block))
-        if key not in stored:
-            stored[key] = compute(_id, rendered_ids, block, renderable)
-        return copy.deepcopy(stored[key])
+        if _id not in stored:
+            stored[_id] = compute(_id, rendered_ids, block, renderable)
+        return copy.deepcopy(stored[_id])
 
     config_for_block.reused = True
     BlocksConfig.config_for_block = staticmethod(config_for_block)

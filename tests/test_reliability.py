@@ -303,13 +303,24 @@ def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes
         "from gradio.state_holder import SessionState\n"
         "from explorer.serving import reuse_block_configs\n"
         "computed = json.dumps(SessionState(app.demo).config_values, default=str, sort_keys=True)\n"
-        "reuse_block_configs()\n"
+        "reuse_block_configs(app.demo)\n"
         "first, second = SessionState(app.demo), SessionState(app.demo)\n"
         "key = next(iter(first.config_values))\n"
         "first.config_values[key]['props']['value'] = 'changed by one visitor'\n"
+        "import gradio as gr\n"
+        "slider = next(b for b in app.demo.blocks.values() if isinstance(b, gr.Slider))\n"
+        "first[slider._id] = 5  # a session's own value\n"
+        "updated = gr.Slider(minimum=0, maximum=99, render=False)  # a session's update: a new object\n"
+        "first.blocks_config.blocks[slider._id] = updated\n"
+        "first._update_config(slider._id)\n"
         "print(json.dumps([json.dumps(second.config_values, default=str, sort_keys=True) == computed,\n"
-        "                  SessionState(app.demo).config_values[key]['props'].get('value')]))\n"
+        "                  SessionState(app.demo).config_values[key]['props'].get('value'),\n"
+        "                  first.config_values[slider._id]['props']['maximum'],\n"
+        "                  SessionState(app.demo).config_values[slider._id]['props']['maximum']]))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
-    same, value_seen_by_a_new_visitor = json.loads(done.stdout.strip().splitlines()[-1])
+    same, value_seen_by_a_new_visitor, updated_maximum, new_visitors_maximum = json.loads(
+        done.stdout.strip().splitlines()[-1]
+    )
     assert same and value_seen_by_a_new_visitor != "changed by one visitor", done.stderr[-2000:]
+    assert updated_maximum == 99 and new_visitors_maximum != 99  # an update is the session's, not stored
