@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import figures as fg
 from .exports import request_folder
-from .limits import MAX_ABLATION_PIECES, check_whole, clean_text
+from .limits import MAX_ABLATION_PIECES, MAX_HEAD_LIST, check_whole, clean_text
 from .view import RunInfo
 
 MODES = ("the head on the sliders", "the whole layer on the slider", "the heads listed")
@@ -64,6 +64,10 @@ def read_pair(text: str, text_b: str) -> tuple[str, str]:
 
 def parse_heads(listed: str, layers: int, heads: int) -> list[tuple[int, int]]:
     """'3.4, 5.1' (1-based layer.head) -> [(2, 3), (4, 0)]; ValueError saying what is allowed."""
+    if listed is not None and not isinstance(listed, str):
+        raise ValueError(f"The heads listed must be text such as 3.4, 5.1, got {type(listed).__name__}.")
+    if len(listed or "") > MAX_HEAD_LIST:
+        raise ValueError(f"The list of heads has {len(listed)} characters; the limit is {MAX_HEAD_LIST}.")
     found = re.findall(r"[^\s,;]+", listed or "")
     if not found:
         raise ValueError("List the heads to switch off as layer.head, e.g. 3.4, 5.1 (1-based).")
@@ -219,8 +223,8 @@ def build_section(runtime, text, text_b, layer, head) -> None:
     )
     with gr.Row():
         switch_off = gr.Radio(list(MODES), value=MODES[0], label="Switch off", elem_id="ablation-mode")
-        listed = gr.Textbox("3.4, 5.1", label="Heads listed (layer.head, 1-based)", max_lines=1,
-                            max_length=600, elem_id="ablation-heads")  # fmt: skip
+        listed = gr.Textbox("3.4, 5.1", label=f"Heads listed (layer.head, 1-based; ≤ {MAX_HEAD_LIST} characters)",
+                            max_lines=1, max_length=MAX_HEAD_LIST, elem_id="ablation-heads")  # fmt: skip
         button = gr.Button("Switch off and compare", variant="primary", elem_id="ablation-button")
     similarity = gr.Markdown(elem_id="ablation-similarity")
     importance_button = gr.Button("Importance of every head (72 ablations, one batch)", elem_id="importance-button")

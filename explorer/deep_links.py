@@ -35,6 +35,9 @@ DEFAULT_VIEW = "lesson"  # the first tab: where a link with an unknown view land
 GRADIO_VIEWS = ("api", "api-recorder", "settings")
 GRADIO_PREFIX = "__"
 MAX_QUERY_CHARS = 4 * MAX_CHARS  # four full text boxes; a longer query string is not read at all
+# The link box shows location.href: the origin and a query string that percent-encoding can make
+# up to three times as long as the text it carries.
+MAX_LINK_CHARS = 3 * MAX_QUERY_CHARS + 500
 
 
 @dataclass(frozen=True)
@@ -411,9 +414,11 @@ def link_row(api_name: str, tab) -> LinkParts:
             container=False,
             placeholder="Copy link puts this view's link here (and on the clipboard)",
             scale=4,
+            max_length=MAX_LINK_CHARS,
             elem_id=f"{api_name}-link",
         )
-    values = gr.Textbox(visible=False, elem_id=f"{api_name}-link-values")
+    # Written by the server, read by the page's script: not an input anyone types in.
+    values = gr.Textbox(visible=False, interactive=False, elem_id=f"{api_name}-link-values")
     return LinkParts(tab, notice, copy, box, values)
 
 

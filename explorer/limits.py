@@ -18,6 +18,7 @@ MAX_BERTVIZ_TOKENS = 40
 # a 2-core CPU, and it grows with the pieces); integrated-gradient steps (one batch of them).
 POSITIONS_SHOWN = 64
 MAX_ABLATION_PIECES = 32
+MAX_HEAD_LIST = 600  # characters of the ablation's list of heads (72 heads as 'l.h, ' fit in 432)
 SALIENCY_STEPS = 32
 MAX_MODEL_NAME = 200  # characters of a hub id typed into the encoder box
 MAX_NLI_PIECES = 80  # MiniLM word pieces per NLI sentence: a wider alignment heatmap is unreadable

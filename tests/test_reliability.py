@@ -23,12 +23,16 @@ def test_every_text_box_states_its_limits_and_caps_its_length():
     import gradio as gr
 
     import app
-    from explorer.limits import MAX_CHARS, MAX_MODEL_NAME
+    from explorer.deep_links import MAX_LINK_CHARS
+    from explorer.limits import MAX_CHARS, MAX_HEAD_LIST, MAX_MODEL_NAME
 
     boxes = [b for b in app.demo.blocks.values() if isinstance(b, gr.Textbox) and b.interactive is not False]
     assert len(boxes) >= 8  # batch, tag, translate, sentence A, sentence B, encoder name, premise, hypothesis
     for box in boxes:
-        assert box.max_length in (MAX_CHARS, MAX_MODEL_NAME), box.label
+        if (box.elem_id or "").endswith("-link"):  # the Copy link box: the page's own URL
+            assert box.max_length == MAX_LINK_CHARS
+            continue
+        assert box.max_length in (MAX_CHARS, MAX_MODEL_NAME, MAX_HEAD_LIST), box.label
         assert re.search(r"≤ \d+ characters", box.label), box.label
 
 
