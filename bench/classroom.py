@@ -52,6 +52,9 @@ def own_inputs(view, rng: random.Random) -> dict:
             inputs[name] = rng.choice(SAYS)
         else:
             inputs[name] = own_sentence(rng)
+        limit = view.limits.get(name)
+        if limit is not None and limit < 20:  # a limit in words (the Lesson's word list), not in tokens
+            inputs[name] = " ".join(inputs[name].rstrip(".").split()[:limit])
     return inputs
 
 
