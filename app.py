@@ -14,6 +14,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # server's CPU under a class of 50 (py-spy, measured). Once per 1,000 events, over the last 1,000.
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+# One torch thread per forward (torch reads this when it is first imported): under a class the
+# requests already keep both cores busy, and two threads per small forward cost 8 % more CPU per
+# answer for no shorter wait (bench/load_test.py, 100 students; explorer/serving.py has the table).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 if __name__ == "__main__":  # gradio reads GRADIO_SERVER_PORT when imported: check it first, in one line
     from explorer.serving import launch_settings, limit_malloc_arenas
