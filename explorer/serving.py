@@ -1,7 +1,23 @@
-"""How the app serves a classroom: queue sizes, concurrency, dynamic batching, launch settings.
+"""How the app serves a classroom: threads, concurrency, batching, queue, memory, launch settings.
 
-Every choice here is measured by `python bench/load_test.py` (50 clients mixing the five
-endpoints); the figures are in the README's Reliability section.
+Chosen from `python bench/load_test.py` (a classroom: students with think time, board and own
+sentences, every endpoint; README "Serving a classroom"), on the 2-core VM a free Space also has.
+Measured 2026-12-01 at 100 students x 60 s, batching on, nothing else running:
+
+| torch threads | requests at once per event | p50 s | p95 s | answers per server CPU second |
+|---|---|---|---|---|
+| 2 (torch's default here) | 1 | 0.088 | 1.10 | 22.8 |
+| 1 | 1 | 0.092 | 1.14 | 24.9 |
+| 1 | 2 | 0.077 | 1.29 | 25.6 |
+
+The waits differ by less than one run differs from the next; what does not is the CPU an answer
+costs. So: one torch thread per forward (app.py sets OMP_NUM_THREADS=1 before torch is imported;
+a class keeps both cores busy with requests, and a small forward gains little from a second
+thread), and one request at a time per event (Gradio counts each event listener apart, so the
+six views' endpoints, their live versions and first paints still run side by side; a second
+slot per event gave no shorter wait). What bounds a process is Python:
+Gradio's queue, pre/postprocessing and JSON run under one interpreter lock, about 25 answers per
+CPU second, so a bigger course takes more processes (README "Serving a larger course").
 """
 
 from __future__ import annotations
@@ -10,16 +26,15 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# One request at a time per view: the models are shared read-only, and on a small CPU two
-# torch forwards at once only fight over the same cores (each already uses every core).
-# Five views can still run side by side, one request each.
+# One request at a time per event listener (the table above): the models are shared read-only,
+# and the views' events still run side by side, one request each.
 CONCURRENCY_PER_VIEW = int(os.environ.get("EXPLORER_CONCURRENCY", "1"))  # the load test compares 1 and 2
 # Requests waiting beyond this get Gradio's "queue is full" message at once, instead of a
 # timeout minutes later. A class of 50 typing into live views stays well below it, because
 # keystrokes collapse into the newest one per user (trigger_mode="always_last").
 QUEUE_MAX_SIZE = 256
 # Dynamic batching of the API endpoints whose model reads a batch in one forward (the tagger,
-# the NLI model): up to this many queued requests share one forward.
+# the NLI model, greedy translation): up to this many queued requests share one forward.
 MAX_BATCH = 8
 
 
