@@ -100,36 +100,56 @@ def compare_heads(text, text_b, merge, layer, head, text2, text2_b, *, encoder) 
     }
 
 
+def comparison_accordion(
+    runtime, title: str, intro: str, prefix: str, boxes: list[tuple[str, str, dict]], needs: dict, compare
+) -> tuple:
+    """The closed accordion both tabs share: an intro line, input B's boxes (elem_id suffix, label,
+    input_label arguments), Compare, a status line, A and B side by side and their difference.
+    Returns (the accordion, the boxes, the button, the outputs by name, paint(*values): the live
+    comparison that also opens the accordion)."""
+    import gradio as gr
+
+    from .limits import input_label
+    from .ui import endpoint, live
+
+    with gr.Accordion(title, open=False) as section:
+        gr.Markdown(intro)
+        with gr.Row():
+            made = [
+                gr.Textbox(lines=1, elem_id=f"{prefix}-{suffix}", **input_label(label, **limits))
+                for suffix, label, limits in boxes
+            ]
+        go = gr.Button("Compare", size="sm", elem_id=f"{prefix}-go")
+        status = gr.Markdown(elem_id=f"{prefix}-status")
+        with gr.Row():
+            plot_a = gr.Plot(show_label=False, elem_id=f"{prefix}-a")
+            plot_b = gr.Plot(show_label=False, elem_id=f"{prefix}-b")
+        plot_diff = gr.Plot(show_label=False, elem_id=f"{prefix}-diff")
+    outputs = {"compare_status": status, "compare_a": plot_a, "compare_b": plot_b, "compare_diff": plot_diff}
+    run = live(endpoint(runtime, needs, compare, outputs), status, list(outputs.values()))
+
+    def paint(*values):
+        return {**run(*values), section: gr.Accordion(open=True)}
+
+    return section, made, go, outputs, run, paint
+
+
 def attention_section(runtime, *, text, text_b, merge, layer, head) -> FirstPaint:
     """The 'Compare with a second input' accordion of the Self-attention tab (inside its build)."""
     import gradio as gr
 
-    from .limits import MAX_ATTENTION_TOKENS, input_label
-    from .ui import endpoint, live
+    from .limits import MAX_ATTENTION_TOKENS
 
-    with gr.Accordion("Compare with a second input (same layer and head)", open=False) as section:
-        gr.Markdown(
-            "Input A is the sentence above (with its sentence B, if any); type input B here. Both go through "
-            "the bundled all-MiniLM-L6-v2, and the sliders above choose the head for both."
-        )
-        with gr.Row():
-            text2 = gr.Textbox(
-                lines=1, elem_id="attn-compare-text", **input_label("Input B", pieces=MAX_ATTENTION_TOKENS)
-            )
-            text2_b = gr.Textbox(
-                lines=1, elem_id="attn-compare-text-b", **input_label("Input B's sentence B", optional=True)
-            )
-        go = gr.Button("Compare", size="sm", elem_id="attn-compare-go")
-        status = gr.Markdown(elem_id="attn-compare-status")
-        with gr.Row():
-            plot_a = gr.Plot(show_label=False, elem_id="attn-compare-a")
-            plot_b = gr.Plot(show_label=False, elem_id="attn-compare-b")
-        plot_diff = gr.Plot(show_label=False, elem_id="attn-compare-diff")
-    outputs = {"compare_status": status, "compare_a": plot_a, "compare_b": plot_b, "compare_diff": plot_diff}
-    run = live(endpoint(runtime, {"encoder": "encoder"}, compare_heads, outputs), status, list(outputs.values()))
-
-    def paint(*values):
-        return {**run(*values), section: gr.Accordion(open=True)}
+    section, (text2, text2_b), go, outputs, run, paint = comparison_accordion(
+        runtime,
+        "Compare with a second input (same layer and head)",
+        "Input A is the sentence above (with its sentence B, if any); type input B here. Both go through "
+        "the bundled all-MiniLM-L6-v2, and the sliders above choose the head for both.",
+        "attn-compare",
+        [("text", "Input B", {"pieces": MAX_ATTENTION_TOKENS}), ("text-b", "Input B's sentence B", {"optional": True})],
+        {"encoder": "encoder"},
+        compare_heads,
+    )
 
     def follow(*values):  # a slider moved: redraw only a comparison that is in use
         return run(*values) if (values[5] or "").strip() else {}
@@ -196,32 +216,20 @@ def nli_section(runtime, *, premise, hypothesis) -> FirstPaint:
     """The 'Compare with a second pair' accordion of the NLI tab (inside its build)."""
     import gradio as gr
 
-    from .limits import MAX_NLI_PIECES, input_label
-    from .ui import endpoint, live
+    from .limits import MAX_NLI_PIECES
 
-    with gr.Accordion("Compare with a second pair (the same alignment β)", open=False) as section:
-        gr.Markdown(
-            "Pair A is the premise and hypothesis above; type pair B here (e.g. the same premise, one word changed)."
-        )
-        with gr.Row():
-            premise2 = gr.Textbox(
-                lines=1, elem_id="nli-compare-premise", **input_label("Premise B", pieces=MAX_NLI_PIECES)
-            )
-            hypothesis2 = gr.Textbox(
-                lines=1, elem_id="nli-compare-hypothesis", **input_label("Hypothesis B", pieces=MAX_NLI_PIECES)
-            )
-        go = gr.Button("Compare", size="sm", elem_id="nli-compare-go")
-        status = gr.Markdown(elem_id="nli-compare-status")
-        with gr.Row():
-            plot_a = gr.Plot(show_label=False, elem_id="nli-compare-a")
-            plot_b = gr.Plot(show_label=False, elem_id="nli-compare-b")
-        plot_diff = gr.Plot(show_label=False, elem_id="nli-compare-diff")
-    outputs = {"compare_status": status, "compare_a": plot_a, "compare_b": plot_b, "compare_diff": plot_diff}
-    run = live(endpoint(runtime, {"nli": "nli"}, compare_pairs, outputs), status, list(outputs.values()))
-
-    def paint(*values):
-        return {**run(*values), section: gr.Accordion(open=True)}
-
+    section, (premise2, hypothesis2), go, outputs, _, paint = comparison_accordion(
+        runtime,
+        "Compare with a second pair (the same alignment β)",
+        "Pair A is the premise and hypothesis above; type pair B here (e.g. the same premise, one word changed).",
+        "nli-compare",
+        [
+            ("premise", "Premise B", {"pieces": MAX_NLI_PIECES}),
+            ("hypothesis", "Hypothesis B", {"pieces": MAX_NLI_PIECES}),
+        ],
+        {"nli": "nli"},
+        compare_pairs,
+    )
     inputs = [premise, hypothesis, premise2, hypothesis2]
     shown = [*outputs.values(), section]
     gr.on(
