@@ -260,13 +260,17 @@ def summary(tally: Tally, elapsed: float) -> dict:
     }
 
 
+def pin_process(pid: int, cpus: set[int]) -> None:
+    """Run a process, every thread of it, on these CPUs (threads started before the pin keep their mask)."""
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(thread.name), cpus)
+
+
 def pin(pid: int, cores: int) -> set[int]:
     """Pin the server to its first `cores` CPUs, and this process (the students) to the others if any."""
     every = sorted(os.sched_getaffinity(0))
     server = set(every[:cores])
-    os.sched_setaffinity(pid, server)
-    for thread in Path(f"/proc/{pid}/task").iterdir():  # threads started before the pin keep their mask
-        os.sched_setaffinity(int(thread.name), server)
+    pin_process(pid, server)
     if len(every) > cores:
         os.sched_setaffinity(0, set(every[cores:]))
     return server

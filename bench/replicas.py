@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.load_test import classroom, cpu_s, rss_mb, summary  # noqa: E402
+from bench.load_test import classroom, cpu_s, pin_process, rss_mb, summary  # noqa: E402
 from bench.page_open import wait_for_warm_up  # noqa: E402
 from bench.startup import App, child_env, free_port  # noqa: E402
 
@@ -66,11 +66,6 @@ def start_nginx(prefix: Path, port: int, backends: list[int]) -> subprocess.Pope
             time.sleep(0.2)
     proxy.terminate()
     raise SystemExit(f"nginx did not answer on port {port}: {(prefix / 'error.log').read_text()[-2000:]}")
-
-
-def pin_process(pid: int, cpus: set[int]) -> None:
-    for thread in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(thread.name), cpus)
 
 
 def routes(access_log: Path) -> tuple[Counter, int, int]:
