@@ -147,3 +147,47 @@ def test_warm_up_answers_every_first_paint_and_example_before_anyone_asks(
         for args in [[component.value for component in paint.inputs]] + [view.api_args(e) for e in view.examples]:
             paint.fn(*args)
     assert runtime.cache.stats()["misses"] == stored["misses"]
+
+
+def test_a_plain_page_open_sends_what_gradio_postprocessing_sends(
+    tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder
+):
+    """deep_links.Painter.page_open serializes a plain visit's first paint once (its load event runs
+    with postprocess=False): what each visitor gets is, output by output, what Gradio's own
+    postprocessing makes of the answer, and a visitor who changes their copy changes no one else's."""
+    import asyncio
+    import inspect
+    import json
+
+    import gradio as gr
+    from gradio.state_holder import SessionState
+
+    import app
+    from explorer.deep_links import NO_LINK
+
+    runtime = fake_runtime(tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder)
+    demo = app.build_demo(runtime=runtime)
+    loads = [fn for fn in demo.fns.values() if fn.name == "first_paint"]
+    assert len(loads) == len(demo.first_paints) and all(not fn.postprocess for fn in loads)
+
+    def sent(block_fn, answer, postprocess):
+        block_fn.postprocess = postprocess
+        try:
+            out = asyncio.run(demo.postprocess_data(block_fn, answer, SessionState(demo)))
+        finally:
+            block_fn.postprocess = False
+        return json.dumps(out, default=repr, sort_keys=True)
+
+    for block_fn in loads:
+        defaults = [component.value for component in block_fn.inputs]
+        painter = inspect.getclosurevars(block_fn.fn).nonlocals["self"]  # the Painter whose page_open this is
+        fresh = painter.render(NO_LINK, *defaults)
+        shown = {c: c.value for c in block_fn.outputs if c not in fresh and isinstance(c, gr.components.Component)}
+        assert shown  # what only a link fills keeps the value it shows (not a no-op update Gradio rebuilds for)
+        expected = sent(block_fn, {**fresh, **shown}, postprocess=True)
+        first, second = block_fn.fn(None, *defaults), block_fn.fn(None, *defaults)
+        assert sent(block_fn, first, postprocess=False) == expected
+        changed = next(c for c, v in first.items() if isinstance(v, (list, dict)) and not c.stateful)
+        first[changed] = "changed by one visitor"
+        assert sent(block_fn, second, postprocess=False) == expected
+        assert sent(block_fn, block_fn.fn(None, *defaults), postprocess=False) == expected

@@ -328,3 +328,22 @@ def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes
     )
     assert same and value_seen_by_a_new_visitor != "changed by one visitor", done.stderr[-2000:]
     assert updated_maximum == 99 and new_visitors_maximum != 99  # an update is the session's, not stored
+
+
+def test_the_stored_page_is_the_page_gradio_builds(app_url):
+    """explorer.serving.StoredAnswers: the second visitor's page (from memory, compressed) is,
+    byte for byte, the page Gradio builds for a browser without brotli (never stored for one with)."""
+    import urllib.request
+
+    import brotli
+
+    def page(accept: str) -> tuple[str, bytes]:
+        request = urllib.request.Request(app_url + "?view=nli", headers={"Accept-Encoding": accept})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.headers.get("Content-Encoding", ""), answer.read()
+
+    built = page("identity")
+    first, second = page("br"), page("br")
+    assert first == second and first[0] == "br"
+    assert brotli.decompress(second[1]) == built[1] and b"gradio_config" in built[1]
+    assert len(second[1]) < len(built[1]) / 4  # what a class downloads
