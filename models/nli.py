@@ -36,6 +36,7 @@ class NLIConfig:
     representation: str = "minilm"  # "minilm" (the bundled encoder) | "glove" (a user's GloVe file)
     minilm_layer: int = 6  # which MiniLM layer's states are the word vectors; -1 = static input embeddings
     train_layers: int = 2  # the top layers below minilm_layer fine-tuned with the head (stored here); 0 = frozen
+    layer_mix: bool = False  # a learned mix of the hidden states 0..minilm_layer (frozen encoder) instead of one layer
     max_pieces: int = 128  # per sentence; MiniLM reads up to 512, but alignments wider than this are unreadable
     hidden: int = 200  # width of F, G, H (the paper's 200)
     dropout: float = 0.2
@@ -245,6 +246,7 @@ def build_minilm_words(
         glove_vocab if config.glove_concat else None,
         glove_table,
         config.glove_projection,
+        config.layer_mix,
     )
 
 

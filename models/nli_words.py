@@ -35,7 +35,10 @@ class Prepared:
     words: list[str], display form of each word, words[0] == NULL_WORD
     ids: int64[P], MiniLM word-piece ids incl. [CLS], [SEP] (GloVe: table rows of words[1:])
     word_of_piece: int64[P], 0 for [CLS], w >= 1 for a piece of words[w], -1 for [SEP]
-    hidden: float32[P, D] or None, the output of the frozen lower layers
+    hidden: float32[P, D] or None, the output of the frozen lower layers; with a layer mix
+        float32[P, L + 1, D], every hidden state (embeddings, then each layer), or [W, L + 1, D]
+        when `pooled` (training caches them per word: pooling and mixing are both linear, so
+        mixing pooled states equals pooling mixed ones)
     glove_ids: int64[W] or None (MiniLM + GloVe only): table row of each word, -1 unknown, -2 for NULL
     """
 
@@ -44,6 +47,7 @@ class Prepared:
     word_of_piece: torch.Tensor
     hidden: torch.Tensor | None = None
     glove_ids: torch.Tensor | None = None
+    pooled: bool = False
 
 
 def pad(rows: list[torch.Tensor], value: float = 0.0) -> torch.Tensor:
@@ -63,12 +67,15 @@ def pool_words(
     return pooled, torch.arange(W, device=states.device)[None, :] < n_words[:, None]
 
 
-def run_layers(layers, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """BERT layers over hidden [B, P, D] with an additive key mask (works for eager and SDPA attention)."""
+def run_layers(layers, hidden: torch.Tensor, mask: torch.Tensor, every: bool = False) -> torch.Tensor:
+    """BERT layers over hidden [B, P, D] with an additive key mask (works for eager and SDPA attention);
+    every=True returns each state on the way, the input first: [B, P, len(layers) + 1, D]."""
     additive = (~mask)[:, None, None, :].to(hidden.dtype) * torch.finfo(hidden.dtype).min  # (B, 1, 1, P)
+    states = [hidden]
     for layer in layers:
         hidden = layer(hidden, attention_mask=additive)
-    return hidden
+        states.append(hidden)
+    return torch.stack(states, dim=2) if every else hidden
 
 
 class MiniLMWords(nn.Module):
@@ -77,6 +84,11 @@ class MiniLMWords(nn.Module):
 
     Only the trainable layers are registered as submodules, so the state dict (and the
     bundled weights file) holds them and not the frozen rest, which comes from the package.
+
+    layer_mix=True (the encoder frozen, train_layers 0): a word's vector is sum_l s_l h_l over the
+    hidden states h_0 (embeddings) .. h_layer, with s = softmax of learned weights (ELMo's scalar
+    mix). The top layer of a sentence-embedding model is tuned for its mean; lower layers keep
+    more of each word itself, and the alignment compares words.
 
     With glove_vocab and glove_table [V, d] each word's vector is [MiniLM state; P g_w]: g_w
     is its frozen GloVe vector (looked up lower-cased; a learned vector for unknown words and for
@@ -94,12 +106,15 @@ class MiniLMWords(nn.Module):
         glove_vocab: list[str] | None = None,
         glove_table: torch.Tensor | None = None,
         glove_projection: int = 100,
+        layer_mix: bool = False,
     ):
         super().__init__()
         if not -1 <= layer <= len(bert.encoder.layer) or not 0 <= train_layers <= max(layer, 0):
             raise ValueError(
                 f"layer {layer} / train_layers {train_layers} do not fit a {len(bert.encoder.layer)}-layer encoder"
             )
+        if layer_mix and (train_layers or layer < 1):
+            raise ValueError("a layer mix reads a frozen encoder: train_layers 0 and layer >= 1")
         self._bert = [bert.eval()]  # a list hides it from the state dict
         for p in bert.parameters():
             p.requires_grad_(False)
@@ -111,6 +126,9 @@ class MiniLMWords(nn.Module):
         )
         for p in self.upper.parameters():
             p.requires_grad_(True)
+        self.layer_mix = layer_mix
+        if layer_mix:
+            self.layer_weights = nn.Parameter(torch.zeros(layer + 1))  # equal shares to start
         self.dim = bert.config.hidden_size
         self.glove_vocab: list[str] = []
         if glove_vocab:
@@ -190,7 +208,8 @@ class MiniLMWords(nn.Module):
             chunk = [prepared[i] for i in order[k : k + batch_size]]
             ids = pad([p.ids for p in chunk]).to(device)  # (B, P)
             mask = pad([torch.ones(len(p.ids), dtype=torch.bool) for p in chunk], False).to(device)
-            hidden = run_layers(self.frozen_layers(), bert.embeddings(input_ids=ids), mask)  # (B, P, D)
+            # (B, P, D), or every state (B, P, L + 1, D) for a layer mix
+            hidden = run_layers(self.frozen_layers(), bert.embeddings(input_ids=ids), mask, every=self.layer_mix)
             for p, h in zip(chunk, hidden):
                 p.hidden = h[: len(p.ids)].float() if keep_on_device else h[: len(p.ids)].float().cpu()
         return prepared
@@ -203,13 +222,22 @@ class MiniLMWords(nn.Module):
         device = self.device
         mask = pad([torch.ones(len(p.ids), dtype=torch.bool) for p in prepared], False).to(device)  # (B, P)
         wop = pad([p.word_of_piece for p in prepared], -1).to(device)  # (B, P)
-        if self.layer < 0:
-            states = self._bert[0].embeddings.word_embeddings(pad([p.ids for p in prepared]).to(device))  # (B, P, D)
-        else:
-            # .float(): training keeps its cache of frozen states in fp16 (half the memory)
-            states = run_layers(self.upper, pad([p.hidden for p in prepared]).to(device).float(), mask)  # (B, P, D)
         n_words = wop.max(dim=1).values + 1  # (B,) words incl. NULL; the cache keeps no word strings
-        vectors, word_mask = pool_words(states, wop, n_words)  # (B, W, D), (B, W)
+        if self.layer_mix:
+            # .float(): training keeps its cache of frozen states in fp16 (half the memory)
+            every = pad([p.hidden for p in prepared]).to(device).float()  # (B, P or W, L + 1, D)
+            mixed = (every * torch.softmax(self.layer_weights, 0)[:, None]).sum(2)  # (B, P or W, D)
+            if all(p.pooled for p in prepared):
+                vectors = mixed  # (B, W, D)
+                word_mask = torch.arange(mixed.shape[1], device=device)[None, :] < n_words[:, None]
+            else:
+                vectors, word_mask = pool_words(mixed, wop, n_words)  # (B, W, D), (B, W)
+        else:
+            if self.layer < 0:
+                states = self._bert[0].embeddings.word_embeddings(pad([p.ids for p in prepared]).to(device))
+            else:
+                states = run_layers(self.upper, pad([p.hidden for p in prepared]).to(device).float(), mask)
+            vectors, word_mask = pool_words(states, wop, n_words)  # (B, W, D), (B, W)
         if not self.glove_vocab:
             return vectors, word_mask
         rows = pad([p.glove_ids for p in prepared], -1).to(device)[:, : vectors.shape[1]]  # (B, W)

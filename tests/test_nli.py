@@ -309,6 +309,37 @@ def test_training_cli_minilm_top_layer_and_cache(tmp_path):
     assert not any("embeddings" in k or "upper.1." in k for k in keys)  # frozen MiniLM stays in its package
 
 
+def test_training_cli_layer_mix_caches_words_and_infers_the_same(tmp_path):
+    """--layer_mix: the frozen encoder's states 0..6 are cached per word; the saved model, which
+    reads whole sentences at inference (mix, then pool), gives the vectors training saw (pool, then mix)."""
+    from safetensors import safe_open
+
+    from models import load_nli
+    from training.train_nli import cached_prepare, main
+
+    synthetic_task(tmp_path, n=40)
+    args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
+            "--epochs", "1", "--train_layers", "0", "--layer_mix", "--min_accuracy", "0",
+            "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m")]  # fmt: skip
+    main(args)
+    with safe_open(str(tmp_path / "m" / "model.safetensors"), "pt") as f:
+        keys = list(f.keys())
+    assert "words.layer_weights" in keys and not any("upper" in k or "embeddings" in k for k in keys)
+    nli = load_nli(tmp_path / "m", torch.device("cpu"))
+    words = nli.model.words
+    assert words.layer_mix and words.layer_weights.shape == (7,)
+    with torch.no_grad():
+        words.layer_weights.copy_(torch.tensor([0.5, -1.0, 0.0, 2.0, 0.3, -0.2, 1.0]))  # far from equal shares
+    sentences = ["A man plays a guitar on stage.", "Unfriended strangers don't wave."]
+    cached = cached_prepare(words, "check", sentences, tmp_path / "cache")
+    assert all(p.pooled and p.hidden.shape[1:] == (7, 384) for p in cached.values())
+    trained_view, _ = words.collate([cached[s] for s in sentences])
+    inference_view, mask = words.collate(words.prepare(sentences))
+    assert torch.allclose(trained_view, inference_view, atol=2e-2)  # the cache is fp16
+    assert (mask.sum(1) == torch.tensor([len(cached[s].words) for s in sentences])).all()
+    assert "learned mix" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
+
+
 def test_training_cli_resumes_from_its_checkpoint(tmp_path):
     from training.train_nli import main
 

