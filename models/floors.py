@@ -81,7 +81,8 @@ def encoder(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[]
 
 
 def nli(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
-    """MiniLM (frozen lower layers, fine-tuned upper ones) + attend / compare / aggregate on word-piece ids on the device."""
+    """MiniLM (frozen lower layers, fine-tuned upper ones or a mix of every state) + attend / compare /
+    aggregate on word-piece ids on the device."""
     model = models["nli"].model
     words = model.words
     p, h = words.split([inputs["premise"], inputs["hypothesis"]])
@@ -93,7 +94,8 @@ def nli(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], ob
 
     @torch.no_grad()
     def floor():
-        hidden = run_layers(words.frozen_layers(), bert.embeddings(input_ids=ids), mask)  # (2, P, D)
+        # (2, P, D), or every state (2, P, L + 1, D) for a layer mix
+        hidden = run_layers(words.frozen_layers(), bert.embeddings(input_ids=ids), mask, every=words.layer_mix)
         p.hidden, h.hidden = hidden[0, : len(p.ids)], hidden[1, : len(h.ids)]
         return model([p], [h])
 
