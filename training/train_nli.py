@@ -1,6 +1,8 @@
 """Train the decomposable attention NLI model and write assets/nli.
 
-    python -m training.train_nli --out artifacts/nli_run            # the bundled recipe (see assets/nli/MODEL_CARD.md)
+    python -m training.train_nli --out artifacts/nli_run            # all 6 MiniLM layers fine-tuned, on every set here
+    python -m training.train_nli --train_layers 0 --layer_mix --epochs 12 --threads 2 --out artifacts/nli_mix
+                                                                    # the bundled recipe (its card has the whole command)
     python -m training.train_nli --out artifacts/nli_run --resume   # go on from artifacts/nli_run's checkpoint
     python -m training.train_nli --exclude_sources mpe,xnli_en,sick_train,sick_trial,sick_test   # commercial-clean data
     python -m training.train_nli --train snli_1.0_train.jsonl --valid snli_1.0_dev.jsonl \\
