@@ -160,7 +160,7 @@ class StoredAnswers:
     COMPRESS = (".js", ".css", ".mjs", ".json", ".svg", ".map")  # fonts and images are compressed already
     QUALITY = 5  # brotli 0-11: once per answer, so a little denser than Gradio's per-response 4
     PAGE = "/"
-    MAX_PAGES = 32  # distinct deep links kept (about 70 kB each, compressed)
+    MAX_PAGES = 32  # pages kept (one per link and address): ~70 kB compressed, 550 kB for a browser without brotli
     MAX_QUERY = 2048
     # What Gradio reads to write the page's own address into it (route_utils.get_root_url).
     WHERE = (b"host", b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-port", b"x-forwarded-prefix",
