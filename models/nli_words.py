@@ -214,6 +214,15 @@ class MiniLMWords(nn.Module):
                 p.hidden = h[: len(p.ids)].float() if keep_on_device else h[: len(p.ids)].float().cpu()
         return prepared
 
+    @staticmethod
+    def pool_every_state(p: Prepared) -> None:
+        """p.hidden [P, L + 1, D] -> per word [W, L + 1, D] (p.pooled): what training caches for a
+        layer mix, fewer rows for the same vectors (mixing and pooling are both linear)."""
+        P, L, D = p.hidden.shape
+        W = int(p.word_of_piece.max()) + 1
+        pooled, _ = pool_words(p.hidden.reshape(1, P, L * D), p.word_of_piece[None], torch.tensor([W]))
+        p.hidden, p.pooled = pooled[0].reshape(W, L, D), True
+
     @property
     def device(self) -> torch.device:
         return self._bert[0].embeddings.word_embeddings.weight.device
@@ -227,7 +236,9 @@ class MiniLMWords(nn.Module):
             # .float(): training keeps its cache of frozen states in fp16 (half the memory)
             every = pad([p.hidden for p in prepared]).to(device).float()  # (B, P or W, L + 1, D)
             mixed = (every * torch.softmax(self.layer_weights, 0)[:, None]).sum(2)  # (B, P or W, D)
-            if all(p.pooled for p in prepared):
+            if len({p.pooled for p in prepared}) > 1:
+                raise ValueError("a batch mixes sentences pooled per word with sentences per piece")
+            if prepared[0].pooled:
                 vectors = mixed  # (B, W, D)
                 word_mask = torch.arange(mixed.shape[1], device=device)[None, :] < n_words[:, None]
             else:

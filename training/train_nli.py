@@ -45,7 +45,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from models.nli import ASSETS, NLI, NLIConfig, NLIModel, build_minilm_words
-from models.nli_words import GloVeWords, MiniLMWords, Prepared, pad, pool_words, read_glove, run_layers
+from models.nli_words import GloVeWords, MiniLMWords, Prepared, read_glove
 from models.text import read_json, treebank_tokenize, write_json
 
 from . import nli_data
@@ -96,7 +96,8 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
     """Prepared sentences of one data set, read from or written to a safetensors cache.
 
     The file holds the frozen encoder's output at the layer below the trained ones, flattened
-    [pieces, D] in fp16, keyed by the sentences, the piece limit, the layer and the encoder weights' hash.
+    [pieces, D] in fp16 (a layer mix: every state, per word, [words, L + 1, D]), keyed by the
+    sentences, the piece limit, the layer and the encoder weights' hash.
     """
     from models.minilm import WEIGHTS_SHA256
 
@@ -113,27 +114,18 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
     kind = "mix" if words.layer_mix else "L"
     path = cache_dir / f"{Path(name).name.split('.')[0]}-{kind}{lower}-P{words.max_pieces}-{key}.safetensors"
     split = words.split(sentences)
-    rows = (lambda p: int(p.word_of_piece.max()) + 1) if words.layer_mix else (lambda p: len(p.ids))  # noqa: E731
     if not path.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         print(f"  encoding {len(sentences)} sentences of {name} once (frozen layers 1-{lower}) -> {path}")
-        states = [None] * len(split)
-        bert = words._bert[0]
-        order = sorted(range(len(split)), key=lambda i: len(split[i].ids))  # similar lengths: little padding
-        with torch.no_grad():
-            for k in tqdm(range(0, len(order), 128), desc=name, mininterval=30):
-                chunk = order[k : k + 128]
-                ids = pad([split[i].ids for i in chunk])  # (B, P)
-                mask = pad([torch.ones(len(split[i].ids), dtype=torch.bool) for i in chunk], False)
-                h = run_layers(bert.encoder.layer[:lower], bert.embeddings(input_ids=ids), mask, every=words.layer_mix)
-                if words.layer_mix:  # (B, P, L + 1, D) -> per word (B, W, L + 1, D)
-                    B, P, L, D = h.shape
-                    wop = pad([split[i].word_of_piece for i in chunk], -1)
-                    h = pool_words(h.reshape(B, P, L * D), wop, wop.max(dim=1).values + 1)[0].reshape(B, -1, L, D)
-                for b, i in enumerate(chunk):
-                    states[i] = h[b, : rows(split[i])].half()
+        by_length = sorted(split, key=lambda p: len(p.ids))  # similar lengths: little padding
+        for k in tqdm(range(0, len(by_length), 1024), desc=name, mininterval=30):
+            for p in words.run_frozen(by_length[k : k + 1024], batch_size=128):
+                if words.layer_mix:
+                    words.pool_every_state(p)
+                p.hidden = p.hidden.half()
         save_file(
-            {"hidden": torch.cat(states).contiguous(), "lengths": torch.tensor([rows(p) for p in split])}, str(path)
+            {"hidden": torch.cat([p.hidden for p in split]), "lengths": torch.tensor([len(p.hidden) for p in split])},
+            str(path),
         )
     cached = load_file(str(path))
     for p, h in zip(split, cached["hidden"].split(cached["lengths"].tolist())):
