@@ -63,6 +63,17 @@ def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit
             "recall_per_label": per_label,
             "trained_on_it": name in trained_on,
         }
+        if name == "breaking_nli" and info.get("training", {}).get("swap_pairs"):
+            # trained on pairs of Breaking NLI's form: say how it does on swaps it saw and on the others
+            from .nli_swaps import known, lexicon_of_run
+
+            lexicon = lexicon_of_run(info["training"])
+            seen = np.array([known(lexicon, p) for p in pairs], dtype=bool)
+            results[name]["by_lexicon"] = {
+                part: {"pairs": int(mask.sum()), "accuracy": round(float((pred[mask] == gold[mask]).mean()), 4)}
+                for part, mask in (("in_lexicon", seen), ("not_in_lexicon", ~seen))
+                if mask.any()
+            }
         flag = "  (trained on it: not a held-out figure)" if name in trained_on else ""
         print(
             f"  {name}: {results[name]['accuracy'] * 100:.2f} % of {len(pairs)} pairs, {time.time() - t0:.0f} s{flag}"

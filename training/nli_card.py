@@ -44,6 +44,7 @@ KINDS = {  # how each training set differs from SNLI test, for the card's "why" 
     "xnli": "XNLI English (MultiNLI genres, written fresh)",
     "mpe": "MPE (Flickr30k captions like SNLI's, four joined as one premise)",
     "sick": "SICK (different annotation conventions; 57 % neutral)",
+    "lexical_swaps": "lexical swaps (training premises with one word swapped, training/nli_swaps.py)",
 }
 ANCHORS = {
     "snli_test": "decomposable attention 86.3 (Parikh et al. 2016, 550k SNLI train pairs, GloVe 840B); "
@@ -62,7 +63,10 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
     """folder/MODEL_CARD.md (or `path`) from folder/config.json."""
     info = read_json(folder / "config.json")
     c, run, scores = info["model"], info.get("training", {}), info.get("scores", {})
-    train_names = [n for n in run.get("train", "").split(",") if n]
+    from .nli_data import names
+
+    train_names = names(run.get("train", ""), run.get("exclude_sources", ""))
+    counts = info.get("train_sets", {})
     if c["representation"] == "glove":
         vectors = (
             f"fixed {c['glove_dim']}-dim GloVe vectors ({c['glove_words']} words kept) projected to {c['projection']}"
@@ -101,7 +105,16 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
     ]
     for name in train_names:
         what, lic = source(name)
-        lines.append(f"- trained on `{name}`: {what}; license: {lic}")
+        size = f" ({counts[name]:,} pairs)" if name in counts else ""
+        lines.append(f"- trained on `{name}`{size}: {what}; license: {lic}")
+    if run.get("swap_pairs"):
+        lines.append(
+            f"- trained on `lexical_swaps` ({counts.get('lexical_swaps', 0):,} pairs): premises of the sets above, "
+            "each with one word swapped (training/nli_swaps.py). The swaps are mined from those sets' own labels: a "
+            "premise and hypothesis, or an entailed and a contradicted hypothesis of one premise, that differ in one "
+            "content word (man -> woman, red -> green, sitting -> standing: contradiction; man -> person: "
+            "entailment). No outside word list; their license is that of the premises' sets"
+        )
     lines.append(
         f"- epoch chosen on `{run.get('valid', '')}`: {SELECTION.get(run.get('valid', ''), 'never trained on')}"
     )
@@ -135,6 +148,15 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
                 + ", ".join(f"{k} {v * 100:.1f} %" for k, v in r["recall_per_label"].items() if v is not None)
                 + " recall"
             )
+            if (
+                "by_lexicon" in r
+            ):  # trained on lexical swaps: the pairs of their form, split by whether the swap was seen
+                seen, unseen = r["by_lexicon"]["in_lexicon"], r["by_lexicon"]["not_in_lexicon"]
+                note += (
+                    f". **Not out of distribution in form**: `lexical_swaps` trains on pairs built the same way. "
+                    f"Its swap is in the mined lexicon for {seen['pairs']} pairs ({seen['accuracy'] * 100:.1f} % right), "
+                    f"not for {unseen['pairs']} ({unseen['accuracy'] * 100:.1f} %)"
+                )
         lines.append(f"| `{name}` | {r['pairs']} | {r['accuracy'] * 100:.2f} % | {note} |")
     if info.get("representation_options"):
         options = info["representation_options"]

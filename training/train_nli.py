@@ -61,6 +61,7 @@ valid = "snli_train_sample"
 test = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"  # reported once, never selected on
 limit = 0  # use only N training pairs, drawn at random (0 = all): the equal budget of the options table
 valid_limit = 0  # score the selection on its first N pairs (0 = all)
+swap_pairs = 0  # add N "premise with one word swapped" pairs made from the training labels (training/nli_swaps.py)
 # -- word vectors ----------------------------------------------------------------------
 representation = "minilm"  # "minilm" | "glove" (needs --glove PATH)
 minilm_layer = 6  # -1 = static word-piece input embeddings
@@ -217,6 +218,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         test=test,
         limit=limit,
         valid_limit=valid_limit,
+        swap_pairs=swap_pairs,
         representation=representation,
         minilm_layer=minilm_layer,
         train_layers=train_layers,
@@ -277,6 +279,12 @@ def main(argv: list[str] | None = None) -> None:
     train_pairs = [p for pairs in train_sets.values() for p in pairs]
     if args.limit:
         train_pairs = random.Random(args.seed).sample(train_pairs, min(args.limit, len(train_pairs)))
+    if args.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
+        from .nli_swaps import swapped_pairs
+
+        train_sets["lexical_swaps"] = swapped_pairs(train_pairs, args.swap_pairs, args.seed)
+        train_pairs += train_sets["lexical_swaps"]
+    sizes = {} if args.limit else {name: len(pairs) for name, pairs in train_sets.items()}
     valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
     if args.valid_limit:
         valid_pairs = valid_pairs[: args.valid_limit]
@@ -290,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(overlap)} selection premises occur in training, e.g. {sorted(overlap)[:2]}: selection would leak"
     )
     print(
-        f"  training on {len(train_pairs)} pairs ({', '.join(train_names)}); selection on {len(valid_pairs)}, "
+        f"  training on {len(train_pairs)} pairs ({', '.join(train_sets)}); selection on {len(valid_pairs)}, "
         f"{len(overlap)} selection premises also in training"
     )
 
@@ -320,7 +328,12 @@ def main(argv: list[str] | None = None) -> None:
     prepared: dict[str, Prepared] = {}
     used = {s for p in train_pairs + valid_pairs for s in (p.premise, p.hypothesis)}  # --limit: only the sampled pairs
     for name, pairs in {**train_sets, **valid_sets}.items():
-        prepared.update(prepare(name, [s for p in pairs for s in (p.premise, p.hypothesis) if s in used]))
+        sentences = [s for p in pairs for s in (p.premise, p.hypothesis) if s in used]
+        if (
+            name == "lexical_swaps"
+        ):  # a swapped pair's premise is already a training sentence: encode the new hypotheses
+            sentences = [s for s in sentences if s not in prepared]
+        prepared.update(prepare(name, sentences))
     if config.glove_concat:
         sentences = list(prepared)
         seen = {w.lower() for p in words.split(sentences) for w in p.words[1:]}
@@ -428,7 +441,7 @@ def main(argv: list[str] | None = None) -> None:
             progress["epoch_loss"], progress["epoch_seen"] = 0.0, 0
             if valid_acc > progress["best_valid"]:
                 progress["best_valid"], progress["best_epoch"] = valid_acc, epoch
-                write_model(folder, model, words, config, args, progress, trained, len(train_pairs), elapsed())
+                write_model(folder, model, words, config, args, progress, trained, len(train_pairs), sizes, elapsed())
             save()
             last_save = time.time()
         elif time.time() - last_save > 60 * args.checkpoint_minutes:
@@ -463,6 +476,7 @@ def write_model(
     progress: dict,
     trained: int,
     n_pairs: int,
+    sizes: dict[str, int],
     seconds: float,
 ) -> None:
     """The best model so far into `folder` (weights, config.json with the history, MODEL_CARD.md)."""
@@ -475,6 +489,7 @@ def write_model(
         "training": run,
         "history": progress["history"],
         "trained_millions": round(trained / 1e6, 2),
+        "train_sets": sizes,  # pairs per training set (empty with --limit: a sample drawn from all of them)
         "scores": {
             "valid_accuracy": round(progress["best_valid"], 4),
             "best_epoch": progress["best_epoch"],

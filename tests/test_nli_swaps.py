@@ -1,0 +1,95 @@
+"""Lexical-swap training pairs (training/nli_swaps.py): mined from the training labels only."""
+
+import json
+
+from training.nli_data import Pair
+from training.nli_swaps import known, mine, one_swap, swap_word, swapped_pairs
+
+C, E, N = "contradiction", "entailment", "neutral"
+
+
+def test_one_swap_finds_a_single_content_word():
+    assert one_swap("A man is sleeping.", "A woman is sleeping.") == ("man", "woman")
+    assert one_swap("A man is sleeping.", "No man is sleeping.") is None  # negation: not a swapped thing
+    assert one_swap("A man is sleeping.", "A woman is not sleeping.") is None  # two differences
+    assert one_swap("A man is sleeping.", "A man sleeps.") is None
+
+
+def test_mine_keeps_swaps_the_labels_support():
+    pairs = [
+        Pair("A man is sleeping.", "A woman is sleeping.", C),  # an annotator wrote it: enough alone
+        Pair("The dog runs on grass.", "The dog runs on sand.", N),  # neutral: no lexicon entry
+        Pair("A man cooks.", "A person cooks.", E),
+        Pair("A man sings.", "A person sings.", E),  # an entailment needs two sightings
+        Pair("A boy eats.", "A kid eats.", E),  # one sighting: left out
+        # two hypotheses of one premise, one entailed, one contradicted: counts once, so alone too weak
+        Pair("Kids play in a park.", "Kids are outside.", E),
+        Pair("Kids play in a park.", "Kids are asleep.", C),
+    ]
+    lexicon = mine(pairs)
+    assert lexicon.contradicting == {"man": ("woman",), "woman": ("man",)}  # both ways
+    assert lexicon.entailed == {"man": ("person",)}  # one way: a person need not be a man
+    assert "outside" not in lexicon.contradicting and "boy" not in lexicon.entailed
+
+
+def test_swap_word_keeps_case_articles_and_whole_words():
+    assert swap_word("Man in an orange vest.", "man", "woman") == "Woman in an orange vest."
+    assert swap_word("A man in an orange vest.", "orange", "white") == "A man in a white vest."
+    assert swap_word("A woman and a man.", "man", "boy") == "A woman and a boy."  # not inside "woman"
+    assert swap_word("An old man.", "old", "new") == "A new man."
+    assert swap_word("A cat.", "dog", "cat") is None
+
+
+def test_swapped_pairs_come_from_the_training_premises_only():
+    base = [
+        Pair("A man is sleeping.", "A woman is sleeping.", C),
+        Pair("A man plays a red guitar.", "A man plays a green guitar.", C),
+        Pair("A man cooks.", "A person cooks.", E),
+        Pair("A man sings.", "A person sings.", E),
+        Pair("A man and a woman walk.", "People walk.", E),
+        Pair("Two women read in a red room.", "Two women read.", E),
+    ]
+    made = swapped_pairs(base, count=20, seed=0, entailed_share=0.25)
+    premises = {p.premise for p in base}
+    assert made and {p.premise for p in made} <= premises
+    assert all(p.hypothesis != p.premise and one_swap(p.premise, p.hypothesis) for p in made)
+    # "A man and a woman walk." has man and woman: swapping one to the other is no contradiction
+    assert not any(p.premise == "A man and a woman walk." and p.label == C for p in made)
+    assert Pair("Two women read in a red room.", "Two women read in a green room.", C) in made
+    assert sum(p.label == C for p in made) <= 15 and sum(p.label == E for p in made) <= 5
+    assert swapped_pairs(base, count=20, seed=0) == made  # the same run makes the same pairs
+    assert swapped_pairs(base, count=0, seed=0) == []
+    lexicon = mine(base)
+    assert known(lexicon, Pair("A red car.", "A green car.", C)) and not known(lexicon, Pair("A car.", "A bus.", C))
+
+
+def test_training_cli_adds_swaps_and_the_card_names_them(tmp_path):
+    import random
+
+    from training.train_nli import main
+
+    rng = random.Random(0)
+    colors, things = ["red", "blue", "green", "black"], ["car", "hat", "ball", "cup", "door", "kite"]
+    rows = []
+    for _ in range(120):
+        color, thing = rng.choice(colors), rng.choice(things)
+        other = rng.choice([c for c in colors if c != color])
+        label = rng.choice([C, E])
+        rows.append(f"{label}\tA {color} {thing} is here.\tA {other if label == C else color} {thing} is here.")
+    header = "gold_label\tsentence1\tsentence2\n"
+    (tmp_path / "train.tsv").write_text(header + "\n".join(rows[:100]) + "\n", encoding="utf-8")
+    (tmp_path / "valid.tsv").write_text(header + "\n".join(rows[100:]) + "\n", encoding="utf-8")
+    words = {w for r in rows for w in r.replace(".", " .").split("\t", 1)[1].lower().split()}
+    (tmp_path / "glove.txt").write_text(
+        "".join(w + " " + " ".join(f"{rng.gauss(0, 1):.3f}" for _ in range(8)) + "\n" for w in sorted(words)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "m"
+    main(["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
+          "--glove", str(tmp_path / "glove.txt"), "--epochs", "1", "--hidden", "16", "--min_accuracy", "0",
+          "--swap_pairs", "40", "--out", str(out)])  # fmt: skip
+    info = json.loads((out / "config.json").read_text())
+    made = info["train_sets"]["lexical_swaps"]
+    assert 0 < made <= 40 and info["scores"]["train_pairs"] == 100 + made
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"`lexical_swaps` ({made:,} pairs)" in card and "No outside word list" in card

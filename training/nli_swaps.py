@@ -1,0 +1,167 @@
+"""Lexical-swap pairs: more training pairs of the kind "the premise with one word swapped", made
+from the training pairs' own labels (no word list from elsewhere).
+
+Why: a model trained on tens of thousands of pairs reads "A man plays a guitar." / "A man plays a
+violin." as entailment, because nearly every word aligns to itself (Breaking NLI measures exactly
+this). The training data already says which one-word swaps contradict and which are entailed:
+- a premise and its hypothesis that differ in one word: "A man is sleeping." / "A woman is
+  sleeping." labelled contradiction gives man -> woman;
+- two hypotheses of one premise that differ in one word, one entailed and one contradicted.
+A swap seen as a contradiction more often than as anything else contradicts both ways; a swap
+seen only as an entailment (man -> person, slicing -> cutting) is kept in its direction. Each
+training premise that holds such a word then gets one new hypothesis with it swapped.
+
+    pairs = swapped_pairs(train_pairs, count=8000, seed=1234)
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from models.text import treebank_tokenize
+
+from .nli_data import Pair
+
+# Swaps of these words change the sentence's structure, not a thing in it ("The resources we are
+# requesting" -> "... we sleep requesting" came from two hypotheses "are outside" / "sleep outside"):
+# only content words are swapped. Negation is a different lesson than a swapped word.
+FUNCTION_WORDS = frozenset(
+    """a an the this that these those some any no not nobody nothing none never always all each every
+    many much more most few one someone somebody something anyone anything everyone everything
+    is are was were be been being am do does did has have had will would can could may might must
+    shall should i you he she it we they me him her us them my your his its our their there here
+    of in on at to for from by with without into onto over under up down out off about as than
+    and or but if so because while when where who whom which what how then also just very too""".split()
+)
+MAX_PREMISE_WORDS = 30  # a swap in one of four joined captions (MPE) or a long paragraph may not contradict it
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """One-word swaps (lower-cased) the training labels support: word -> words it may become."""
+
+    contradicting: dict[str, tuple[str, ...]]
+    entailed: dict[str, tuple[str, ...]]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.contradicting.values())) + sum(map(len, self.entailed.values()))
+
+
+def _words(sentence: str) -> list[str]:
+    return [t.lower() for t in treebank_tokenize(sentence)]
+
+
+def one_swap(a: str, b: str) -> tuple[str, str] | None:
+    """(word of a, word of b) when the two sentences differ in exactly one word, both alphabetic."""
+    x, y = _words(a), _words(b)
+    if len(x) != len(y):
+        return None
+    diff = [(u, v) for u, v in zip(x, y) if u != v]
+    if len(diff) != 1 or not all(w.isalpha() and w not in FUNCTION_WORDS for w in diff[0]):
+        return None
+    return diff[0]
+
+
+def mine(pairs: list[Pair]) -> Lexicon:
+    """The swaps in `pairs` (see the module docstring), by the label they were seen with.
+
+    A premise/hypothesis swap was written by an annotator as that label: it counts twice. A swap
+    between two hypotheses of one premise may be no lexical relation at all ("... are asleep" /
+    "... are outside"): it counts once, so one such sighting alone adds nothing.
+    """
+    seen: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    by_premise: dict[str, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        by_premise[p.premise].append(p)
+        swap = one_swap(p.premise, p.hypothesis)
+        if swap:
+            seen[swap][p.label] += 2
+    for group in by_premise.values():
+        entailed = [p.hypothesis for p in group if p.label == "entailment"]
+        for other in (p for p in group if p.label != "entailment"):
+            for hypothesis in entailed:
+                swap = one_swap(hypothesis, other.hypothesis)
+                if swap:
+                    seen[swap][other.label] += 1
+    contradicting: dict[str, set[str]] = defaultdict(set)
+    entailed: dict[str, set[str]] = defaultdict(set)
+    for (a, b), labels in seen.items():
+        # both directions of a contradiction count; an entailment holds one way only
+        both = labels + seen.get((b, a), Counter())
+        if both["contradiction"] >= 2 and both["contradiction"] > both["entailment"] + both["neutral"]:
+            contradicting[a].add(b)
+            contradicting[b].add(a)
+        elif labels["entailment"] >= 4 and not labels["contradiction"] and not labels["neutral"]:
+            entailed[a].add(b)  # two annotators wrote it: "woman" -> "people" (once) is a number slip
+    return Lexicon(
+        {w: tuple(sorted(v)) for w, v in sorted(contradicting.items())},
+        {w: tuple(sorted(v)) for w, v in sorted(entailed.items())},
+    )
+
+
+def swap_word(sentence: str, word: str, new: str) -> str | None:
+    """`sentence` with the first whole-word `word` (any case) replaced by `new`, its capital kept."""
+    match = re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", sentence, flags=re.IGNORECASE)
+    if not match:
+        return None
+    found = match.group(0)
+    new = new.capitalize() if found[0].isupper() else new
+    before = sentence[: match.start()]
+    article = re.search(r"(?<![\w-])(an?) $", before, flags=re.IGNORECASE)
+    if article:  # "an orange vest" -> "a white vest"
+        fixed = "an" if new[0].lower() in "aeiou" else "a"
+        fixed = fixed.capitalize() if article.group(1)[0].isupper() else fixed
+        before = before[: article.start(1)] + fixed + " "
+    return before + new + sentence[match.end() :]
+
+
+def swapped_pairs(pairs: list[Pair], count: int, seed: int, entailed_share: float = 0.25) -> list[Pair]:
+    """Up to `count` new pairs: a training premise and the same sentence with one word swapped by
+    the lexicon mined from `pairs`, labelled contradiction (or, for `entailed_share` of them, entailment).
+
+    At most one pair of each label per premise; a swap to a word already in the premise is skipped
+    ("A man and a woman" -> "A woman and a woman" is no contradiction).
+    """
+    if count <= 0:
+        return []
+    lexicon = mine(pairs)
+    rng = random.Random(seed)
+    premises = sorted({p.premise for p in pairs if len(_words(p.premise)) <= MAX_PREMISE_WORDS})
+    rng.shuffle(premises)
+    wanted = {"contradiction": count - round(count * entailed_share), "entailment": round(count * entailed_share)}
+    made: list[Pair] = []
+    for label, table in (("contradiction", lexicon.contradicting), ("entailment", lexicon.entailed)):
+        made_here = 0
+        for premise in premises:
+            if made_here >= wanted[label]:
+                break
+            words = set(_words(premise))
+            options = [(w, n) for w in sorted(words & set(table)) for n in table[w] if n not in words]
+            if not options:
+                continue
+            word, new = rng.choice(options)
+            hypothesis = swap_word(premise, word, new)
+            if hypothesis and hypothesis != premise:
+                made.append(Pair(premise, hypothesis, label))
+                made_here += 1
+    return made
+
+
+def lexicon_of_run(run: dict) -> Lexicon:
+    """The lexicon a training run (config.json's "training") mined: from its training sets, less
+    --exclude_sources, and with --limit the same seeded sample train_nli drew."""
+    from . import nli_data
+
+    pairs = [p for name in nli_data.names(run["train"], run.get("exclude_sources", "")) for p in nli_data.load(name)]
+    if run.get("limit"):
+        pairs = random.Random(run["seed"]).sample(pairs, min(run["limit"], len(pairs)))
+    return mine(pairs)
+
+
+def known(lexicon: Lexicon, pair: Pair) -> bool:
+    """Whether the pair's hypothesis is its premise with one swap the lexicon holds."""
+    swap = one_swap(pair.premise, pair.hypothesis)
+    return bool(swap) and any(swap[1] in table.get(swap[0], ()) for table in (lexicon.contradicting, lexicon.entailed))
