@@ -429,8 +429,8 @@ def test_bundled_model_on_1000_snli_test_pairs(bundled_nli):
 
     require((nli_data.shared_data_dir() / nli_data.SHARED["snli_test"]).exists(), "SNLI test not in ../shared/data")
     accuracy = bundled_nli.accuracy(nli_data.load("snli_test")[:1000])
-    # 76.1 % measured on these 1,000 (76.34 % on all 9,824; assets/nli/MODEL_CARD.md)
-    assert accuracy > 0.74, f"bundled model: {accuracy:.3f} on the first 1,000 SNLI test pairs"
+    # 71.7 % measured on these 1,000 (74.10 % on all 9,824; assets/nli/MODEL_CARD.md)
+    assert accuracy > 0.70, f"bundled model: {accuracy:.3f} on the first 1,000 SNLI test pairs"
 
 
 @pytest.mark.bundled
