@@ -3,7 +3,7 @@
 import json
 
 from training.nli_data import Pair
-from training.nli_swaps import known, mine, one_swap, swap_word, swapped_pairs
+from training.nli_swaps import known, mine, one_swap, swap_word, swapped_pairs, trusted, without_swaps
 
 C, E, N = "contradiction", "entailment", "neutral"
 
@@ -61,6 +61,29 @@ def test_swapped_pairs_come_from_the_training_premises_only():
     assert swapped_pairs(base, count=0, seed=0) == []
     lexicon = mine(base)
     assert known(lexicon, Pair("A red car.", "A green car.", C)) and not known(lexicon, Pair("A car.", "A bus.", C))
+
+
+def test_a_set_whose_swaps_are_dropped_neither_trains_on_them_nor_feeds_the_lexicon():
+    """SICK's convention: "a man" / "a woman" may be two scenes (neutral). --drop_swapped_from drops
+    such pairs from it, and its other pairs do not veto an entailment the other sets agree on."""
+    snli = [
+        Pair("A man is sleeping.", "A woman is sleeping.", C),
+        Pair("A man cooks.", "A person cooks.", E),
+        Pair("A man sings.", "A person sings.", E),
+    ]
+    sick = [
+        Pair("A man is playing a flute.", "A woman is playing a flute.", N),
+        Pair("A man is riding a horse.", "A person is riding a horse.", E),
+        Pair("A man is riding a horse.", "A man is riding a horse outdoors.", N),
+        Pair("A man and a child play.", "A man plays.", E),
+        Pair("A man and a child play.", "A person plays.", N),  # two hypotheses: man -> person seen as neutral
+    ]
+    kept = without_swaps(sick)
+    assert kept == [sick[2], sick[3], sick[4]]
+    assert mine(snli + kept).entailed == {}  # one neutral sighting vetoes the entailment
+    sets = {"snli": snli, "sick": kept}
+    lexicon = mine(trusted(snli + kept, sets, {"sick"}))
+    assert lexicon.contradicting == {"man": ("woman",), "woman": ("man",)} and lexicon.entailed == {"man": ("person",)}
 
 
 def test_training_cli_adds_swaps_and_the_card_names_them(tmp_path):

@@ -118,16 +118,18 @@ def swap_word(sentence: str, word: str, new: str) -> str | None:
     return before + new + sentence[match.end() :]
 
 
-def swapped_pairs(pairs: list[Pair], count: int, seed: int, entailed_share: float = 0.25) -> list[Pair]:
+def swapped_pairs(
+    pairs: list[Pair], count: int, seed: int, entailed_share: float = 0.25, lexicon: Lexicon | None = None
+) -> list[Pair]:
     """Up to `count` new pairs: a training premise and the same sentence with one word swapped by
-    the lexicon mined from `pairs`, labelled contradiction (or, for `entailed_share` of them, entailment).
+    `lexicon` (default: mined from `pairs`), labelled contradiction (or, for `entailed_share` of them, entailment).
 
     At most one pair of each label per premise; a swap to a word already in the premise is skipped
     ("A man and a woman" -> "A woman and a woman" is no contradiction).
     """
     if count <= 0:
         return []
-    lexicon = mine(pairs)
+    lexicon = lexicon or mine(pairs)
     rng = random.Random(seed)
     premises = sorted({p.premise for p in pairs if len(_words(p.premise)) <= MAX_PREMISE_WORDS})
     rng.shuffle(premises)
@@ -150,15 +152,31 @@ def swapped_pairs(pairs: list[Pair], count: int, seed: int, entailed_share: floa
     return made
 
 
+def without_swaps(pairs: list[Pair]) -> list[Pair]:
+    """The pairs whose hypothesis is not the premise with one content word swapped (train_nli
+    --drop_swapped_from: SICK labels 973 of its 1,010 such pairs neutral or entailment)."""
+    return [p for p in pairs if not one_swap(p.premise, p.hypothesis)]
+
+
 def lexicon_of_run(run: dict) -> Lexicon:
     """The lexicon a training run (config.json's "training") mined: from its training sets, less
-    --exclude_sources, and with --limit the same seeded sample train_nli drew."""
+    --exclude_sources and --drop_swapped_from's pairs, and with --limit the same seeded sample train_nli drew."""
     from . import nli_data
 
-    pairs = [p for name in nli_data.names(run["train"], run.get("exclude_sources", "")) for p in nli_data.load(name)]
+    dropped = set(nli_data.names(run.get("drop_swapped_from", "")))
+    sets = {name: nli_data.load(name) for name in nli_data.names(run["train"], run.get("exclude_sources", ""))}
+    sets = {name: without_swaps(pairs) if name in dropped else pairs for name, pairs in sets.items()}
+    pairs = [p for ps in sets.values() for p in ps]
     if run.get("limit"):
         pairs = random.Random(run["seed"]).sample(pairs, min(run["limit"], len(pairs)))
-    return mine(pairs)
+    return mine(trusted(pairs, sets, dropped))
+
+
+def trusted(pairs: list[Pair], sets: dict[str, list[Pair]], dropped: set[str]) -> list[Pair]:
+    """The pairs the lexicon is mined from: not those of a set whose swaps were dropped (its other
+    pairs still say, by its convention, that man -> person is no entailment)."""
+    distrusted = {p for name in dropped for p in sets.get(name, ())}
+    return [p for p in pairs if p not in distrusted]
 
 
 def known(lexicon: Lexicon, pair: Pair) -> bool:

@@ -61,6 +61,7 @@ valid = "snli_train_sample"
 test = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"  # reported once, never selected on
 limit = 0  # use only N training pairs, drawn at random (0 = all): the equal budget of the options table
 valid_limit = 0  # score the selection on its first N pairs (0 = all)
+drop_swapped_from = ""  # sets whose one-word-swap pairs are dropped: SICK labels most of them neutral or entailment
 swap_pairs = 0  # add N "premise with one word swapped" pairs made from the training labels (training/nli_swaps.py)
 # -- word vectors ----------------------------------------------------------------------
 representation = "minilm"  # "minilm" | "glove" (needs --glove PATH)
@@ -218,6 +219,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         test=test,
         limit=limit,
         valid_limit=valid_limit,
+        drop_swapped_from=drop_swapped_from,
         swap_pairs=swap_pairs,
         representation=representation,
         minilm_layer=minilm_layer,
@@ -276,13 +278,21 @@ def main(argv: list[str] | None = None) -> None:
     print("reading pairs ...")
     train_names = nli_data.names(args.train, args.exclude_sources)
     train_sets, valid_sets = load_sets(train_names), load_sets([n for n in args.valid.split(",") if n])
+    if args.drop_swapped_from:
+        from .nli_swaps import without_swaps
+
+        for name in nli_data.names(args.drop_swapped_from):
+            if name not in train_sets:
+                raise SystemExit(f"--drop_swapped_from names {name}, which is not a training set here")
+            train_sets[name] = without_swaps(train_sets[name])
     train_pairs = [p for pairs in train_sets.values() for p in pairs]
     if args.limit:
         train_pairs = random.Random(args.seed).sample(train_pairs, min(args.limit, len(train_pairs)))
     if args.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
-        from .nli_swaps import swapped_pairs
+        from .nli_swaps import mine, swapped_pairs, trusted
 
-        train_sets["lexical_swaps"] = swapped_pairs(train_pairs, args.swap_pairs, args.seed)
+        lexicon = mine(trusted(train_pairs, train_sets, set(nli_data.names(args.drop_swapped_from))))
+        train_sets["lexical_swaps"] = swapped_pairs(train_pairs, args.swap_pairs, args.seed, lexicon=lexicon)
         train_pairs += train_sets["lexical_swaps"]
     sizes = {} if args.limit else {name: len(pairs) for name, pairs in train_sets.items()}
     valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
