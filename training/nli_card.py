@@ -44,7 +44,6 @@ KINDS = {  # how each training set differs from SNLI test, for the card's "why" 
     "xnli": "XNLI English (MultiNLI genres, written fresh)",
     "mpe": "MPE (Flickr30k captions like SNLI's, four joined as one premise)",
     "sick": "SICK (different annotation conventions; 57 % neutral)",
-    "lexical_swaps": "lexical swaps (training premises with one word swapped, training/nli_swaps.py)",
 }
 ANCHORS = {
     "snli_test": "decomposable attention 86.3 (Parikh et al. 2016, 550k SNLI train pairs, GloVe 840B); "
@@ -108,8 +107,9 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         size = f" ({counts[name]:,} pairs)" if name in counts else ""
         lines.append(f"- trained on `{name}`{size}: {what}; license: {lic}")
     if run.get("swap_pairs"):
+        size = f" ({counts['lexical_swaps']:,} pairs)" if "lexical_swaps" in counts else ""
         lines.append(
-            f"- trained on `lexical_swaps` ({counts.get('lexical_swaps', 0):,} pairs): premises of the sets above, "
+            f"- trained on `lexical_swaps`{size}: premises of the sets above, "
             "each with one word swapped (training/nli_swaps.py). The swaps are mined from those sets' own labels: a "
             "premise and hypothesis, or an entailed and a contradicted hypothesis of one premise, that differ in one "
             "content word (man -> woman, red -> green, sitting -> standing: contradiction; man -> person: "
@@ -120,6 +120,11 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
     )
     if run.get("exclude_sources"):
         lines.append(f"- left out by name (`--exclude_sources`): {run['exclude_sources']}")
+    if run.get("drop_swapped_from"):
+        lines.append(
+            f"- without their one-word-swap pairs (`--drop_swapped_from`): {run['drop_swapped_from']}; "
+            "these sets' other pairs are not mined for swaps"
+        )
     lines.append(
         "- all-MiniLM-L6-v2 (sentence-transformers): Apache-2.0. It was itself trained on about 1B sentence pairs, "
         "SNLI and MultiNLI train among them (as pairs for a contrastive loss, not with these labels)."
@@ -148,9 +153,8 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
                 + ", ".join(f"{k} {v * 100:.1f} %" for k, v in r["recall_per_label"].items() if v is not None)
                 + " recall"
             )
-            if (
-                "by_lexicon" in r
-            ):  # trained on lexical swaps: the pairs of their form, split by whether the swap was seen
+            # trained on lexical swaps: the pairs of their form, split by whether the swap was seen
+            if "by_lexicon" in r:
                 seen, unseen = r["by_lexicon"]["in_lexicon"], r["by_lexicon"]["not_in_lexicon"]
                 note += (
                     f". **Not out of distribution in form**: `lexical_swaps` trains on pairs built the same way. "

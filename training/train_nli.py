@@ -339,9 +339,8 @@ def main(argv: list[str] | None = None) -> None:
     used = {s for p in train_pairs + valid_pairs for s in (p.premise, p.hypothesis)}  # --limit: only the sampled pairs
     for name, pairs in {**train_sets, **valid_sets}.items():
         sentences = [s for p in pairs for s in (p.premise, p.hypothesis) if s in used]
-        if (
-            name == "lexical_swaps"
-        ):  # a swapped pair's premise is already a training sentence: encode the new hypotheses
+        # a swapped pair's premise is already a training sentence: only its new hypothesis is encoded
+        if name == "lexical_swaps":
             sentences = [s for s in sentences if s not in prepared]
         prepared.update(prepare(name, sentences))
     if config.glove_concat:
