@@ -8,8 +8,8 @@ this). The training data already says which one-word swaps contradict and which 
   sleeping." labelled contradiction gives man -> woman;
 - two hypotheses of one premise that differ in one word, one entailed and one contradicted.
 A swap seen as a contradiction more often than as anything else contradicts both ways; a swap
-seen only as an entailment (man -> person, slicing -> cutting) is kept in its direction. Each
-training premise that holds such a word then gets one new hypothesis with it swapped.
+seen only as an entailment, by at least two annotators (man -> person), is kept in its direction.
+Each training premise that holds such a word then gets one new hypothesis with it swapped.
 
     pairs = swapped_pairs(train_pairs, count=8000, seed=1234)
 """
@@ -55,7 +55,8 @@ def _words(sentence: str) -> list[str]:
 
 
 def one_swap(a: str, b: str) -> tuple[str, str] | None:
-    """(word of a, word of b) when the two sentences differ in exactly one word, both alphabetic."""
+    """(word of a, word of b) when the two sentences differ in exactly one word, both alphabetic
+    content words (not FUNCTION_WORDS)."""
     x, y = _words(a), _words(b)
     if len(x) != len(y):
         return None
