@@ -160,17 +160,12 @@ def without_swaps(pairs: list[Pair]) -> list[Pair]:
 
 
 def lexicon_of_run(run: dict) -> Lexicon:
-    """The lexicon a training run (config.json's "training") mined: from its training sets, less
-    --exclude_sources and --drop_swapped_from's pairs, and with --limit the same seeded sample train_nli drew."""
+    """The lexicon a training run (config.json's "training") mined, from the pairs it trained on."""
     from . import nli_data
+    from .train_nli import training_sets
 
-    dropped = set(nli_data.names(run.get("drop_swapped_from", "")))
-    sets = {name: nli_data.load(name) for name in nli_data.names(run["train"], run.get("exclude_sources", ""))}
-    sets = {name: without_swaps(pairs) if name in dropped else pairs for name, pairs in sets.items()}
-    pairs = [p for ps in sets.values() for p in ps]
-    if run.get("limit"):
-        pairs = random.Random(run["seed"]).sample(pairs, min(run["limit"], len(pairs)))
-    return mine(trusted(pairs, sets, dropped))
+    sets, pairs = training_sets(run)
+    return mine(trusted(pairs, sets, set(nli_data.names(run.get("drop_swapped_from", "")))))
 
 
 def trusted(pairs: list[Pair], sets: dict[str, list[Pair]], dropped: set[str]) -> list[Pair]:

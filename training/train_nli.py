@@ -1,8 +1,8 @@
 """Train the decomposable attention NLI model and write assets/nli.
 
     python -m training.train_nli --out artifacts/nli_run            # all 6 MiniLM layers fine-tuned, on every set here
-    python -m training.train_nli --train_layers 0 --layer_mix --epochs 12 --threads 2 --out artifacts/nli_mix
-                                                                    # the bundled recipe (its card has the whole command)
+    python -m training.train_nli --train_layers 0 --layer_mix --epochs 10 --threads 2 --swap_pairs 12000 \
+        --exclude_sources sick_train,sick_trial,sick_test --out artifacts/nli_swaps   # the bundled recipe (its card has all of it)
     python -m training.train_nli --out artifacts/nli_run --resume   # go on from artifacts/nli_run's checkpoint
     python -m training.train_nli --exclude_sources mpe,xnli_en,sick_train,sick_trial,sick_test   # commercial-clean data
     python -m training.train_nli --train snli_1.0_train.jsonl --valid snli_1.0_dev.jsonl \\
@@ -158,6 +158,23 @@ def load_sets(names: list[str]) -> dict[str, list[Pair]]:
     return {name: nli_data.load(name) for name in names}
 
 
+def training_sets(run: dict) -> tuple[dict[str, list[Pair]], list[Pair]]:
+    """The training sets of a run (these options, or config.json's "training"): --train less
+    --exclude_sources, --drop_swapped_from's sets without their one-word-swap pairs; and the pairs
+    trained on (with --limit, a seeded sample of them). No lexical swaps yet: they are made from these."""
+    from .nli_swaps import without_swaps
+
+    sets = load_sets(nli_data.names(run["train"], run.get("exclude_sources", "")))
+    for name in nli_data.names(run.get("drop_swapped_from", "")):
+        if name not in sets:
+            raise SystemExit(f"--drop_swapped_from names {name}, which is not a training set here")
+        sets[name] = without_swaps(sets[name])
+    pairs = [p for ps in sets.values() for p in ps]
+    if run.get("limit"):
+        pairs = random.Random(run["seed"]).sample(pairs, min(run["limit"], len(pairs)))
+    return sets, pairs
+
+
 def batches(pairs: list[Pair], prepared: dict[str, Prepared], size: int, rng: random.Random | None):
     """Batches of similar length (sorted inside chunks of 50 batches), so little padding runs through
     the layers; rng shuffles the pairs and the batch order (None: keep the order)."""
@@ -277,17 +294,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print("reading pairs ...")
     train_names = nli_data.names(args.train, args.exclude_sources)
-    train_sets, valid_sets = load_sets(train_names), load_sets([n for n in args.valid.split(",") if n])
-    if args.drop_swapped_from:
-        from .nli_swaps import without_swaps
-
-        for name in nli_data.names(args.drop_swapped_from):
-            if name not in train_sets:
-                raise SystemExit(f"--drop_swapped_from names {name}, which is not a training set here")
-            train_sets[name] = without_swaps(train_sets[name])
-    train_pairs = [p for pairs in train_sets.values() for p in pairs]
-    if args.limit:
-        train_pairs = random.Random(args.seed).sample(train_pairs, min(args.limit, len(train_pairs)))
+    train_sets, train_pairs = training_sets(vars(args))
+    valid_sets = load_sets([n for n in args.valid.split(",") if n])
     if args.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
         from .nli_swaps import mine, swapped_pairs, trusted
 
