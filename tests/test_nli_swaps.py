@@ -3,7 +3,7 @@
 import json
 
 from training.nli_data import Pair
-from training.nli_swaps import known, mine, one_swap, swap_word, swapped_pairs, trusted, without_swaps
+from training.nli_swaps import known, mine, one_swap, swap_hosts, swap_word, swapped_pairs, trusted, without_swaps
 
 C, E, N = "contradiction", "entailment", "neutral"
 
@@ -86,6 +86,28 @@ def test_a_set_whose_swaps_are_dropped_neither_trains_on_them_nor_feeds_the_lexi
     assert lexicon.contradicting == {"man": ("woman",), "woman": ("man",)} and lexicon.entailed == {"man": ("person",)}
 
 
+def test_no_swaps_from_keeps_a_sets_premises_unswapped():
+    """--no_swaps_from sick: SICK still trains, but no swapped hypothesis is written for its premises."""
+    snli = [
+        Pair("A man plays a red guitar.", "A man plays a green guitar.", C),
+        Pair("A man sings.", "A woman sings.", C),
+    ]
+    sick = [Pair("A man is cutting a red onion.", "Nobody is cutting an onion.", C)]
+    sets = {"snli": snli, "sick": sick}
+    hosts = swap_hosts(snli + sick, sets, {"sick"})
+    assert hosts == snli
+    made = swapped_pairs(hosts, count=10, seed=0, lexicon=mine(snli + sick))
+    assert made and not any(p.premise == sick[0].premise for p in made)
+    assert any(p.premise == sick[0].premise for p in swapped_pairs(snli + sick, 10, 0, lexicon=mine(snli + sick)))
+    assert swap_hosts(snli + sick, sets, set()) == snli + sick
+    try:
+        swap_hosts(snli, sets, {"sikc"})
+    except SystemExit as e:
+        assert "sikc" in str(e)  # a typo is a mistake, not a silent no-op
+    else:
+        raise AssertionError("an unknown set name was accepted")
+
+
 def test_training_cli_adds_swaps_and_the_card_names_them(tmp_path):
     import random
 
@@ -100,7 +122,8 @@ def test_training_cli_adds_swaps_and_the_card_names_them(tmp_path):
         label = rng.choice([C, E])
         rows.append(f"{label}\tA {color} {thing} is here.\tA {other if label == C else color} {thing} is here.")
     header = "gold_label\tsentence1\tsentence2\n"
-    (tmp_path / "train.tsv").write_text(header + "\n".join(rows[:100]) + "\n", encoding="utf-8")
+    (tmp_path / "train.tsv").write_text(header + "\n".join(rows[:80]) + "\n", encoding="utf-8")
+    (tmp_path / "other.tsv").write_text(header + "\n".join(rows[80:100]) + "\n", encoding="utf-8")
     (tmp_path / "valid.tsv").write_text(header + "\n".join(rows[100:]) + "\n", encoding="utf-8")
     words = {w for r in rows for w in r.replace(".", " .").split("\t", 1)[1].lower().split()}
     (tmp_path / "glove.txt").write_text(
@@ -108,11 +131,13 @@ def test_training_cli_adds_swaps_and_the_card_names_them(tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "m"
-    main(["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
+    other = str(tmp_path / "other.tsv")
+    main(["--train", str(tmp_path / "train.tsv") + "," + other, "--valid", str(tmp_path / "valid.tsv"), "--test", "",
           "--glove", str(tmp_path / "glove.txt"), "--epochs", "1", "--hidden", "16", "--min_accuracy", "0",
-          "--swap_pairs", "40", "--out", str(out)])  # fmt: skip
+          "--swap_pairs", "40", "--no_swaps_from", other, "--out", str(out)])  # fmt: skip
     info = json.loads((out / "config.json").read_text())
     made = info["train_sets"]["lexical_swaps"]
     assert 0 < made <= 40 and info["scores"]["train_pairs"] == 100 + made
     card = (out / "MODEL_CARD.md").read_text()
     assert f"`lexical_swaps` ({made:,} pairs)" in card and "No outside word list" in card
+    assert f"except {other} (`--no_swaps_from`)" in card

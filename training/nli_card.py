@@ -109,7 +109,9 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
     if run.get("swap_pairs"):
         size = f" ({counts['lexical_swaps']:,} pairs)" if "lexical_swaps" in counts else ""
         lines.append(
-            f"- trained on `lexical_swaps`{size}: premises of the sets above, "
+            f"- trained on `lexical_swaps`{size}: premises of the sets above"
+            + (f" except {run['no_swaps_from']} (`--no_swaps_from`)" if run.get("no_swaps_from") else "")
+            + ", "
             "each with one word swapped (training/nli_swaps.py). The swaps are mined from those sets' own labels: a "
             "premise and hypothesis, or an entailed and a contradicted hypothesis of one premise, that differ in one "
             "content word (man -> woman, red -> green, sitting -> standing: contradiction; man -> person: "

@@ -153,6 +153,16 @@ def swapped_pairs(
     return made
 
 
+def swap_hosts(pairs: list[Pair], sets: dict[str, list[Pair]], no_swaps: set[str]) -> list[Pair]:
+    """The training pairs whose premises may get a swapped hypothesis: all but those of the `no_swaps`
+    sets (train_nli --no_swaps_from). Breaking NLI's premises are SNLI's; SICK's are shorter and plainer."""
+    unknown = no_swaps - set(sets)
+    if unknown:
+        raise SystemExit(f"--no_swaps_from names {sorted(unknown)}, which are not training sets here")
+    kept_out = {p for name in no_swaps for p in sets[name]}
+    return [p for p in pairs if p not in kept_out]
+
+
 def without_swaps(pairs: list[Pair]) -> list[Pair]:
     """The pairs whose hypothesis is not the premise with one content word swapped (train_nli
     --drop_swapped_from: SICK labels 973 of its 1,010 such pairs neutral or entailment)."""

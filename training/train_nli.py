@@ -63,6 +63,7 @@ limit = 0  # use only N training pairs, drawn at random (0 = all): the equal bud
 valid_limit = 0  # score the selection on its first N pairs (0 = all)
 drop_swapped_from = ""  # sets whose one-word-swap pairs are dropped: SICK labels most of them neutral or entailment
 swap_pairs = 0  # add N "premise with one word swapped" pairs made from the training labels (training/nli_swaps.py)
+no_swaps_from = ""  # sets whose premises get no swapped hypothesis (Breaking NLI's premises are SNLI's, not SICK's)
 # -- word vectors ----------------------------------------------------------------------
 representation = "minilm"  # "minilm" | "glove" (needs --glove PATH)
 minilm_layer = 6  # -1 = static word-piece input embeddings
@@ -238,6 +239,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         valid_limit=valid_limit,
         drop_swapped_from=drop_swapped_from,
         swap_pairs=swap_pairs,
+        no_swaps_from=no_swaps_from,
         representation=representation,
         minilm_layer=minilm_layer,
         train_layers=train_layers,
@@ -297,10 +299,11 @@ def main(argv: list[str] | None = None) -> None:
     train_sets, train_pairs = training_sets(vars(args))
     valid_sets = load_sets([n for n in args.valid.split(",") if n])
     if args.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
-        from .nli_swaps import mine, swapped_pairs, trusted
+        from .nli_swaps import mine, swap_hosts, swapped_pairs, trusted
 
         lexicon = mine(trusted(train_pairs, train_sets, set(nli_data.names(args.drop_swapped_from))))
-        train_sets["lexical_swaps"] = swapped_pairs(train_pairs, args.swap_pairs, args.seed, lexicon=lexicon)
+        hosts = swap_hosts(train_pairs, train_sets, set(nli_data.names(args.no_swaps_from)))
+        train_sets["lexical_swaps"] = swapped_pairs(hosts, args.swap_pairs, args.seed, lexicon=lexicon)
         train_pairs += train_sets["lexical_swaps"]
     sizes = {} if args.limit else {name: len(pairs) for name, pairs in train_sets.items()}
     valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
