@@ -32,6 +32,38 @@ def test_mine_keeps_swaps_the_labels_support():
     assert "outside" not in lexicon.contradicting and "boy" not in lexicon.entailed
 
 
+def test_a_more_general_word_is_never_a_contradiction_swap():
+    """Hypotheses "A person ..." (entailed) and "A woman ..." (contradicted) of a premise about a man
+    contrast with the scene, not with each other: person is the general word (man -> person is
+    entailed), so person / woman is no contradiction, however often the pair is seen."""
+    pairs = [Pair("A man cooks.", "A person cooks.", E), Pair("A man sings.", "A person sings.", E)]
+    for verb in ("runs", "eats", "reads"):  # three premises, each with both hypotheses
+        pairs += [
+            Pair(f"A man {verb} fast.", f"A person {verb}.", E),
+            Pair(f"A man {verb} fast.", f"A woman {verb}.", C),
+        ]
+    pairs += [Pair("A woman naps.", "A man naps.", C)]
+    lexicon = mine(pairs)
+    assert lexicon.entailed == {"man": ("person",)}
+    assert lexicon.contradicting == {"man": ("woman",), "woman": ("man",)}  # not person
+    made = swapped_pairs(pairs, count=20, seed=0, lexicon=lexicon, per_premise=2)
+    assert made and not any(p.label == C and "person" in p.hypothesis.lower() for p in made)
+
+
+def test_swaps_per_premise_change_different_words():
+    base = [Pair("A man in a red hat sits.", "A woman in a red hat sits.", C)]
+    base += [Pair("A red car.", "A green car.", C), Pair("A man sits.", "A man stands.", C)]
+    lexicon = mine(base)
+    one = swapped_pairs(base, count=10, seed=0, lexicon=lexicon)
+    two = swapped_pairs(base, count=10, seed=0, lexicon=lexicon, per_premise=2)
+    premise = "A man in a red hat sits."
+    assert sum(p.premise == premise for p in one) == 1
+    made = [p.hypothesis for p in two if p.premise == premise]
+    assert len(made) == 2 and len(set(made)) == 2
+    assert all(one_swap(premise, h) for h in made)
+    assert set(one) <= set(two)  # the first swap of each premise is the same as with one per premise
+
+
 def test_swap_word_keeps_case_articles_and_whole_words():
     assert swap_word("Man in an orange vest.", "man", "woman") == "Woman in an orange vest."
     assert swap_word("A man in an orange vest.", "orange", "white") == "A man in a white vest."
@@ -134,10 +166,10 @@ def test_training_cli_adds_swaps_and_the_card_names_them(tmp_path):
     other = str(tmp_path / "other.tsv")
     main(["--train", str(tmp_path / "train.tsv") + "," + other, "--valid", str(tmp_path / "valid.tsv"), "--test", "",
           "--glove", str(tmp_path / "glove.txt"), "--epochs", "1", "--hidden", "16", "--min_accuracy", "0",
-          "--swap_pairs", "40", "--no_swaps_from", other, "--out", str(out)])  # fmt: skip
+          "--swap_pairs", "40", "--swaps_per_premise", "2", "--no_swaps_from", other, "--out", str(out)])  # fmt: skip
     info = json.loads((out / "config.json").read_text())
     made = info["train_sets"]["lexical_swaps"]
     assert 0 < made <= 40 and info["scores"]["train_pairs"] == 100 + made
     card = (out / "MODEL_CARD.md").read_text()
     assert f"`lexical_swaps` ({made:,} pairs)" in card and "No outside word list" in card
-    assert f"except {other} (`--no_swaps_from`)" in card
+    assert f"except {other} (`--no_swaps_from`), up to 2 per premise and label" in card

@@ -112,10 +112,16 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
             f"- trained on `lexical_swaps`{size}: premises of the sets above"
             + (f" except {run['no_swaps_from']} (`--no_swaps_from`)" if run.get("no_swaps_from") else "")
             + ", "
-            "each with one word swapped (training/nli_swaps.py). The swaps are mined from those sets' own labels: a "
+            + (
+                f"up to {run['swaps_per_premise']} per premise and label, each "
+                if run.get("swaps_per_premise", 1) > 1
+                else "each "
+            )
+            + "with one word swapped (training/nli_swaps.py). The swaps are mined from those sets' own labels: a "
             "premise and hypothesis, or an entailed and a contradicted hypothesis of one premise, that differ in one "
             "content word (man -> woman, red -> green, sitting -> standing: contradiction; man -> person: "
-            "entailment). No outside word list; their license is that of the premises' sets"
+            "entailment); the more general word of an entailed swap (person, people) is never swapped as a "
+            "contradiction. No outside word list; their license is that of the premises' sets"
         )
     lines.append(
         f"- epoch chosen on `{run.get('valid', '')}`: {SELECTION.get(run.get('valid', ''), 'never trained on')}"

@@ -7,9 +7,11 @@ this). The training data already says which one-word swaps contradict and which 
 - a premise and its hypothesis that differ in one word: "A man is sleeping." / "A woman is
   sleeping." labelled contradiction gives man -> woman;
 - two hypotheses of one premise that differ in one word, one entailed and one contradicted.
-A swap seen as a contradiction more often than as anything else contradicts both ways; a swap
-seen only as an entailment, by at least two annotators (man -> person), is kept in its direction.
-Each training premise that holds such a word then gets one new hypothesis with it swapped.
+A swap seen as a contradiction more often than as anything else contradicts both ways; a swap seen only as an entailment, by at least
+two annotators (man -> person), is kept in its direction. A word that such an entailment shows to be
+the more general one (person, people) is never swapped as a contradiction: two hypotheses "A person
+..." (entailed) and "A woman ..." (contradicted) of a premise about a man say nothing about person
+and woman. Each training premise that holds such a word then gets new hypotheses with one word swapped.
 
     pairs = swapped_pairs(train_pairs, count=8000, seed=1234)
 """
@@ -97,6 +99,11 @@ def mine(pairs: list[Pair]) -> Lexicon:
             contradicting[b].add(a)
         elif labels["entailment"] >= 4 and not labels["contradiction"] and not labels["neutral"]:
             entailed[a].add(b)  # two annotators wrote it: "woman" -> "people" (once) is a number slip
+    general = {w for targets in entailed.values() for w in targets}  # person, people
+    contradicting = {
+        w: {n for n in others if n not in general} for w, others in contradicting.items() if w not in general
+    }
+    contradicting = {w: others for w, others in contradicting.items() if others}
     return Lexicon(
         {w: tuple(sorted(v)) for w, v in sorted(contradicting.items())},
         {w: tuple(sorted(v)) for w, v in sorted(entailed.items())},
@@ -120,13 +127,18 @@ def swap_word(sentence: str, word: str, new: str) -> str | None:
 
 
 def swapped_pairs(
-    pairs: list[Pair], count: int, seed: int, entailed_share: float = 0.25, lexicon: Lexicon | None = None
+    pairs: list[Pair],
+    count: int,
+    seed: int,
+    entailed_share: float = 0.25,
+    lexicon: Lexicon | None = None,
+    per_premise: int = 1,
 ) -> list[Pair]:
     """Up to `count` new pairs: a training premise and the same sentence with one word swapped by
     `lexicon` (default: mined from `pairs`), labelled contradiction (or, for `entailed_share` of them, entailment).
 
-    At most one pair of each label per premise; a swap to a word already in the premise is skipped
-    ("A man and a woman" -> "A woman and a woman" is no contradiction).
+    At most `per_premise` pairs of each label per premise, each swapping a different word; a swap to a
+    word already in the premise is skipped ("A man and a woman" -> "A woman and a woman" is no contradiction).
     """
     if count <= 0:
         return []
@@ -145,11 +157,15 @@ def swapped_pairs(
             options = [(w, n) for w in sorted(words & set(table)) for n in table[w] if n not in words]
             if not options:
                 continue
-            word, new = rng.choice(options)
-            hypothesis = swap_word(premise, word, new)
-            if hypothesis and hypothesis != premise:
-                made.append(Pair(premise, hypothesis, label))
-                made_here += 1
+            for _ in range(per_premise):
+                if not options or made_here >= wanted[label]:
+                    break
+                word, new = rng.choice(options)
+                options = [(w, n) for w, n in options if w != word]  # the next swap changes another word
+                hypothesis = swap_word(premise, word, new)
+                if hypothesis and hypothesis != premise:
+                    made.append(Pair(premise, hypothesis, label))
+                    made_here += 1
     return made
 
 

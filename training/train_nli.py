@@ -63,6 +63,7 @@ limit = 0  # use only N training pairs, drawn at random (0 = all): the equal bud
 valid_limit = 0  # score the selection on its first N pairs (0 = all)
 drop_swapped_from = ""  # sets whose one-word-swap pairs are dropped: SICK labels most of them neutral or entailment
 swap_pairs = 0  # add N "premise with one word swapped" pairs made from the training labels (training/nli_swaps.py)
+swaps_per_premise = 1  # swapped hypotheses of each label per premise, each changing a different word
 no_swaps_from = ""  # sets whose premises get no swapped hypothesis (Breaking NLI's premises are SNLI's, not SICK's)
 # -- word vectors ----------------------------------------------------------------------
 representation = "minilm"  # "minilm" | "glove" (needs --glove PATH)
@@ -239,6 +240,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         valid_limit=valid_limit,
         drop_swapped_from=drop_swapped_from,
         swap_pairs=swap_pairs,
+        swaps_per_premise=swaps_per_premise,
         no_swaps_from=no_swaps_from,
         representation=representation,
         minilm_layer=minilm_layer,
@@ -303,7 +305,9 @@ def main(argv: list[str] | None = None) -> None:
 
         lexicon = mine(trusted(train_pairs, train_sets, set(nli_data.names(args.drop_swapped_from))))
         hosts = swap_hosts(train_pairs, train_sets, set(nli_data.names(args.no_swaps_from)))
-        train_sets["lexical_swaps"] = swapped_pairs(hosts, args.swap_pairs, args.seed, lexicon=lexicon)
+        train_sets["lexical_swaps"] = swapped_pairs(
+            hosts, args.swap_pairs, args.seed, lexicon=lexicon, per_premise=args.swaps_per_premise
+        )
         train_pairs += train_sets["lexical_swaps"]
     sizes = {} if args.limit else {name: len(pairs) for name, pairs in train_sets.items()}
     valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
