@@ -442,3 +442,37 @@ def test_bundled_model_api(bundled_nli):
         r.hypothesis_to_premise.sum(1), 1, atol=1e-5
     )
     assert r.premise_tokens == ["∅", "A", "man", "is", "playing", "a", "guitar", "on", "stage", "."]
+
+
+def test_card_gives_each_options_row_its_test_scores_and_the_commercial_clean_score(tmp_path):
+    """The options table carries SNLI test / MultiNLI mismatched / Breaking NLI where a row was scored,
+    and a measured commercial-clean run is stated beside the licence warning."""
+    from training.nli_card import write_model_card
+
+    info = json.loads((REPO / "assets" / "nli" / "config.json").read_text())
+    info["representation_options"] = [
+        {
+            **info["representation_options"][0],
+            "tests": {"snli_test": 0.5, "mnli_dev_mismatched": 0.25, "breaking_nli": 0.125},
+        },
+        {k: v for k, v in info["representation_options"][0].items() if k != "tests"},
+    ]
+    info["commercial_clean"] = {
+        "flags": "`--exclude_sources mpe,xnli_en`",
+        "train_pairs": 1234,
+        "valid_accuracy": 0.6,
+        "tests": {"snli_test": 0.7, "mnli_dev_mismatched": 0.6, "breaking_nli": 0.5},
+    }
+    (tmp_path / "config.json").write_text(json.dumps(info))
+    write_model_card(tmp_path)
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "| 50.00 / 25.00 / 12.50 % |" in card and card.count("| - |") >= 1
+    recall = info["tests"]["snli_test"]["recall_per_label"]  # per-label recall beside each test score
+    assert (
+        f"| {recall['entailment'] * 100:.1f} / {recall['neutral'] * 100:.1f} / {recall['contradiction'] * 100:.1f} % |"
+        in card
+    )
+    assert (
+        "(1,234 pairs, selection 60.00 %): SNLI test 70.00 %, MultiNLI mismatched 60.00 %, Breaking NLI 50.00 %."
+        in card
+    )

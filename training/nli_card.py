@@ -58,6 +58,27 @@ def source(name: str) -> tuple[str, str]:
     return (f"user file {name}", "see the file's source")
 
 
+HELD_OUT = ("snli_test", "mnli_dev_mismatched", "breaking_nli")  # the options table's test columns
+
+
+def held_out_scores(info: dict) -> dict:
+    """{"tests": {set: accuracy}} for an options-table row, when the run was scored on all of HELD_OUT."""
+    tests = info.get("tests", {})
+    return {"tests": {n: tests[n]["accuracy"] for n in HELD_OUT}} if all(n in tests for n in HELD_OUT) else {}
+
+
+def commercial_clean_line(measured: dict | None) -> str:
+    """The measured commercial-clean run (config.json "commercial_clean": its flags and test accuracies), if any."""
+    if not measured:
+        return ""
+    names = {"snli_test": "SNLI test", "mnli_dev_mismatched": "MultiNLI mismatched", "breaking_nli": "Breaking NLI"}
+    scores = ", ".join(f"{names[n]} {measured['tests'][n] * 100:.2f} %" for n in HELD_OUT)
+    return (
+        f" Measured: {measured['flags']} ({measured['train_pairs']:,} pairs, "
+        f"selection {measured['valid_accuracy'] * 100:.2f} %): {scores}."
+    )
+
+
 def write_model_card(folder: Path, path: Path | None = None, title: str = "Decomposable attention NLI model") -> None:
     """folder/MODEL_CARD.md (or `path`) from folder/config.json."""
     info = read_json(folder / "config.json")
@@ -144,14 +165,15 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
             "weights as non-commercial, share-alike.** A commercial-clean run leaves them out: `python -m "
             f"training.train_nli --exclude_sources {COMMERCIAL_CLEAN}` trains on SNLI text (CC BY-SA 4.0) and "
             "MultiNLI dev matched; add `mnli_dev_matched` to the list unless MultiNLI's terms check out (see above)."
+            + commercial_clean_line(info.get("commercial_clean"))
         )
     lines += [
         "",
         "## Measured accuracy",
         "",
-        "| data | pairs | accuracy | note |",
-        "|---|---|---|---|",
-        f"| `{run.get('valid', '')}` (selection) | | {scores.get('valid_accuracy', 0) * 100:.2f} % | best epoch {scores.get('best_epoch')} |",
+        "| data | pairs | accuracy | recall E / N / C | note |",
+        "|---|---|---|---|---|",
+        f"| `{run.get('valid', '')}` (selection) | | {scores.get('valid_accuracy', 0) * 100:.2f} % | | best epoch {scores.get('best_epoch')} |",
     ]
     for name, r in info.get("tests", {}).items():
         note = "**trained on it: not a held-out figure**" if r["trained_on_it"] else ANCHORS.get(name, "held out")
@@ -169,15 +191,20 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
                     f"Its swap is in the mined lexicon for {seen['pairs']} pairs ({seen['accuracy'] * 100:.1f} % right), "
                     f"not for {unseen['pairs']} ({unseen['accuracy'] * 100:.1f} %)"
                 )
-        lines.append(f"| `{name}` | {r['pairs']} | {r['accuracy'] * 100:.2f} % | {note} |")
+        recall = " / ".join(
+            "-" if r["recall_per_label"].get(k) is None else f"{r['recall_per_label'][k] * 100:.1f}"
+            for k in ("entailment", "neutral", "contradiction")
+        )
+        lines.append(f"| `{name}` | {r['pairs']} | {r['accuracy'] * 100:.2f} % | {recall} % | {note} |")
     if info.get("representation_options"):
         options = info["representation_options"]
         lines += [
             "",
             f"## Token representation options (measured on the selection set `{options[0].get('valid', 'snli_dev_heldout')}`)",
             "",
-            "| word vectors a_i, b_j | intra-attention | encoder lr | budget | trained parameters | selection accuracy | train time |",
-            "|---|---|---|---|---|---|---|",
+            "| word vectors a_i, b_j | intra-attention | encoder lr | budget | trained parameters | selection accuracy "
+            "| train time | SNLI test / MultiNLI mismatched / Breaking NLI |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for o in options:
             lr = (
@@ -190,7 +217,9 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
             lines.append(
                 f"| {o['name']} | {'on' if o['intra_attention'] else 'off'} | {lr} | "
                 f"{o.get('budget', str(o['epochs']) + ' epoch(s) of all pairs')} | {o['trained_millions']} M | "
-                f"{o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min |"
+                f"{o['valid_accuracy'] * 100:.2f} % | {o['train_minutes']} min | "
+                + (" / ".join(f"{o['tests'][n] * 100:.2f}" for n in HELD_OUT) + " %" if "tests" in o else "-")
+                + " |"
             )
         lines.append("")
         lines.append(info.get("representation_options_note", ""))
@@ -303,6 +332,7 @@ def collect_options(folders: list[Path]) -> list[dict]:
                 "valid_accuracy": scores["valid_accuracy"],
                 "trained_millions": trained_millions(c),
                 "train_minutes": round(scores["train_seconds"] / 60),
+                **held_out_scores(info),
             }
         )
     return sorted(rows, key=lambda r: -r["valid_accuracy"])
