@@ -7,11 +7,12 @@ this). The training data already says which one-word swaps contradict and which 
 - a premise and its hypothesis that differ in one word: "A man is sleeping." / "A woman is
   sleeping." labelled contradiction gives man -> woman;
 - two hypotheses of one premise that differ in one word, one entailed and one contradicted.
-A swap seen as a contradiction more often than as anything else contradicts both ways; a swap seen only as an entailment, by at least
-two annotators (man -> person), is kept in its direction. A word that such an entailment shows to be
-the more general one (person, people) is never swapped as a contradiction: two hypotheses "A person
-..." (entailed) and "A woman ..." (contradicted) of a premise about a man say nothing about person
-and woman. Each training premise that holds such a word then gets new hypotheses with one word swapped.
+A swap seen as a contradiction more often than as anything else contradicts both ways; a swap
+seen only as an entailment, by at least two annotators (man -> person), is kept in its direction.
+The more general word of such an entailment (person, people) is never swapped as a contradiction:
+hypotheses "A person ..." (entailed) and "A woman ..." (contradicted) of a premise about a man
+say nothing about person and woman. Each training premise that holds such a word then gets new
+hypotheses with one word swapped.
 
     pairs = swapped_pairs(train_pairs, count=8000, seed=1234)
 """
@@ -101,9 +102,8 @@ def mine(pairs: list[Pair]) -> Lexicon:
             entailed[a].add(b)  # two annotators wrote it: "woman" -> "people" (once) is a number slip
     general = {w for targets in entailed.values() for w in targets}  # person, people
     contradicting = {
-        w: {n for n in others if n not in general} for w, others in contradicting.items() if w not in general
+        w: others - general for w, others in contradicting.items() if w not in general and others - general
     }
-    contradicting = {w: others for w, others in contradicting.items() if others}
     return Lexicon(
         {w: tuple(sorted(v)) for w, v in sorted(contradicting.items())},
         {w: tuple(sorted(v)) for w, v in sorted(entailed.items())},
