@@ -185,13 +185,29 @@ def without_swaps(pairs: list[Pair]) -> list[Pair]:
     return [p for p in pairs if not one_swap(p.premise, p.hypothesis)]
 
 
+def run_lexicon(run: dict, sets: dict[str, list[Pair]], pairs: list[Pair]) -> Lexicon:
+    """The lexicon a run (train_nli's options) mines from its training `sets` and `pairs`."""
+    from . import nli_data
+
+    return mine(trusted(pairs, sets, set(nli_data.names(run.get("drop_swapped_from", "")))))
+
+
+def run_swaps(run: dict, sets: dict[str, list[Pair]], pairs: list[Pair]) -> list[Pair]:
+    """A run's `lexical_swaps` (--swap_pairs, --swaps_per_premise, --no_swaps_from) from its training pairs."""
+    from . import nli_data
+
+    hosts = swap_hosts(pairs, sets, set(nli_data.names(run.get("no_swaps_from", ""))))
+    return swapped_pairs(
+        hosts, run["swap_pairs"], run["seed"], lexicon=run_lexicon(run, sets, pairs),
+        per_premise=run.get("swaps_per_premise", 1),
+    )  # fmt: skip
+
+
 def lexicon_of_run(run: dict) -> Lexicon:
     """The lexicon a training run (config.json's "training") mined, from the pairs it trained on."""
-    from . import nli_data
     from .train_nli import training_sets
 
-    sets, pairs = training_sets(run)
-    return mine(trusted(pairs, sets, set(nli_data.names(run.get("drop_swapped_from", "")))))
+    return run_lexicon(run, *training_sets(run))
 
 
 def trusted(pairs: list[Pair], sets: dict[str, list[Pair]], dropped: set[str]) -> list[Pair]:

@@ -302,13 +302,9 @@ def main(argv: list[str] | None = None) -> None:
     train_sets, train_pairs = training_sets(vars(args))
     valid_sets = load_sets([n for n in args.valid.split(",") if n])
     if args.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
-        from .nli_swaps import mine, swap_hosts, swapped_pairs, trusted
+        from .nli_swaps import run_swaps
 
-        lexicon = mine(trusted(train_pairs, train_sets, set(nli_data.names(args.drop_swapped_from))))
-        hosts = swap_hosts(train_pairs, train_sets, set(nli_data.names(args.no_swaps_from)))
-        train_sets["lexical_swaps"] = swapped_pairs(
-            hosts, args.swap_pairs, args.seed, lexicon=lexicon, per_premise=args.swaps_per_premise
-        )
+        train_sets["lexical_swaps"] = run_swaps(vars(args), train_sets, train_pairs)
         train_pairs += train_sets["lexical_swaps"]
     sizes = {} if args.limit else {name: len(pairs) for name, pairs in train_sets.items()}
     valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
