@@ -373,6 +373,24 @@ def test_training_cli_resumes_from_its_checkpoint(tmp_path):
     assert all(h["pairs"] == 48 for h in history)
 
 
+def test_training_cli_stops_when_selection_stops_rising_and_keeps_the_whole_history(tmp_path):
+    from training.train_nli import main, stop_reason
+
+    synthetic_task(tmp_path, n=60)
+    out = tmp_path / "m"
+    # Learning rate 0: the selection score of epoch 1 is never beaten, so --patience 2 ends the run after epoch 3.
+    main(["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
+          "--glove", str(tmp_path / "glove.txt"), "--hidden", "16", "--batch_size", "16", "--learning_rate", "0",
+          "--epochs", "10", "--patience", "2", "--min_accuracy", "0", "--out", str(out)])  # fmt: skip
+    info = json.loads((out / "config.json").read_text())
+    assert [h["epoch"] for h in info["history"]] == [1, 2, 3] and info["scores"]["best_epoch"] == 1
+    assert info["scores"]["stop"] == "stopped after epoch 3 of 10: selection had not risen for 2 epochs"
+    assert "selection had not risen for 2 epochs" in (out / "MODEL_CARD.md").read_text()
+    history = [{"epoch": e} for e in (1, 2, 3, 4)]
+    assert stop_reason(history, 4, 4) == "all 4 epochs; selection was still rising at the last one"
+    assert stop_reason(history, 2, 4) == "all 4 epochs; selection peaked at epoch 2"
+
+
 def test_saved_weights_are_fp16_shards_that_load_back(tmp_path, monkeypatch):
     from safetensors import safe_open
 

@@ -264,7 +264,9 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         f"    python -m training.train_nli {flags}".rstrip(),
         "    python -m training.eval_nli",
         "",
-        f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU). History: "
+        f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU) up to the chosen epoch"
+        + (f"; {scores['stop']} ({scores['run_seconds']} s in all)" if scores.get("stop") else "")
+        + ". History: "
         + "; ".join(
             f"epoch {h['epoch']} ({h.get('pairs', scores.get('train_pairs'))} pairs) loss {h['train_loss']} "
             f"selection {h['valid_accuracy'] * 100:.2f} %"

@@ -82,6 +82,7 @@ dropout = 0.2
 intra_attention = False
 # -- optimisation --------------------------------------------------------------------------
 epochs = 3
+patience = 0  # stop once the selection score has not risen for this many epochs (0 = run all --epochs)
 epoch_pairs = 0  # pairs per epoch (0 = one pass over the training pairs)
 batch_size = 32
 learning_rate = 1e-3  # F, G, H (and the GloVe projection)
@@ -253,6 +254,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         hidden=hidden,
         dropout=dropout,
         epochs=epochs,
+        patience=patience,
         epoch_pairs=epoch_pairs,
         batch_size=batch_size,
         learning_rate=learning_rate,
@@ -465,6 +467,8 @@ def main(argv: list[str] | None = None) -> None:
                 write_model(folder, model, words, config, args, progress, trained, len(train_pairs), sizes, elapsed())
             save()
             last_save = time.time()
+            if args.patience and epoch - progress["best_epoch"] >= args.patience:
+                break  # selection has stopped rising: more epochs fit the training pairs, not the task
         elif time.time() - last_save > 60 * args.checkpoint_minutes:
             save()
             last_save = time.time()
@@ -478,6 +482,7 @@ def main(argv: list[str] | None = None) -> None:
             return
 
     print(f"best epoch {progress['best_epoch']}: valid accuracy {progress['best_valid'] * 100:.2f} %; in {folder}")
+    record_stop(folder, progress, args.epochs, elapsed())
     if args.test:
         from .eval_nli import evaluate_folder
 
@@ -486,6 +491,28 @@ def main(argv: list[str] | None = None) -> None:
     assert progress["best_valid"] >= args.min_accuracy, (
         f"valid accuracy {progress['best_valid']:.3f} is below --min_accuracy {args.min_accuracy}"
     )
+
+
+def stop_reason(history: list[dict], best_epoch: int, epochs: int) -> str:
+    """Why the run ended, in the card's words."""
+    last = history[-1]["epoch"] if history else 0
+    if last < epochs:
+        return f"stopped after epoch {last} of {epochs}: selection had not risen for {last - best_epoch} epochs"
+    if best_epoch == last:
+        return f"all {epochs} epochs; selection was still rising at the last one"
+    return f"all {epochs} epochs; selection peaked at epoch {best_epoch}"
+
+
+def record_stop(folder: Path, progress: dict, epochs: int, seconds: float) -> None:
+    """The whole history (the best epoch's config.json only knew the epochs before it) and why the run ended."""
+    from .nli_card import write_model_card
+
+    info = read_json(folder / "config.json")
+    info["history"] = progress["history"]
+    info["scores"]["stop"] = stop_reason(progress["history"], progress["best_epoch"], epochs)
+    info["scores"]["run_seconds"] = round(seconds)  # train_seconds: up to the best epoch
+    write_json(info, folder / "config.json")
+    write_model_card(folder)
 
 
 def write_model(
