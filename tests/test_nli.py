@@ -447,8 +447,8 @@ def test_bundled_model_on_1000_snli_test_pairs(bundled_nli):
 
     require((nli_data.shared_data_dir() / nli_data.SHARED["snli_test"]).exists(), "SNLI test not in ../shared/data")
     accuracy = bundled_nli.accuracy(nli_data.load("snli_test")[:1000])
-    # 76.7 % measured on these 1,000 (76.96 % on all 9,824; assets/nli/MODEL_CARD.md)
-    assert accuracy > 0.74, f"bundled model: {accuracy:.3f} on the first 1,000 SNLI test pairs"
+    # 78.9 % measured on these 1,000 (77.59 % on all 9,824; assets/nli/MODEL_CARD.md)
+    assert accuracy > 0.76, f"bundled model: {accuracy:.3f} on the first 1,000 SNLI test pairs"
 
 
 @pytest.mark.bundled

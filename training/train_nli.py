@@ -1,9 +1,9 @@
 """Train the decomposable attention NLI model and write assets/nli.
 
     python -m training.train_nli --out artifacts/nli_run            # all 6 MiniLM layers fine-tuned, on every set here
-    python -m training.train_nli --train_layers 0 --layer_mix --epochs 12 --threads 2 --swap_pairs 20000 \
+    python -m training.train_nli --train_layers 0 --layer_mix --epochs 20 --patience 2 --threads 2 --swap_pairs 20000 \
         --swaps_per_premise 2 --drop_swapped_from sick_train,sick_trial,sick_test \
-        --no_swaps_from sick_train,sick_trial,sick_test --out artifacts/nli_swaps2   # the bundled recipe (its card has all of it)
+        --no_swaps_from sick_train,sick_trial,sick_test --out artifacts/nli_conv   # the bundled recipe (its card has all of it)
     python -m training.train_nli --out artifacts/nli_run --resume   # go on from artifacts/nli_run's checkpoint
     python -m training.train_nli --exclude_sources mpe,xnli_en,sick_train,sick_trial,sick_test   # commercial-clean data
     python -m training.train_nli --train snli_1.0_train.jsonl --valid snli_1.0_dev.jsonl \\
