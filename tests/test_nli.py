@@ -379,13 +379,16 @@ def test_training_cli_stops_when_selection_stops_rising_and_keeps_the_whole_hist
     synthetic_task(tmp_path, n=60)
     out = tmp_path / "m"
     # Learning rate 0: the selection score of epoch 1 is never beaten, so --patience 2 ends the run after epoch 3.
-    main(["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
-          "--glove", str(tmp_path / "glove.txt"), "--hidden", "16", "--batch_size", "16", "--learning_rate", "0",
-          "--epochs", "10", "--patience", "2", "--min_accuracy", "0", "--out", str(out)])  # fmt: skip
+    args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
+            "--glove", str(tmp_path / "glove.txt"), "--hidden", "16", "--batch_size", "16", "--learning_rate", "0",
+            "--epochs", "10", "--patience", "2", "--min_accuracy", "0", "--out", str(out)]  # fmt: skip
+    main(args)
     info = json.loads((out / "config.json").read_text())
     assert [h["epoch"] for h in info["history"]] == [1, 2, 3] and info["scores"]["best_epoch"] == 1
     assert info["scores"]["stop"] == "stopped after epoch 3 of 10: selection had not risen for 2 epochs"
     assert "selection had not risen for 2 epochs" in (out / "MODEL_CARD.md").read_text()
+    main(args + ["--resume"])  # a stopped run stays stopped
+    assert [h["epoch"] for h in json.loads((out / "config.json").read_text())["history"]] == [1, 2, 3]
     history = [{"epoch": e} for e in (1, 2, 3, 4)]
     assert stop_reason(history, 4, 4) == "all 4 epochs; selection was still rising at the last one"
     assert stop_reason(history, 2, 4) == "all 4 epochs; selection peaked at epoch 2"

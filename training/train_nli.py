@@ -413,7 +413,13 @@ def main(argv: list[str] | None = None) -> None:
     elapsed = lambda: seconds_before + time.time() - session_start  # noqa: E731 - over all sessions
     save = lambda: save_checkpoint(checkpoint, model, optimizer, {**progress, "seconds": round(elapsed())})  # noqa: E731
     passes: dict[int, list] = {}
-    while progress["step"] < total_steps:
+    # Selection has stopped rising (also after a --resume of a stopped run): more epochs fit the training pairs, not the task.
+    patience_spent = lambda: bool(  # noqa: E731
+        args.patience
+        and progress["history"]
+        and progress["history"][-1]["epoch"] - progress["best_epoch"] >= args.patience
+    )
+    while progress["step"] < total_steps and not patience_spent():
         step = progress["step"]
         pass_, within = divmod(step, per_pass)
         if pass_ not in passes:  # the same shuffle on every resume
@@ -467,8 +473,6 @@ def main(argv: list[str] | None = None) -> None:
                 write_model(folder, model, words, config, args, progress, trained, len(train_pairs), sizes, elapsed())
             save()
             last_save = time.time()
-            if args.patience and epoch - progress["best_epoch"] >= args.patience:
-                break  # selection has stopped rising: more epochs fit the training pairs, not the task
         elif time.time() - last_save > 60 * args.checkpoint_minutes:
             save()
             last_save = time.time()
