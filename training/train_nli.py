@@ -413,13 +413,10 @@ def main(argv: list[str] | None = None) -> None:
     elapsed = lambda: seconds_before + time.time() - session_start  # noqa: E731 - over all sessions
     save = lambda: save_checkpoint(checkpoint, model, optimizer, {**progress, "seconds": round(elapsed())})  # noqa: E731
     passes: dict[int, list] = {}
-    # Selection has stopped rising (also after a --resume of a stopped run): more epochs fit the training pairs, not the task.
-    patience_spent = lambda: bool(  # noqa: E731
-        args.patience
-        and progress["history"]
-        and progress["history"][-1]["epoch"] - progress["best_epoch"] >= args.patience
-    )
-    while progress["step"] < total_steps and not patience_spent():
+    # Checked before each step, so a --resume of a run that already stopped trains no further.
+    while progress["step"] < total_steps and not patience_spent(
+        progress["history"], progress["best_epoch"], args.patience
+    ):
         step = progress["step"]
         pass_, within = divmod(step, per_pass)
         if pass_ not in passes:  # the same shuffle on every resume
@@ -495,6 +492,11 @@ def main(argv: list[str] | None = None) -> None:
     assert progress["best_valid"] >= args.min_accuracy, (
         f"valid accuracy {progress['best_valid']:.3f} is below --min_accuracy {args.min_accuracy}"
     )
+
+
+def patience_spent(history: list[dict], best_epoch: int, patience: int) -> bool:
+    """Selection has not risen for `patience` epochs (0: never spent): more epochs fit the training pairs, not the task."""
+    return bool(patience and history and history[-1]["epoch"] - best_epoch >= patience)
 
 
 def stop_reason(history: list[dict], best_epoch: int, epochs: int) -> str:
