@@ -13,7 +13,7 @@ Training: `python -m training.train_translator --variant attention|no_attention`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +24,14 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .decoding import BOS, BOS_ID, EOS, EOS_ID, PAD, PAD_ID, UNK, Hypothesis, SubwordTranslator, Translation
 from .device import pick_device
 from .masking import sequence_mask
 from .text import read_json, write_json
-
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"  # ids 0, 1, 2, 3 in both vocabularies
+from .transformer import TransformerTranslator, load_transformer
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator"
 VARIANTS = ("attention", "no_attention")
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 
 
 @dataclass
@@ -160,23 +159,6 @@ class Seq2Seq(nn.Module):
 
 
 # -- search ---------------------------------------------------------------------------
-@dataclass
-class Hypothesis:
-    """One finished (or cut-off) output of the search: target ids incl. EOS, per-step log-probs and α."""
-
-    ids: list[int]
-    log_probs: list[float]
-    attention: list[np.ndarray] = field(default_factory=list)  # one float[S] per step (empty without attention)
-
-    @property
-    def log_prob(self) -> float:
-        return float(sum(self.log_probs))
-
-    def score(self, alpha: float) -> float:
-        """Length-normalized log-probability (Wu et al. 2016): log p / ((5 + |y|) / 6)^alpha."""
-        return self.log_prob / (((5 + len(self.ids)) / 6) ** alpha)
-
-
 @torch.no_grad()
 def greedy_search(model: Seq2Seq, source: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
     """argmax y_t at every step, for a batch of B sources; stops each row at EOS.
@@ -274,33 +256,7 @@ def beam_search(model: Seq2Seq, source: torch.Tensor, beam_size: int, length_alp
 
 
 # -- the translator: text in, tokens, text and attention out ------------------------------
-@dataclass
-class Translation:
-    """One translation of one source sentence.
-
-    source_tokens: list[str], English subwords the encoder read, ending with "</s>"
-    target_tokens: list[str], German subwords generated, ending with "</s>" (unless cut off at the length limit)
-    text: str, the detokenized German translation
-    attention: float[len(target_tokens), len(source_tokens)], α_ts, rows sum to 1;
-        None for the no_attention variant (its decoder reads one fixed C, there is no alignment)
-    token_log_probs: float[len(target_tokens)], log p(y_t | y_<t, x) of each chosen token
-    log_prob: sum of token_log_probs; score: the length-normalized log-prob beam search ranks by
-    beams: the beam_size finished hypotheses, best first (this translation is beams[0])
-    unknown: source characters no subword covers (they became "<unk>")
-    """
-
-    source_tokens: list[str]
-    target_tokens: list[str]
-    text: str
-    attention: np.ndarray | None
-    token_log_probs: np.ndarray
-    log_prob: float
-    score: float
-    beams: list[Translation]
-    unknown: list[str]
-
-
-class Translator:
+class Translator(SubwordTranslator):
     """The trained model with its two BPE tokenizers: English text -> German text + alignment."""
 
     def __init__(
@@ -321,19 +277,13 @@ class Translator:
     def has_attention(self) -> bool:
         return self.model.config.attention
 
-    def encode_source(self, text: str) -> tuple[list[int], list[str], list[str]]:
-        """English text -> (ids ending with EOS, their tokens, characters that became <unk>)."""
-        encoding = self.source_tokenizer.encode(text)
-        unknown = [text[a:b] for (a, b), i in zip(encoding.offsets, encoding.ids) if i == UNK_ID]
-        return encoding.ids + [EOS_ID], encoding.tokens + [EOS], unknown
-
     def _translation(self, h: Hypothesis, source_tokens: list[str], unknown: list[str]) -> Translation:
         ids = h.ids
         attention = np.stack(h.attention).astype(np.float64) if h.attention else None
         return Translation(
             source_tokens=list(source_tokens),
             target_tokens=[self.target_tokenizer.id_to_token(i) for i in ids],
-            text=self.target_tokenizer.decode([i for i in ids if i > EOS_ID]),
+            text=self.detokenize(ids),
             attention=attention,
             token_log_probs=np.array(h.log_probs),
             log_prob=h.log_prob,
@@ -367,7 +317,7 @@ class Translator:
         padding is masked out of attention and packed out of the encoder)."""
         if not sources:
             return []
-        hyps = greedy_search(self.model, *self._padded([ids for ids, _, _ in sources]))
+        hyps = greedy_search(self.model, *self.padded([ids for ids, _, _ in sources]))
         translations = [self._translation(h, tokens, unknown) for h, (_, tokens, unknown) in zip(hyps, sources)]
         for t in translations:
             t.beams = [t]
@@ -375,16 +325,8 @@ class Translator:
 
     def translate_batch(self, texts: list[str]) -> list[str]:
         """Greedy translations of many sentences at once (evaluation); returns detokenized text."""
-        hyps = greedy_search(self.model, *self._padded([self.encode_source(t)[0] for t in texts]))
-        return [self.target_tokenizer.decode([i for i in h.ids if i > EOS_ID]) for h in hyps]
-
-    def _padded(self, encoded: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Source ids padded to one [B, S] tensor on the model's device, and their lengths (CPU)."""
-        lengths = torch.tensor([len(e) for e in encoded])
-        source = torch.full((len(encoded), int(lengths.max())), PAD_ID, dtype=torch.long)
-        for b, e in enumerate(encoded):
-            source[b, : len(e)] = torch.tensor(e)
-        return source.to(self.device), lengths
+        hyps = greedy_search(self.model, *self.padded([self.encode_source(t)[0] for t in texts]))
+        return [self.detokenize(h.ids) for h in hyps]
 
     # -- weights on disk ----------------------------------------------------------------
     def save(self, folder: Path, extra_config: dict | None = None, fp16: bool = True) -> None:
@@ -406,10 +348,15 @@ FILES = ("model.safetensors", "config.json", "tokenizer.en.json", "tokenizer.de.
 
 def load_translator(
     variant: str = "attention", folder: Path | str | None = None, device: torch.device | None = None
-) -> Translator:
-    """The bundled English -> German translator (assets/translator/<variant>), rebuilt from its config.json."""
+) -> Translator | TransformerTranslator:
+    """The bundled English -> German translator (assets/translator/<variant>), rebuilt from its config.json.
+
+    variant "attention" | "no_attention": the GRUs of this file; "transformer": models/transformer.py.
+    """
+    if variant == "transformer":
+        return load_transformer(folder, device)
     if variant not in VARIANTS:
-        raise ValueError(f"Unknown translator variant {variant!r}; expected one of {VARIANTS}.")
+        raise ValueError(f"Unknown translator variant {variant!r}; expected one of {VARIANTS + ('transformer',)}.")
     folder = Path(folder) if folder else ASSETS / variant
     fix = (
         f"Restore it with `git checkout -- assets/translator/{variant}` or retrain with "

@@ -178,3 +178,24 @@ def tiny_embeddings(encoder):
     from models.embeddings import InputEmbeddings
 
     return InputEmbeddings(SimpleNamespace(bert=encoder.model, tokenizer=encoder.tokenizer.backend_tokenizer))
+
+
+def tiny_transformer(seed: int = 0):
+    """A 2+2-layer Transformer with d_model 16, 2 heads and one BPE of the four pairs, random weights."""
+    from models.transformer import Transformer, TransformerConfig, TransformerTranslator
+    from training.multi30k import train_bpe
+
+    torch.manual_seed(seed)
+    tokenizer = train_bpe([e for e, _ in PAIRS] + [d for _, d in PAIRS], 120, min_frequency=1)
+    config = TransformerConfig(
+        vocab=tokenizer.get_vocab_size(),
+        d_model=16,
+        heads=2,
+        encoder_layers=2,
+        decoder_layers=2,
+        d_ff=32,
+        dropout=0.0,
+        attention_dropout=0.0,
+        max_length_ratio=1.0,
+    )
+    return TransformerTranslator(Transformer(config), tokenizer, torch.device("cpu"))

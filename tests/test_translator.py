@@ -137,7 +137,7 @@ def test_missing_or_corrupt_files_name_the_file_and_the_fix(tiny_translator, tmp
     with pytest.raises(RuntimeError, match="model.safetensors|Could not load.*train_translator"):
         load_translator(folder=tmp_path)
     with pytest.raises(ValueError, match="variant"):
-        load_translator(variant="transformer")
+        load_translator(variant="lstm")
 
 
 # -- the bundled models -------------------------------------------------------------------

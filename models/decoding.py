@@ -1,0 +1,88 @@
+"""What every English -> German translator here shares, the GRUs (models/translator.py) and the
+Transformer (models/transformer.py): the special tokens, a search hypothesis and the Translation
+the views draw. Kept apart so neither model file imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer
+
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"  # ids 0, 1, 2, 3 in every vocabulary
+PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
+
+
+@dataclass
+class Hypothesis:
+    """One finished (or cut-off) output of the search: target ids incl. EOS, per-step log-probs and α."""
+
+    ids: list[int]
+    log_probs: list[float]
+    attention: list[np.ndarray] = field(default_factory=list)  # one float[S] per step (empty without attention)
+
+    @property
+    def log_prob(self) -> float:
+        return float(sum(self.log_probs))
+
+    def score(self, alpha: float) -> float:
+        """Length-normalized log-probability (Wu et al. 2016): log p / ((5 + |y|) / 6)^alpha."""
+        return self.log_prob / (((5 + len(self.ids)) / 6) ** alpha)
+
+
+@dataclass
+class Translation:
+    """One translation of one source sentence.
+
+    source_tokens: list[str], English subwords the encoder read, ending with "</s>"
+    target_tokens: list[str], German subwords generated, ending with "</s>" (unless cut off at the length limit)
+    text: str, the detokenized German translation
+    attention: float[len(target_tokens), len(source_tokens)], α_ts, rows sum to 1;
+        None for the no_attention variant (its decoder reads one fixed C, there is no alignment)
+    token_log_probs: float[len(target_tokens)], log p(y_t | y_<t, x) of each chosen token
+    log_prob: sum of token_log_probs; score: the length-normalized log-prob beam search ranks by
+    beams: the beam_size finished hypotheses, best first (this translation is beams[0])
+    unknown: source characters no subword covers (they became "<unk>")
+    """
+
+    source_tokens: list[str]
+    target_tokens: list[str]
+    text: str
+    attention: np.ndarray | None
+    token_log_probs: np.ndarray
+    log_prob: float
+    score: float
+    beams: list[Translation]
+    unknown: list[str]
+
+
+class SubwordTranslator:
+    """What both translators do with text: BPE in, padded id tensors to the model, subwords back to text.
+
+    A subclass sets source_tokenizer, target_tokenizer (the same object when the vocabulary is
+    shared) and device.
+    """
+
+    source_tokenizer: Tokenizer
+    target_tokenizer: Tokenizer
+    device: torch.device
+
+    def encode_source(self, text: str) -> tuple[list[int], list[str], list[str]]:
+        """English text -> (ids ending with EOS, their tokens, characters that became <unk>)."""
+        encoding = self.source_tokenizer.encode(text)
+        unknown = [text[a:b] for (a, b), i in zip(encoding.offsets, encoding.ids) if i == UNK_ID]
+        return encoding.ids + [EOS_ID], encoding.tokens + [EOS], unknown
+
+    def padded(self, encoded: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Id lists padded to one [B, S] tensor on the model's device, and their lengths (CPU)."""
+        lengths = torch.tensor([len(e) for e in encoded])
+        source = torch.full((len(encoded), int(lengths.max())), PAD_ID, dtype=torch.long)
+        for b, e in enumerate(encoded):
+            source[b, : len(e)] = torch.tensor(e)
+        return source.to(self.device), lengths
+
+    def detokenize(self, ids: list[int]) -> str:
+        """Target ids -> plain German text (specials dropped)."""
+        return self.target_tokenizer.decode([i for i in ids if i > EOS_ID])
