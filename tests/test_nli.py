@@ -173,9 +173,9 @@ def test_without_premises_and_excluded_names():
         Pair("A cat sleeps.", "A cat runs.", "contradiction"),
     ]
     assert without_premises(pairs, [Pair("A dog runs.", "Nothing.", "neutral")]) == pairs[1:]
-    assert names("snli_dev,mpe,xnli_en", "mpe,xnli_en") == ["snli_dev"]
+    assert names(["snli_dev", "mpe", "xnli_en"], ["mpe", "xnli_en"]) == ["snli_dev"]
     with pytest.raises(ValueError, match="xnli"):
-        names("snli_dev,mpe", "xnli")  # a typo must not quietly keep a non-commercial set
+        names(["snli_dev", "mpe"], ["xnli"])  # a typo must not quietly keep a non-commercial set
 
 
 NLI_EXTRA = {"snli_train_sample": 4634, "cad_revised": 6625, "mpe": 8501, "xnli_en": 7499}  # its README's counts
@@ -192,16 +192,18 @@ def test_nli_extra_sets_by_name(name, pairs):
 
 
 def test_no_selection_premise_in_the_default_training_sets():
-    from training import nli_data, train_nli
+    from training import nli_data
+    from training.nli_recipe import NLIRecipe
 
     require((nli_data.shared_data_dir() / nli_data.SHARED["cad_revised"]).exists(), "nli_extra not in ../shared/data")
-    selection = {p.premise for name in train_nli.valid.split(",") for p in nli_data.load(name)}
+    recipe = NLIRecipe()
+    selection = {p.premise for name in recipe.valid for p in nli_data.load(name)}
     cad = nli_data.load("cad_revised_train")
     assert len(cad) == 6625 - 3330  # the README: 3,330 revisions keep a snli_train_sample premise
-    for name in nli_data.names(train_nli.train):
+    for name in recipe.train:
         assert not {p.premise for p in nli_data.load(name)} & selection, name
-    evaluation_only = set(train_nli.test.split(",")) - {"mnli_dev_matched"}  # trained on, reported with a flag
-    assert not evaluation_only & set(nli_data.names(train_nli.train)) and "snli_train_sample" not in train_nli.train
+    evaluation_only = set(recipe.test) - {"mnli_dev_matched"}  # trained on, reported with a flag
+    assert not evaluation_only & set(recipe.train) and "snli_train_sample" not in recipe.train
 
 
 # -- the training CLI --------------------------------------------------------------------

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,11 +121,12 @@ def label_counts(pairs: list[Pair]) -> dict[str, int]:
     return {label: sum(p.label == label for p in pairs) for label in LABELS}
 
 
-def names(spec: str, exclude: str = "") -> list[str]:
-    """Comma-separated set names (or paths) minus the excluded ones; an excluded name that is not in
-    the list is a mistake (a typo would silently keep a non-commercial set), so it raises."""
-    wanted = [n for n in spec.split(",") if n]
-    dropped = [n for n in exclude.split(",") if n]
+def names(wanted: Sequence[str], dropped: Sequence[str] = ()) -> list[str]:
+    """Set names (or paths) minus the excluded ones; an excluded name that is not in the list is a
+    mistake (a typo would silently keep a non-commercial set), so it raises."""
+    assert not isinstance(wanted, str) and not isinstance(dropped, str), (
+        f"names() takes lists of names, not the strings {wanted!r}, {dropped!r} (nli_recipe.comma_list splits them)"
+    )
     unknown = [n for n in dropped if n not in wanted]
     if unknown:
         raise ValueError(f"--exclude_sources names {unknown}, which are not in the training sets {wanted}.")

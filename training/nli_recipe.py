@@ -42,7 +42,9 @@ class NLIRecipe:
     no_swaps_from: tuple[str, ...] = ()  # sets whose premises get no swap (Breaking NLI's premises are SNLI's)
     # -- word vectors: the frozen all-MiniLM-L6-v2 -------------------------------------------
     minilm_layer: int = 6  # -1 = static word-piece input embeddings
-    layer_mix: bool = False  # a learned mix of all states 0..minilm_layer instead of that one layer
+    layer_mix: bool = (
+        False  # a learned mix of all states 0..minilm_layer instead of that one layer (needs --train_layers 0)
+    )
     max_pieces_train: int = 64  # longer training sentences are cut (a few MultiNLI and MPE premises)
     # -- model: F, G, H ------------------------------------------------------------------------
     hidden: int = 200
@@ -98,19 +100,18 @@ class NLIRecipe:
         return [f.name for f in fields(self) if f.metadata.get("experiment") and getattr(self, f.name) != f.default]
 
     def command(self) -> str:
-        """The command that trains this recipe: every flag of its script but --test and --min_accuracy,
-        none for an empty list or a False switch (their defaults)."""
-        script = "nli_experiments" if self.experiments() else "train_nli"
+        """The command that trains this recipe: every flag but --test and --min_accuracy, none for an
+        empty list or a False switch (their defaults)."""
         flags = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("test", "min_accuracy") or (f.metadata.get("experiment") and script == "train_nli"):
+            if f.name in ("test", "min_accuracy"):
                 continue
             if value is True:
                 flags.append(f"--{f.name}")
-            elif value not in ("", (), False):
+            elif value is not False and value not in ("", ()):
                 flags.append(f"--{f.name} {','.join(value) if isinstance(value, tuple) else value}")
-        return f"python -m training.{script} " + " ".join(flags)
+        return "python -m training.train_nli " + " ".join(flags)
 
 
 # The bundled model (assets/nli/MODEL_CARD.md): the frozen layer mix on every set here, SICK
@@ -152,7 +153,9 @@ def add_flags(parser: argparse.ArgumentParser, experiments: bool = False) -> Non
             parser.add_argument(name, type=comma_list, default=f.default, metavar="A,B,...",
                                 help=f"comma-separated (default: {','.join(f.default) or 'none'})")  # fmt: skip
         else:
-            parser.add_argument(name, type=kind, default=f.default, help=f"(default: {f.default})")
+            parser.add_argument(
+                name, type=kind, default=f.default, metavar=kind.__name__.upper(), help=f"(default: {f.default})"
+            )
 
 
 def from_flags(args: argparse.Namespace) -> NLIRecipe:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from models.text import treebank_tokenize
 
 from .nli_data import Pair
+from .nli_recipe import NLIRecipe
 
 # Swaps of these words change the sentence's structure, not a thing in it ("The resources we are
 # requesting" -> "... we sleep requesting" came from two hypotheses "are outside" / "sleep outside"):
@@ -185,29 +186,25 @@ def without_swaps(pairs: list[Pair]) -> list[Pair]:
     return [p for p in pairs if not one_swap(p.premise, p.hypothesis)]
 
 
-def run_lexicon(run: dict, sets: dict[str, list[Pair]], pairs: list[Pair]) -> Lexicon:
-    """The lexicon a run (train_nli's options) mines from its training `sets` and `pairs`."""
-    from . import nli_data
-
-    return mine(trusted(pairs, sets, set(nli_data.names(run.get("drop_swapped_from", "")))))
+def run_lexicon(recipe: NLIRecipe, sets: dict[str, list[Pair]], pairs: list[Pair]) -> Lexicon:
+    """The lexicon a recipe mines from its training `sets` and `pairs`."""
+    return mine(trusted(pairs, sets, set(recipe.drop_swapped_from)))
 
 
-def run_swaps(run: dict, sets: dict[str, list[Pair]], pairs: list[Pair]) -> list[Pair]:
-    """A run's `lexical_swaps` (--swap_pairs, --swaps_per_premise, --no_swaps_from) from its training pairs."""
-    from . import nli_data
-
-    hosts = swap_hosts(pairs, sets, set(nli_data.names(run.get("no_swaps_from", ""))))
+def run_swaps(recipe: NLIRecipe, sets: dict[str, list[Pair]], pairs: list[Pair]) -> list[Pair]:
+    """A recipe's `lexical_swaps` (--swap_pairs, --swaps_per_premise, --no_swaps_from) from its training pairs."""
+    hosts = swap_hosts(pairs, sets, set(recipe.no_swaps_from))
     return swapped_pairs(
-        hosts, run["swap_pairs"], run["seed"], lexicon=run_lexicon(run, sets, pairs),
-        per_premise=run.get("swaps_per_premise", 1),
+        hosts, recipe.swap_pairs, recipe.seed, lexicon=run_lexicon(recipe, sets, pairs),
+        per_premise=recipe.swaps_per_premise,
     )  # fmt: skip
 
 
-def lexicon_of_run(run: dict) -> Lexicon:
-    """The lexicon a training run (config.json's "training") mined, from the pairs it trained on."""
+def lexicon_of_run(recipe: NLIRecipe) -> Lexicon:
+    """The lexicon a training run (config.json's "training", read back as its recipe) mined, from the pairs it trained on."""
     from .train_nli import training_sets
 
-    return run_lexicon(run, *training_sets(run))
+    return run_lexicon(recipe, *training_sets(recipe))
 
 
 def trusted(pairs: list[Pair], sets: dict[str, list[Pair]], dropped: set[str]) -> list[Pair]:

