@@ -1,5 +1,7 @@
 """The NLI training recipe (training/nli_recipe.py): one dataclass for every option, its flags and config.json."""
 
+import ast
+import graphlib
 import json
 import shlex
 
@@ -47,3 +49,34 @@ def test_the_cards_command_trains_the_recipe_it_was_written_from(recipe):
     words = shlex.split(recipe.command())
     assert words[:3] == ["python", "-m", "training.train_nli"]
     assert parse(words[3:])[0] == recipe
+
+
+NLI_TRAINING = ["nli_recipe", "nli_data", "nli_swaps", "nli_card", "eval_nli", "train_nli"]
+
+
+def imports_of(module: str) -> tuple[set[str], list[str]]:
+    """(the training/ modules `module` imports at its top level, the imports it makes inside functions)."""
+    tree = ast.parse((REPO / "training" / f"{module}.py").read_text(encoding="utf-8"))
+    inner = [
+        f"{f.name}: line {node.lineno}"
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(f)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    top = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:  # from .x import y / from . import x
+            top |= {node.module} if node.module else {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("training."):
+            top.add(node.module.split(".")[1])
+    return top, inner
+
+
+def test_nli_training_modules_import_at_the_top_and_without_a_cycle():
+    """eval_nli -> nli_swaps -> train_nli -> eval_nli was a cycle, hidden by imports inside functions."""
+    graph = {}
+    for module in NLI_TRAINING:
+        graph[module], inner = imports_of(module)
+        assert not inner, f"training/{module}.py imports inside functions: {inner}"
+    graphlib.TopologicalSorter(graph).static_order()  # raises CycleError on a cycle

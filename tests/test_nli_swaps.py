@@ -2,8 +2,8 @@
 
 import json
 
-from training.nli_data import Pair
-from training.nli_swaps import known, mine, one_swap, swap_hosts, swap_word, swapped_pairs, trusted, without_swaps
+from training.nli_data import Pair, one_swap, swap_hosts, without_swaps
+from training.nli_swaps import known, mine, swap_word, swapped_pairs, trusted
 
 C, E, N = "contradiction", "entailment", "neutral"
 

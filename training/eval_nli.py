@@ -22,8 +22,10 @@ from models.nli import ASSETS, NLI, load_nli
 from models.text import read_json, write_json
 
 from . import nli_data
+from .nli_card import write_model_card
 from .nli_data import LABELS, Pair
 from .nli_recipe import NLIRecipe
+from .nli_swaps import known, lexicon_of_run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
 
@@ -44,7 +46,7 @@ def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit
     nli = nli or load_nli(folder)
     info = read_json(folder / "config.json")
     recipe = NLIRecipe.from_training(info["training"]) if "training" in info else None
-    trained_on = set(nli_data.names(recipe.train, recipe.exclude_sources)) if recipe else set()
+    trained_on = set(nli_data.train_names(recipe)) if recipe else set()
     results = {}
     for name in sets:
         pairs = nli_data.load(name)
@@ -66,8 +68,6 @@ def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit
         }
         if name == "breaking_nli" and recipe and recipe.swap_pairs:
             # trained on pairs of Breaking NLI's form: say how it does on swaps it saw and on the others
-            from .nli_swaps import known, lexicon_of_run
-
             lexicon = lexicon_of_run(recipe)
             seen = np.array([known(lexicon, p) for p in pairs], dtype=bool)
             results[name]["by_lexicon"] = {
@@ -86,8 +86,6 @@ def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit
         print(f"  one infer(): {info['latency_ms']} ms ({info['measured_on']})")
         write_json(info, folder / "config.json")
         if recipe:  # the card describes a train_nli run
-            from .nli_card import write_model_card
-
             write_model_card(folder)
     return results
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from models.text import read_json
+from models.decomposable_attention import DecomposableAttention
+from models.text import read_json, write_json
 
+from . import nli_data
 from .nli_recipe import NLIRecipe
 
 SOURCES = {  # data set -> (what it is, license), from each ../shared/data README
@@ -87,9 +90,7 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
     if "training" not in info:
         raise ValueError(f'{folder / "config.json"} has no "training" options: the card describes a train_nli run')
     c, recipe, scores = info["model"], NLIRecipe.from_training(info["training"]), info.get("scores", {})
-    from .nli_data import names
-
-    train_names = names(recipe.train, recipe.exclude_sources)
+    train_names = nli_data.train_names(recipe)
     valid = ",".join(recipe.valid)
     counts = info.get("train_sets", {})
     if c["representation"] == "glove":
@@ -292,8 +293,6 @@ def option_name(c: dict) -> str:
 
 def trained_millions(c: dict) -> float:
     """Parameters trained: F, G, H (+ intra-attention) and the fine-tuned MiniLM layers (1.77 M each)."""
-    from models.decomposable_attention import DecomposableAttention
-
     d = (
         c["projection"]
         if c["representation"] == "glove"
@@ -340,10 +339,6 @@ def collect_options(folders: list[Path]) -> list[dict]:
 
 if __name__ == "__main__":
     # python -m training.nli_card FOLDER artifacts/nli_options/*  -> the options table into FOLDER/config.json + card
-    import sys
-
-    from models.text import write_json
-
     folder = Path(sys.argv[1])
     info = read_json(folder / "config.json")
     info["representation_options"] = collect_options([Path(p) for p in sys.argv[2:]])

