@@ -42,16 +42,39 @@ def test_flags_are_made_from_the_fields():
     assert parse(["--out", "x/run"])[1].checkpoint.as_posix() == "x/run/checkpoint"
 
 
-@pytest.mark.parametrize("recipe", [BUNDLED, NLIRecipe(), NLIRecipe(exclude_sources=("mpe",), layer_mix=True)])
+EXPERIMENT = NLIRecipe(limit=8000, epochs=1, train_layers=6, encoder_learning_rate=5e-5, intra_attention=True)
+
+
+@pytest.mark.parametrize(
+    "recipe", [BUNDLED, NLIRecipe(), NLIRecipe(exclude_sources=("mpe",), layer_mix=True), EXPERIMENT]
+)
 def test_the_cards_command_trains_the_recipe_it_was_written_from(recipe):
     from training.train_nli import parse
 
     words = shlex.split(recipe.command())
-    assert words[:3] == ["python", "-m", "training.train_nli"]
-    assert parse(words[3:])[0] == recipe
+    script = "training.nli_experiments" if recipe is EXPERIMENT else "training.train_nli"
+    assert words[:3] == ["python", "-m", script]
+    assert parse(words[3:], experiments=recipe is EXPERIMENT)[0] == recipe
 
 
-NLI_TRAINING = ["nli_recipe", "nli_data", "nli_swaps", "nli_card", "eval_nli", "train_nli"]
+def test_never_shipped_options_are_nli_experiments_flags_only(capsys):
+    """train_nli trains the shipped architecture; fine-tuning, GloVe, intra-attention and the
+    equal-budget knobs are flags (and fields) that only training/nli_experiments.py sets."""
+    from training.train_nli import RunFolders, parse, train
+
+    assert EXPERIMENT.experiments() == ["limit", "train_layers", "encoder_learning_rate", "intra_attention"]
+    assert BUNDLED.experiments() == [] and "--train_layers" not in BUNDLED.command()
+    with pytest.raises(SystemExit):
+        parse(["--train_layers", "6"])
+    assert "--train_layers never shipped; it is a flag of training/nli_experiments.py" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["--epochz", "6"])
+    assert "unrecognized arguments: --epochz 6" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="nli_experiments"):
+        train(EXPERIMENT, RunFolders(REPO / "unused", REPO / "unused", REPO / "unused"))
+
+
+NLI_TRAINING = ["nli_recipe", "nli_data", "nli_swaps", "nli_card", "eval_nli", "train_nli", "nli_experiments"]
 
 
 def imports_of(module: str) -> tuple[set[str], list[str]]:

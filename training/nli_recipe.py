@@ -42,9 +42,7 @@ class NLIRecipe:
     no_swaps_from: tuple[str, ...] = ()  # sets whose premises get no swap (Breaking NLI's premises are SNLI's)
     # -- word vectors: the frozen all-MiniLM-L6-v2 -------------------------------------------
     minilm_layer: int = 6  # -1 = static word-piece input embeddings
-    layer_mix: bool = (
-        False  # a learned mix of all states 0..minilm_layer instead of that one layer (needs --train_layers 0)
-    )
+    layer_mix: bool = False  # a learned mix of all states 0..minilm_layer instead of that one layer
     max_pieces_train: int = 64  # longer training sentences are cut (a few MultiNLI and MPE premises)
     # -- model: F, G, H ------------------------------------------------------------------------
     hidden: int = 200
@@ -66,7 +64,7 @@ class NLIRecipe:
     valid_limit: int = experiment(0)  # score the selection on its first N pairs (0 = all)
     epoch_pairs: int = experiment(0)  # an "epoch" is the next N pairs of an endless shuffled stream (0 = one pass)
     representation: str = experiment("minilm")  # "minilm" | "glove" (set by --glove)
-    train_layers: int = experiment(6)  # top MiniLM layers fine-tuned with the head (the frozen rest is cached)
+    train_layers: int = experiment(0)  # top MiniLM layers fine-tuned with the head (the frozen rest is cached)
     encoder_learning_rate: float = experiment(1e-4)  # the fine-tuned layers; 5e-5 underfit (loss 0.78 after 2 epochs)
     intra_attention: bool = experiment(False)
     glove: str = experiment("")  # a GloVe text file ("word v1 ... vd" per line): GloVe alone, the paper's input
@@ -100,18 +98,20 @@ class NLIRecipe:
         return [f.name for f in fields(self) if f.metadata.get("experiment") and getattr(self, f.name) != f.default]
 
     def command(self) -> str:
-        """The command that trains this recipe: every flag but --test and --min_accuracy, none for an
-        empty list or a False switch (their defaults)."""
+        """The command that trains this recipe (train_nli, or nli_experiments when it sets an experiment
+        field): every flag of that script but --test and --min_accuracy, none for an empty list or a
+        False switch (their defaults)."""
+        script = "nli_experiments" if self.experiments() else "train_nli"
         flags = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("test", "min_accuracy"):
+            if f.name in ("test", "min_accuracy") or (f.metadata.get("experiment") and script == "train_nli"):
                 continue
             if value is True:
                 flags.append(f"--{f.name}")
             elif value is not False and value not in ("", ()):
                 flags.append(f"--{f.name} {','.join(value) if isinstance(value, tuple) else value}")
-        return "python -m training.train_nli " + " ".join(flags)
+        return f"python -m training.{script} " + " ".join(flags)
 
 
 # The bundled model (assets/nli/MODEL_CARD.md): the frozen layer mix on every set here, SICK
@@ -122,7 +122,6 @@ BUNDLED = NLIRecipe(
     swap_pairs=20000,
     swaps_per_premise=2,
     no_swaps_from=SICK,
-    train_layers=0,
     layer_mix=True,
     epochs=20,
     patience=2,
