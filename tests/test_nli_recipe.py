@@ -3,6 +3,7 @@
 import ast
 import graphlib
 import json
+import re
 import shlex
 
 import pytest
@@ -72,6 +73,42 @@ def test_never_shipped_options_are_nli_experiments_flags_only(capsys):
     assert "unrecognized arguments: --epochz 6" in capsys.readouterr().err
     with pytest.raises(ValueError, match="nli_experiments"):
         train(EXPERIMENT, RunFolders(REPO / "unused", REPO / "unused", REPO / "unused"))
+
+
+def shown_commands() -> list[tuple[str, str]]:
+    """(where, command) for every train_nli / nli_experiments command the README, the cards and the
+    scripts' docstrings show (backquoted in Markdown, or an indented line; placeholders filled in)."""
+    texts = {
+        name: (REPO / name).read_text(encoding="utf-8")
+        for name in ("README.md", "assets/nli/MODEL_CARD.md", "assets/nli/CANDIDATES.md")
+    }
+    for script in ("train_nli", "nli_experiments"):
+        docstring = ast.get_docstring(ast.parse((REPO / "training" / f"{script}.py").read_text(encoding="utf-8")))
+        texts[script] = re.sub(r"\\\n\s*", " ", docstring)  # join continued lines
+    found = []
+    for where, text in texts.items():
+        for match in re.finditer(
+            r"`(python\s+-m\s+training\.(?:train_nli|nli_experiments)\b[^`]*)`|^ +(python -m training\.(?:train_nli|nli_experiments)\b.*)$",
+            text,
+            re.M,
+        ):
+            command = re.sub(r"#.*", "", match.group(1) or match.group(2))
+            command = re.sub(r"\[(--\w+) \| [^]]*\]", r"\1", command.replace(" LR ", " 1e-4 "))  # one of the options
+            found.append((where, " ".join(command.split())))
+    return found
+
+
+def test_every_command_shown_parses_with_its_scripts_flags():
+    from training.train_nli import parse
+
+    commands = shown_commands()
+    assert len(commands) >= 12 and any(w == "README.md" and "--layer_mix --epochs 20" in c for w, c in commands)
+    for where, command in commands:
+        words = shlex.split(command)
+        assert words[:2] == ["python", "-m"], (where, command)
+        recipe = parse(words[3:], experiments=words[2] == "training.nli_experiments")[0]  # exits on a flag it lacks
+        if where == "train_nli" and "--layer_mix --epochs 20" in command:  # the docstring's bundled recipe
+            assert recipe == BUNDLED
 
 
 NLI_TRAINING = ["nli_recipe", "nli_data", "nli_swaps", "nli_card", "eval_nli", "train_nli", "nli_experiments"]

@@ -242,7 +242,7 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         + ", ".join(dict.fromkeys(d for n in train_names for k, d in KINDS.items() if n.startswith(k)))
         + ". "
         + info.get("training_note", "")
-        + " With SNLI train and GloVe, `--glove` reproduces the paper's setting. "
+        + " With SNLI train and GloVe, `python -m training.nli_experiments --glove FILE` reproduces the paper's setting. "
         "Encoding premise and hypothesis jointly (a cross-encoder) would likely score higher, but then the two "
         "sentences meet before the attend step and the alignment heatmaps would no longer be the only place "
         "where they interact; this model keeps them separate on purpose.",
