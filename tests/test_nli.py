@@ -384,6 +384,8 @@ def test_training_cli_stops_when_selection_stops_rising_and_keeps_the_whole_hist
             "--min_accuracy", "0", "--cache", str(tmp_path / "cache"), "--out", str(out)]  # fmt: skip
     main(args)
     info = json.loads((out / "config.json").read_text())
+    bundled = json.loads((REPO / "assets" / "nli" / "config.json").read_text())
+    assert info["training"].keys() == bundled["training"].keys()  # the same options, so either reads the other
     assert [h["epoch"] for h in info["history"]] == [1, 2, 3] and info["scores"]["best_epoch"] == 1
     assert info["scores"]["stop"] == "stopped after epoch 3 of 10: selection had not risen for 2 epochs"
     assert "selection had not risen for 2 epochs" in (out / "MODEL_CARD.md").read_text()
