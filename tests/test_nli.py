@@ -173,9 +173,9 @@ def test_without_premises_and_excluded_names():
         Pair("A cat sleeps.", "A cat runs.", "contradiction"),
     ]
     assert without_premises(pairs, [Pair("A dog runs.", "Nothing.", "neutral")]) == pairs[1:]
-    assert names("snli_dev,mpe,xnli_en", "mpe,xnli_en") == ["snli_dev"]
+    assert names(["snli_dev", "mpe", "xnli_en"], ["mpe", "xnli_en"]) == ["snli_dev"]
     with pytest.raises(ValueError, match="xnli"):
-        names("snli_dev,mpe", "xnli")  # a typo must not quietly keep a non-commercial set
+        names(["snli_dev", "mpe"], ["xnli"])  # a typo must not quietly keep a non-commercial set
 
 
 NLI_EXTRA = {"snli_train_sample": 4634, "cad_revised": 6625, "mpe": 8501, "xnli_en": 7499}  # its README's counts
@@ -192,16 +192,18 @@ def test_nli_extra_sets_by_name(name, pairs):
 
 
 def test_no_selection_premise_in_the_default_training_sets():
-    from training import nli_data, train_nli
+    from training import nli_data
+    from training.nli_recipe import NLIRecipe
 
     require((nli_data.shared_data_dir() / nli_data.SHARED["cad_revised"]).exists(), "nli_extra not in ../shared/data")
-    selection = {p.premise for name in train_nli.valid.split(",") for p in nli_data.load(name)}
+    recipe = NLIRecipe()
+    selection = {p.premise for name in recipe.valid for p in nli_data.load(name)}
     cad = nli_data.load("cad_revised_train")
     assert len(cad) == 6625 - 3330  # the README: 3,330 revisions keep a snli_train_sample premise
-    for name in nli_data.names(train_nli.train):
+    for name in recipe.train:
         assert not {p.premise for p in nli_data.load(name)} & selection, name
-    evaluation_only = set(train_nli.test.split(",")) - {"mnli_dev_matched"}  # trained on, reported with a flag
-    assert not evaluation_only & set(nli_data.names(train_nli.train)) and "snli_train_sample" not in train_nli.train
+    evaluation_only = set(recipe.test) - {"mnli_dev_matched"}  # trained on, reported with a flag
+    assert not evaluation_only & set(recipe.train) and "snli_train_sample" not in recipe.train
 
 
 # -- the training CLI --------------------------------------------------------------------
@@ -234,9 +236,10 @@ def synthetic_task(folder, n=300, seed=0):
             f.write(w + " " + " ".join(f"{rng.gauss(0, 1):.4f}" for _ in range(16)) + "\n")
 
 
-def test_training_cli_learns_a_tiny_task_with_glove(tmp_path):
+def test_experiments_cli_learns_a_tiny_task_with_glove(tmp_path):
+    """--glove (the paper's input; never shipped) trains through nli_experiments with train_nli's loop."""
     from models import load_nli
-    from training.train_nli import main
+    from training.nli_experiments import main
 
     synthetic_task(tmp_path)
     out = tmp_path / "model"
@@ -274,10 +277,10 @@ def test_training_cli_learns_a_tiny_task_with_glove(tmp_path):
     assert nli.infer("The red dog sits here.", "The dog is green.").label == "contradiction"
 
 
-def test_training_cli_minilm_top_layer_and_cache(tmp_path):
+def test_experiments_cli_fine_tunes_the_top_minilm_layer_and_caches_the_rest(tmp_path):
     from safetensors import safe_open
 
-    from training.train_nli import main
+    from training.nli_experiments import main
 
     synthetic_task(tmp_path, n=40)
     args = [
@@ -319,7 +322,7 @@ def test_training_cli_layer_mix_caches_words_and_infers_the_same(tmp_path):
 
     synthetic_task(tmp_path, n=40)
     args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
-            "--epochs", "1", "--train_layers", "0", "--layer_mix", "--min_accuracy", "0",
+            "--epochs", "1", "--layer_mix", "--min_accuracy", "0",
             "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m")]  # fmt: skip
     main(args)
     with safe_open(str(tmp_path / "m" / "model.safetensors"), "pt") as f:
@@ -343,34 +346,31 @@ def test_training_cli_layer_mix_caches_words_and_infers_the_same(tmp_path):
 def test_training_cli_resumes_from_its_checkpoint(tmp_path):
     from training.train_nli import main
 
-    synthetic_task(tmp_path, n=120)
-    args = [
-        "--train",
-        str(tmp_path / "train.tsv"),
-        "--valid",
-        str(tmp_path / "valid.tsv"),
-        "--test",
-        "",
-        "--glove",
-        str(tmp_path / "glove.txt"),
-        "--hidden",
-        "16",
-        "--batch_size",
-        "16",
-        "--epoch_pairs",
-        "48",
-        "--min_accuracy",
-        "0",
-        "--out",
-        str(tmp_path / "m"),
-    ]
+    synthetic_task(tmp_path, n=120)  # 96 training pairs: 6 steps of 16 per epoch
+    args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
+            "--layer_mix", "--hidden", "16", "--batch_size", "16", "--min_accuracy", "0",
+            "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m")]  # fmt: skip
     main(args + ["--epochs", "2"])
     first = json.loads((tmp_path / "m" / "checkpoint" / "last.json").read_text())
-    assert first["step"] == 6 and len(first["history"]) == 2
+    assert first["step"] == 12 and len(first["history"]) == 2
     main(args + ["--epochs", "3", "--resume"])
     history = json.loads((tmp_path / "m" / "checkpoint" / "last.json").read_text())["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3] and history[:2] == first["history"]
-    assert all(h["pairs"] == 48 for h in history)
+    assert all(h["pairs"] == 96 for h in history)
+
+
+def test_experiments_cli_epoch_pairs_make_an_epoch_of_n_pairs(tmp_path):
+    from training.nli_experiments import main
+
+    synthetic_task(tmp_path, n=120)
+    main(["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
+          "--glove", str(tmp_path / "glove.txt"), "--hidden", "16", "--batch_size", "16", "--epoch_pairs", "48",
+          "--epochs", "2", "--min_accuracy", "0", "--out", str(tmp_path / "m")])  # fmt: skip
+    progress = json.loads((tmp_path / "m" / "checkpoint" / "last.json").read_text())
+    assert progress["step"] == 6 and [h["pairs"] for h in progress["history"]] == [48, 48]
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())["training"]
+    assert saved["epoch_pairs"] == 48 and saved["representation"] == "glove"
+    assert "python -m training.nli_experiments " in (tmp_path / "m" / "MODEL_CARD.md").read_text()
 
 
 def test_training_cli_stops_when_selection_stops_rising_and_keeps_the_whole_history(tmp_path):
@@ -380,10 +380,12 @@ def test_training_cli_stops_when_selection_stops_rising_and_keeps_the_whole_hist
     out = tmp_path / "m"
     # Learning rate 0: the selection score of epoch 1 is never beaten, so --patience 2 ends the run after epoch 3.
     args = ["--train", str(tmp_path / "train.tsv"), "--valid", str(tmp_path / "valid.tsv"), "--test", "",
-            "--glove", str(tmp_path / "glove.txt"), "--hidden", "16", "--batch_size", "16", "--learning_rate", "0",
-            "--epochs", "10", "--patience", "2", "--min_accuracy", "0", "--out", str(out)]  # fmt: skip
+            "--hidden", "16", "--batch_size", "16", "--learning_rate", "0", "--epochs", "10", "--patience", "2",
+            "--min_accuracy", "0", "--cache", str(tmp_path / "cache"), "--out", str(out)]  # fmt: skip
     main(args)
     info = json.loads((out / "config.json").read_text())
+    bundled = json.loads((REPO / "assets" / "nli" / "config.json").read_text())
+    assert info["training"].keys() == bundled["training"].keys()  # the same options, so either reads the other
     assert [h["epoch"] for h in info["history"]] == [1, 2, 3] and info["scores"]["best_epoch"] == 1
     assert info["scores"]["stop"] == "stopped after epoch 3 of 10: selection had not risen for 2 epochs"
     assert "selection had not risen for 2 epochs" in (out / "MODEL_CARD.md").read_text()

@@ -2,8 +2,8 @@
 
 import json
 
-from training.nli_data import Pair
-from training.nli_swaps import known, mine, one_swap, swap_hosts, swap_word, swapped_pairs, trusted, without_swaps
+from training.nli_data import Pair, one_swap, swap_hosts, without_swaps
+from training.nli_swaps import known, mine, swap_word, swapped_pairs, trusted
 
 C, E, N = "contradiction", "entailment", "neutral"
 
@@ -157,15 +157,10 @@ def test_training_cli_adds_swaps_and_the_card_names_them(tmp_path):
     (tmp_path / "train.tsv").write_text(header + "\n".join(rows[:80]) + "\n", encoding="utf-8")
     (tmp_path / "other.tsv").write_text(header + "\n".join(rows[80:100]) + "\n", encoding="utf-8")
     (tmp_path / "valid.tsv").write_text(header + "\n".join(rows[100:]) + "\n", encoding="utf-8")
-    words = {w for r in rows for w in r.replace(".", " .").split("\t", 1)[1].lower().split()}
-    (tmp_path / "glove.txt").write_text(
-        "".join(w + " " + " ".join(f"{rng.gauss(0, 1):.3f}" for _ in range(8)) + "\n" for w in sorted(words)),
-        encoding="utf-8",
-    )
     out = tmp_path / "m"
     other = str(tmp_path / "other.tsv")
     main(["--train", str(tmp_path / "train.tsv") + "," + other, "--valid", str(tmp_path / "valid.tsv"), "--test", "",
-          "--glove", str(tmp_path / "glove.txt"), "--epochs", "1", "--hidden", "16", "--min_accuracy", "0",
+          "--epochs", "1", "--hidden", "16", "--min_accuracy", "0", "--cache", str(tmp_path / "cache"),
           "--swap_pairs", "40", "--swaps_per_premise", "2", "--no_swaps_from", other, "--out", str(out)])  # fmt: skip
     info = json.loads((out / "config.json").read_text())
     made = info["train_sets"]["lexical_swaps"]

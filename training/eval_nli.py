@@ -22,10 +22,12 @@ from models.nli import ASSETS, NLI, load_nli
 from models.text import read_json, write_json
 
 from . import nli_data
+from .nli_card import write_model_card
 from .nli_data import LABELS, Pair
+from .nli_recipe import NLIRecipe
+from .nli_swaps import known, lexicon_of_run
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
-TESTS = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"
 
 
 def latency_ms(nli: NLI, repeats: int = 30) -> float:
@@ -43,7 +45,8 @@ def latency_ms(nli: NLI, repeats: int = 30) -> float:
 def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit: int = 0, write: bool = True) -> dict:
     nli = nli or load_nli(folder)
     info = read_json(folder / "config.json")
-    trained_on = set(info.get("training", {}).get("train", "").split(","))
+    recipe = NLIRecipe.from_training(info["training"]) if "training" in info else None
+    trained_on = set(nli_data.train_names(recipe)) if recipe else set()
     results = {}
     for name in sets:
         pairs = nli_data.load(name)
@@ -63,11 +66,9 @@ def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit
             "recall_per_label": per_label,
             "trained_on_it": name in trained_on,
         }
-        if name == "breaking_nli" and info.get("training", {}).get("swap_pairs"):
+        if name == "breaking_nli" and recipe and recipe.swap_pairs:
             # trained on pairs of Breaking NLI's form: say how it does on swaps it saw and on the others
-            from .nli_swaps import known, lexicon_of_run
-
-            lexicon = lexicon_of_run(info["training"])
+            lexicon = lexicon_of_run(recipe)
             seen = np.array([known(lexicon, p) for p in pairs], dtype=bool)
             results[name]["by_lexicon"] = {
                 part: {"pairs": int(mask.sum()), "accuracy": round(float((pred[mask] == gold[mask]).mean()), 4)}
@@ -84,16 +85,15 @@ def evaluate_folder(folder: Path, sets: list[str], nli: NLI | None = None, limit
         info["measured_on"] = f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}"
         print(f"  one infer(): {info['latency_ms']} ms ({info['measured_on']})")
         write_json(info, folder / "config.json")
-        from .nli_card import write_model_card
-
-        write_model_card(folder)
+        if recipe:  # the card describes a train_nli run
+            write_model_card(folder)
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folder", default=str(ASSETS))
-    parser.add_argument("--sets", default=TESTS)
+    parser.add_argument("--sets", default=",".join(NLIRecipe().test))
     parser.add_argument("--limit", type=int, default=0, help="first N pairs of each set (then nothing is written)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no_write", action="store_true")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from models.text import read_json
+from models.decomposable_attention import DecomposableAttention
+from models.text import read_json, write_json
+
+from . import nli_data
+from .nli_recipe import NLIRecipe
 
 SOURCES = {  # data set -> (what it is, license), from each ../shared/data README
     "snli": ("SNLI 1.0 (Bowman et al. 2015)", "CC BY-SA 4.0"),
@@ -82,10 +87,11 @@ def commercial_clean_line(measured: dict | None) -> str:
 def write_model_card(folder: Path, path: Path | None = None, title: str = "Decomposable attention NLI model") -> None:
     """folder/MODEL_CARD.md (or `path`) from folder/config.json."""
     info = read_json(folder / "config.json")
-    c, run, scores = info["model"], info.get("training", {}), info.get("scores", {})
-    from .nli_data import names
-
-    train_names = names(run.get("train", ""), run.get("exclude_sources", ""))
+    if "training" not in info:
+        raise ValueError(f'{folder / "config.json"} has no "training" options: the card describes a train_nli run')
+    c, recipe, scores = info["model"], NLIRecipe.from_training(info["training"]), info.get("scores", {})
+    train_names = nli_data.train_names(recipe)
+    valid = ",".join(recipe.valid)
     counts = info.get("train_sets", {})
     if c["representation"] == "glove":
         vectors = (
@@ -127,15 +133,15 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         what, lic = source(name)
         size = f" ({counts[name]:,} pairs)" if name in counts else ""
         lines.append(f"- trained on `{name}`{size}: {what}; license: {lic}")
-    if run.get("swap_pairs"):
+    if recipe.swap_pairs:
         size = f" ({counts['lexical_swaps']:,} pairs)" if "lexical_swaps" in counts else ""
         lines.append(
             f"- trained on `lexical_swaps`{size}: premises of the sets above"
-            + (f" except {run['no_swaps_from']} (`--no_swaps_from`)" if run.get("no_swaps_from") else "")
+            + (f" except {','.join(recipe.no_swaps_from)} (`--no_swaps_from`)" if recipe.no_swaps_from else "")
             + ", "
             + (
-                f"up to {run['swaps_per_premise']} per premise and label, each "
-                if run.get("swaps_per_premise", 1) > 1
+                f"up to {recipe.swaps_per_premise} per premise and label, each "
+                if recipe.swaps_per_premise > 1
                 else "each "
             )
             + "with one word swapped (training/nli_swaps.py). The swaps are mined from those sets' own labels: a "
@@ -144,14 +150,12 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
             "entailment); the more general word of an entailed swap (person, people) is never swapped as a "
             "contradiction. No outside word list; their license is that of the premises' sets"
         )
-    lines.append(
-        f"- epoch chosen on `{run.get('valid', '')}`: {SELECTION.get(run.get('valid', ''), 'never trained on')}"
-    )
-    if run.get("exclude_sources"):
-        lines.append(f"- left out by name (`--exclude_sources`): {run['exclude_sources']}")
-    if run.get("drop_swapped_from"):
+    lines.append(f"- epoch chosen on `{valid}`: {SELECTION.get(valid, 'never trained on')}")
+    if recipe.exclude_sources:
+        lines.append(f"- left out by name (`--exclude_sources`): {','.join(recipe.exclude_sources)}")
+    if recipe.drop_swapped_from:
         lines.append(
-            f"- without their one-word-swap pairs (`--drop_swapped_from`): {run['drop_swapped_from']}; "
+            f"- without their one-word-swap pairs (`--drop_swapped_from`): {','.join(recipe.drop_swapped_from)}; "
             "these sets' other pairs are not mined for swaps"
         )
     lines.append(
@@ -173,7 +177,7 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         "",
         "| data | pairs | accuracy | recall E / N / C | note |",
         "|---|---|---|---|---|",
-        f"| `{run.get('valid', '')}` (selection) | | {scores.get('valid_accuracy', 0) * 100:.2f} % | | best epoch {scores.get('best_epoch')} |",
+        f"| `{valid}` (selection) | | {scores.get('valid_accuracy', 0) * 100:.2f} % | | best epoch {scores.get('best_epoch')} |",
     ]
     for name, r in info.get("tests", {}).items():
         note = "**trained on it: not a held-out figure**" if r["trained_on_it"] else ANCHORS.get(name, "held out")
@@ -238,16 +242,11 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         + ", ".join(dict.fromkeys(d for n in train_names for k, d in KINDS.items() if n.startswith(k)))
         + ". "
         + info.get("training_note", "")
-        + " With SNLI train and GloVe, `--glove` reproduces the paper's setting. "
+        + " With SNLI train and GloVe, `python -m training.nli_experiments --glove FILE` reproduces the paper's setting. "
         "Encoding premise and hypothesis jointly (a cross-encoder) would likely score higher, but then the two "
         "sentences meet before the attend step and the alignment heatmaps would no longer be the only place "
         "where they interact; this model keeps them separate on purpose.",
     ]
-    flags = " ".join(
-        f"--{k}" if v is True else f"--{k} {v}"
-        for k, v in run.items()
-        if k not in ("test", "min_accuracy") and v != "" and v is not False
-    )
     if (folder / "CANDIDATES.md").exists():
         lines += [
             "",
@@ -261,7 +260,7 @@ def write_model_card(folder: Path, path: Path | None = None, title: str = "Decom
         "",
         "## Reproduce",
         "",
-        f"    python -m training.train_nli {flags}".rstrip(),
+        f"    {recipe.command()}",
         "    python -m training.eval_nli",
         "",
         f"Trained on {scores.get('train_pairs')} pairs in {scores.get('train_seconds')} s (CPU) up to the chosen epoch"
@@ -294,8 +293,6 @@ def option_name(c: dict) -> str:
 
 def trained_millions(c: dict) -> float:
     """Parameters trained: F, G, H (+ intra-attention) and the fine-tuned MiniLM layers (1.77 M each)."""
-    from models.decomposable_attention import DecomposableAttention
-
     d = (
         c["projection"]
         if c["representation"] == "glove"
@@ -316,21 +313,21 @@ def collect_options(folders: list[Path]) -> list[dict]:
     for folder in folders:
         info = read_json(folder / "config.json")
         c, scores = info["model"], info["scores"]
-        run = info["training"]
+        recipe = NLIRecipe.from_training(info["training"])
         budget = (
-            f"{scores['train_pairs']} pairs x {run['epochs']} epoch(s)"
-            if not run.get("epoch_pairs")
-            else f"{run['epochs']} x {run['epoch_pairs']} pairs"
+            f"{scores['train_pairs']} pairs x {recipe.epochs} epoch(s)"
+            if not recipe.epoch_pairs
+            else f"{recipe.epochs} x {recipe.epoch_pairs} pairs"
         )
         rows.append(
             {
                 "name": option_name(c),
                 "folder": folder.name,
                 "intra_attention": c["intra_attention"],
-                "epochs": run["epochs"],
+                "epochs": recipe.epochs,
                 "budget": budget,
-                "valid": run["valid"],
-                "encoder_learning_rate": run["encoder_learning_rate"],
+                "valid": ",".join(recipe.valid),
+                "encoder_learning_rate": recipe.encoder_learning_rate,
                 "valid_accuracy": scores["valid_accuracy"],
                 "trained_millions": trained_millions(c),
                 "train_minutes": round(scores["train_seconds"] / 60),
@@ -342,10 +339,6 @@ def collect_options(folders: list[Path]) -> list[dict]:
 
 if __name__ == "__main__":
     # python -m training.nli_card FOLDER artifacts/nli_options/*  -> the options table into FOLDER/config.json + card
-    import sys
-
-    from models.text import write_json
-
     folder = Path(sys.argv[1])
     info = read_json(folder / "config.json")
     info["representation_options"] = collect_options([Path(p) for p in sys.argv[2:]])

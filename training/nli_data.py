@@ -1,8 +1,11 @@
-"""NLI sentence pairs: read any TSV/JSONL with gold_label, sentence1, sentence2, and name
-the shared data sets (SNLI dev/test, MultiNLI dev, SICK, Breaking NLI, nli_extra) in ../shared/data.
+"""NLI sentence pairs: read any TSV/JSONL with gold_label, sentence1, sentence2, name the
+shared data sets (SNLI dev/test, MultiNLI dev, SICK, Breaking NLI, nli_extra) in ../shared/data,
+and select a recipe's training and selection pairs (training_sets, selection_sets).
 
 sentence1 is the premise, sentence2 the hypothesis. Rows whose gold_label is not one of
-the three labels (SNLI's "-": no annotator majority) are dropped, as is usual.
+the three labels (SNLI's "-": no annotator majority) are dropped, as is usual. A one-word-swap
+pair (one_swap) is one whose hypothesis is its premise with one content word swapped: some sets
+train without them (--drop_swapped_from), and training/nli_swaps.py makes more of them.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ import gzip
 import hashlib
 import io
 import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from models.nli import LABELS
+from models.text import treebank_tokenize
 
+from .nli_recipe import NLIRecipe
 from .ud import shared_data_dir
 
 # name -> path inside the shared data folder (see each folder's README for source and license)
@@ -120,12 +127,92 @@ def label_counts(pairs: list[Pair]) -> dict[str, int]:
     return {label: sum(p.label == label for p in pairs) for label in LABELS}
 
 
-def names(spec: str, exclude: str = "") -> list[str]:
-    """Comma-separated set names (or paths) minus the excluded ones; an excluded name that is not in
-    the list is a mistake (a typo would silently keep a non-commercial set), so it raises."""
-    wanted = [n for n in spec.split(",") if n]
-    dropped = [n for n in exclude.split(",") if n]
+def names(wanted: Sequence[str], dropped: Sequence[str] = ()) -> list[str]:
+    """Set names (or paths) minus the excluded ones; an excluded name that is not in the list is a
+    mistake (a typo would silently keep a non-commercial set), so it raises."""
+    assert not isinstance(wanted, str) and not isinstance(dropped, str), (
+        f"names() takes lists of names, not the strings {wanted!r}, {dropped!r} (nli_recipe.comma_list splits them)"
+    )
     unknown = [n for n in dropped if n not in wanted]
     if unknown:
         raise ValueError(f"--exclude_sources names {unknown}, which are not in the training sets {wanted}.")
     return [n for n in wanted if n not in dropped]
+
+
+# -- a recipe's pairs -------------------------------------------------------------------------
+def load_sets(names: Sequence[str]) -> dict[str, list[Pair]]:
+    return {name: load(name) for name in names}
+
+
+def train_names(recipe: NLIRecipe) -> list[str]:
+    """The sets a recipe trains on: --train less --exclude_sources."""
+    return names(recipe.train, recipe.exclude_sources)
+
+
+def training_sets(recipe: NLIRecipe) -> tuple[dict[str, list[Pair]], list[Pair]]:
+    """The training sets of a recipe (train_names), --drop_swapped_from's sets without their
+    one-word-swap pairs; and the pairs trained on (with --limit, a seeded sample of them).
+    No lexical swaps yet: training/nli_swaps.py makes them from these."""
+    sets = load_sets(train_names(recipe))
+    for name in recipe.drop_swapped_from:
+        if name not in sets:
+            raise SystemExit(f"--drop_swapped_from names {name}, which is not a training set here")
+        sets[name] = without_swaps(sets[name])
+    pairs = [p for ps in sets.values() for p in ps]
+    if recipe.limit:
+        pairs = random.Random(recipe.seed).sample(pairs, min(recipe.limit, len(pairs)))
+    return sets, pairs
+
+
+def selection_sets(recipe: NLIRecipe) -> tuple[dict[str, list[Pair]], list[Pair]]:
+    """The sets the epoch is chosen on (--valid) and the pairs scored (with --valid_limit, the first N)."""
+    sets = load_sets(recipe.valid)
+    pairs = [p for ps in sets.values() for p in ps]
+    return sets, pairs[: recipe.valid_limit] if recipe.valid_limit else pairs
+
+
+# -- one-word-swap pairs ----------------------------------------------------------------------
+# Swaps of these words change the sentence's structure, not a thing in it ("The resources we are
+# requesting" -> "... we sleep requesting" came from two hypotheses "are outside" / "sleep outside"):
+# only content words are swapped. Negation is a different lesson than a swapped word.
+FUNCTION_WORDS = frozenset(
+    """a an the this that these those some any no not nobody nothing none never always all each every
+    many much more most few one someone somebody something anyone anything everyone everything
+    is are was were be been being am do does did has have had will would can could may might must
+    shall should i you he she it we they me him her us them my your his its our their there here
+    of in on at to for from by with without into onto over under up down out off about as than
+    and or but if so because while when where who whom which what how then also just very too""".split()
+)
+
+
+def lower_words(sentence: str) -> list[str]:
+    """The lower-cased treebank tokens of `sentence`."""
+    return [t.lower() for t in treebank_tokenize(sentence)]
+
+
+def one_swap(a: str, b: str) -> tuple[str, str] | None:
+    """(word of a, word of b) when the two sentences differ in exactly one word, both alphabetic
+    content words (not FUNCTION_WORDS)."""
+    x, y = lower_words(a), lower_words(b)
+    if len(x) != len(y):
+        return None
+    diff = [(u, v) for u, v in zip(x, y) if u != v]
+    if len(diff) != 1 or not all(w.isalpha() and w not in FUNCTION_WORDS for w in diff[0]):
+        return None
+    return diff[0]
+
+
+def swap_hosts(pairs: list[Pair], sets: dict[str, list[Pair]], no_swaps: set[str]) -> list[Pair]:
+    """The training pairs whose premises may get a swapped hypothesis: all but those of the `no_swaps`
+    sets (train_nli --no_swaps_from). Breaking NLI's premises are SNLI's; SICK's are shorter and plainer."""
+    unknown = no_swaps - set(sets)
+    if unknown:
+        raise SystemExit(f"--no_swaps_from names {sorted(unknown)}, which are not training sets here")
+    kept_out = {p for name in no_swaps for p in sets[name]}
+    return [p for p in pairs if p not in kept_out]
+
+
+def without_swaps(pairs: list[Pair]) -> list[Pair]:
+    """The pairs whose hypothesis is not the premise with one content word swapped (train_nli
+    --drop_swapped_from: SICK labels 973 of its 1,010 such pairs neutral or entailment)."""
+    return [p for p in pairs if not one_swap(p.premise, p.hypothesis)]

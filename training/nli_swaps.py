@@ -15,6 +15,9 @@ say nothing about person and woman. Each training premise that holds such a word
 hypotheses with one word swapped.
 
     pairs = swapped_pairs(train_pairs, count=8000, seed=1234)
+
+What a one-word swap is (one_swap: one content word, FUNCTION_WORDS aside) lives in
+training/nli_data.py, which also selects the sets trained without them and the premises that get none.
 """
 
 from __future__ import annotations
@@ -24,21 +27,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from models.text import treebank_tokenize
+from .nli_data import Pair, lower_words, one_swap, swap_hosts, training_sets
+from .nli_recipe import NLIRecipe
 
-from .nli_data import Pair
-
-# Swaps of these words change the sentence's structure, not a thing in it ("The resources we are
-# requesting" -> "... we sleep requesting" came from two hypotheses "are outside" / "sleep outside"):
-# only content words are swapped. Negation is a different lesson than a swapped word.
-FUNCTION_WORDS = frozenset(
-    """a an the this that these those some any no not nobody nothing none never always all each every
-    many much more most few one someone somebody something anyone anything everyone everything
-    is are was were be been being am do does did has have had will would can could may might must
-    shall should i you he she it we they me him her us them my your his its our their there here
-    of in on at to for from by with without into onto over under up down out off about as than
-    and or but if so because while when where who whom which what how then also just very too""".split()
-)
 MAX_PREMISE_WORDS = 30  # a swap in one of four joined captions (MPE) or a long paragraph may not contradict it
 
 
@@ -51,22 +42,6 @@ class Lexicon:
 
     def __len__(self) -> int:
         return sum(map(len, self.contradicting.values())) + sum(map(len, self.entailed.values()))
-
-
-def _words(sentence: str) -> list[str]:
-    return [t.lower() for t in treebank_tokenize(sentence)]
-
-
-def one_swap(a: str, b: str) -> tuple[str, str] | None:
-    """(word of a, word of b) when the two sentences differ in exactly one word, both alphabetic
-    content words (not FUNCTION_WORDS)."""
-    x, y = _words(a), _words(b)
-    if len(x) != len(y):
-        return None
-    diff = [(u, v) for u, v in zip(x, y) if u != v]
-    if len(diff) != 1 or not all(w.isalpha() and w not in FUNCTION_WORDS for w in diff[0]):
-        return None
-    return diff[0]
 
 
 def mine(pairs: list[Pair]) -> Lexicon:
@@ -144,7 +119,7 @@ def swapped_pairs(
         return []
     lexicon = lexicon or mine(pairs)
     rng = random.Random(seed)
-    premises = sorted({p.premise for p in pairs if len(_words(p.premise)) <= MAX_PREMISE_WORDS})
+    premises = sorted({p.premise for p in pairs if len(lower_words(p.premise)) <= MAX_PREMISE_WORDS})
     rng.shuffle(premises)
     wanted = {"contradiction": count - round(count * entailed_share), "entailment": round(count * entailed_share)}
     made: list[Pair] = []
@@ -153,7 +128,7 @@ def swapped_pairs(
         for premise in premises:
             if made_here >= wanted[label]:
                 break
-            words = set(_words(premise))
+            words = set(lower_words(premise))
             options = [(w, n) for w in sorted(words & set(table)) for n in table[w] if n not in words]
             if not options:
                 continue
@@ -169,45 +144,23 @@ def swapped_pairs(
     return made
 
 
-def swap_hosts(pairs: list[Pair], sets: dict[str, list[Pair]], no_swaps: set[str]) -> list[Pair]:
-    """The training pairs whose premises may get a swapped hypothesis: all but those of the `no_swaps`
-    sets (train_nli --no_swaps_from). Breaking NLI's premises are SNLI's; SICK's are shorter and plainer."""
-    unknown = no_swaps - set(sets)
-    if unknown:
-        raise SystemExit(f"--no_swaps_from names {sorted(unknown)}, which are not training sets here")
-    kept_out = {p for name in no_swaps for p in sets[name]}
-    return [p for p in pairs if p not in kept_out]
+def run_lexicon(recipe: NLIRecipe, sets: dict[str, list[Pair]], pairs: list[Pair]) -> Lexicon:
+    """The lexicon a recipe mines from its training `sets` and `pairs`."""
+    return mine(trusted(pairs, sets, set(recipe.drop_swapped_from)))
 
 
-def without_swaps(pairs: list[Pair]) -> list[Pair]:
-    """The pairs whose hypothesis is not the premise with one content word swapped (train_nli
-    --drop_swapped_from: SICK labels 973 of its 1,010 such pairs neutral or entailment)."""
-    return [p for p in pairs if not one_swap(p.premise, p.hypothesis)]
-
-
-def run_lexicon(run: dict, sets: dict[str, list[Pair]], pairs: list[Pair]) -> Lexicon:
-    """The lexicon a run (train_nli's options) mines from its training `sets` and `pairs`."""
-    from . import nli_data
-
-    return mine(trusted(pairs, sets, set(nli_data.names(run.get("drop_swapped_from", "")))))
-
-
-def run_swaps(run: dict, sets: dict[str, list[Pair]], pairs: list[Pair]) -> list[Pair]:
-    """A run's `lexical_swaps` (--swap_pairs, --swaps_per_premise, --no_swaps_from) from its training pairs."""
-    from . import nli_data
-
-    hosts = swap_hosts(pairs, sets, set(nli_data.names(run.get("no_swaps_from", ""))))
+def run_swaps(recipe: NLIRecipe, sets: dict[str, list[Pair]], pairs: list[Pair]) -> list[Pair]:
+    """A recipe's `lexical_swaps` (--swap_pairs, --swaps_per_premise, --no_swaps_from) from its training pairs."""
+    hosts = swap_hosts(pairs, sets, set(recipe.no_swaps_from))
     return swapped_pairs(
-        hosts, run["swap_pairs"], run["seed"], lexicon=run_lexicon(run, sets, pairs),
-        per_premise=run.get("swaps_per_premise", 1),
+        hosts, recipe.swap_pairs, recipe.seed, lexicon=run_lexicon(recipe, sets, pairs),
+        per_premise=recipe.swaps_per_premise,
     )  # fmt: skip
 
 
-def lexicon_of_run(run: dict) -> Lexicon:
-    """The lexicon a training run (config.json's "training") mined, from the pairs it trained on."""
-    from .train_nli import training_sets
-
-    return run_lexicon(run, *training_sets(run))
+def lexicon_of_run(recipe: NLIRecipe) -> Lexicon:
+    """The lexicon a training run (config.json's "training", read back as its recipe) mined, from the pairs it trained on."""
+    return run_lexicon(recipe, *training_sets(recipe))
 
 
 def trusted(pairs: list[Pair], sets: dict[str, list[Pair]], dropped: set[str]) -> list[Pair]:

