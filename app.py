@@ -1,9 +1,17 @@
 """Sequence-model explorer: see inside the models that read sentences.
 
 python app.py        # http://127.0.0.1:7860
+
+What must happen before gradio and torch are imported comes first (environment, malloc arenas,
+the port check), then the page: one tab per view of explorer.VIEWS; then the launch.
 """
 
+import ctypes
+import ctypes.util
 import os
+import platform
+import socket
+import threading
 
 # Before gradio is imported: no usage analytics, and the hub is never asked for anything
 # the user did not name.
@@ -16,13 +24,57 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 # One torch thread per forward (torch reads this when it is first imported): under a class the
 # requests already keep both cores busy, and two threads per small forward cost 8 % more CPU per
-# answer for no shorter wait (bench/load_test.py, 100 students; explorer/serving.py has the table).
+# answer for no shorter wait (bench/load_test.py, 100 students; explorer/web/serving.py has the table).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-if __name__ == "__main__":  # gradio reads GRADIO_SERVER_PORT when imported: check it first, in one line
-    from explorer.serving import launch_settings, limit_malloc_arenas
+# glibc gives each thread that allocates at once a malloc arena of its own (up to 8 per core),
+# and memory freed into one arena is not reused by the others: under a class, Gradio's worker
+# threads running torch on sentences of every length grew the server by 10 MB per 10 s without
+# end (850 -> 945 MB in 90 s). Two arenas leveled it off (+5 %, measured), at no measured cost in
+# latency. MALLOC_ARENA_MAX in the environment overrides this.
+MALLOC_ARENAS = 2
 
-    limit_malloc_arenas()  # before torch and gradio start their threads (why: explorer/serving.py)
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas (mallopt M_ARENA_MAX) before the server's threads start; returns
+    whether it was set (not on other C libraries, nor when MALLOC_ARENA_MAX is already given)."""
+    if os.environ.get("MALLOC_ARENA_MAX") or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    M_ARENA_MAX = -8  # from glibc's malloc.h
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    return bool(libc.mallopt(M_ARENA_MAX, arenas))
+
+
+def launch_settings() -> dict:
+    """Keyword arguments for demo.launch(): local only unless GRADIO_SERVER_NAME says otherwise,
+    no share link, no extra readable paths (bertviz's scripts are registered by name)."""
+    port = os.environ.get("GRADIO_SERVER_PORT", "7860").strip()
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"GRADIO_SERVER_PORT={port!r} is not a port number (1-65535), e.g. GRADIO_SERVER_PORT=7861.")
+    return {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(port),
+        "share": False,
+        "allowed_paths": [],
+    }
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the app cannot listen on host:port (one line naming the variable that changes it), or None."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            return (
+                f"Port {port} on {host} is taken (another `python app.py`?) or not allowed ({err.strerror}). "
+                f"Stop the other server, or choose another port: GRADIO_SERVER_PORT={port + 1} python app.py"
+            )
+    return None
+
+
+# Here, not in explorer/web/serving.py: importing any module of explorer/ imports gradio (its views do).
+if __name__ == "__main__":  # gradio reads GRADIO_SERVER_PORT when imported: check it first, in one line
+    limit_malloc_arenas()  # before torch and gradio start their threads (why: MALLOC_ARENAS above)
 
     try:
         launch_settings()
@@ -31,10 +83,18 @@ if __name__ == "__main__":  # gradio reads GRADIO_SERVER_PORT when imported: che
 
 import gradio as gr  # noqa: E402
 
-from explorer import VIEWS, deep_links, lesson, model_cards  # noqa: E402
-from explorer.page import PAGE_CSS  # noqa: E402
-from explorer.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, launch_settings  # noqa: E402
-from models.runtime import RUNTIME  # noqa: E402
+from explorer import VIEWS  # noqa: E402
+from explorer.views import lesson  # noqa: E402
+from explorer.web import deep_links, model_cards  # noqa: E402
+from explorer.web.page import PAGE_CSS  # noqa: E402
+from explorer.web.serving import (  # noqa: E402
+    CONCURRENCY_PER_VIEW,
+    QUEUE_MAX_SIZE,
+    app_kwargs,
+    reuse_block_configs,
+    warm_up,
+)
+from models.runtime import RUNTIME, problems  # noqa: E402
 
 
 def ping() -> str:
@@ -56,7 +116,7 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
                     first_paints.append((view, view.build(view, runtime)))
                     model_cards.accordion(view.models.values())
         # First paint: each view renders its default input once the page has opened, or the
-        # input a deep link names (explorer/deep_links.py). Every visitor asks the same defaults,
+        # input a deep link names (explorer/web/deep_links.py). Every visitor asks the same defaults,
         # so they come from the shared answer cache (filled by warm_up).
         painters = deep_links.wire(blocks, tabs, first_paints, parts)
         lesson.wire_steps(blocks, painters)
@@ -69,20 +129,13 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
-    from explorer.serving import port_problem
-    from models.runtime import problems
-
     if found := problems():  # a damaged weight file stops the start, named, instead of failing one tab later
         raise SystemExit("Cannot start: bundled model files are not usable.\n  " + "\n  ".join(found))
     settings = launch_settings()
     if busy := port_problem(settings["server_name"], settings["server_port"]):  # one line, not Gradio's traceback
         raise SystemExit(f"Cannot start: {busy}")
-    import threading
-
-    from explorer.serving import app_kwargs, reuse_block_configs, warm_up
-
     demo.launch(**settings, css=PAGE_CSS, app_kwargs=app_kwargs(), prevent_thread_lock=True)
-    reuse_block_configs(demo)  # after launch: the page's config is built (why: explorer/serving.py)
+    reuse_block_configs(demo)  # after launch: the page's config is built (why: explorer/web/serving.py)
     # After the page answers: one thread loads the models and computes every first paint and
     # example once; requests arriving meanwhile wait for the same answers instead of racing.
     threading.Thread(target=warm_up, args=(demo.first_paints,), name="warm-up", daemon=True).start()

@@ -23,6 +23,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+import psutil
+
 # Before anything imports gradio or transformers: offline, no analytics.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -38,7 +40,7 @@ def say(message: str) -> None:
 
 
 def machine(device) -> dict:
-    import gradio
+    import gradio  # not at the top: see main (--help imports neither)
     import torch
 
     cpu = platform.processor() or platform.machine()
@@ -66,8 +68,6 @@ def machine(device) -> dict:
 
 def rss_mb(pid: int | None = None) -> float:
     """Resident memory of a process (this one by default), in MB (10^6 bytes)."""
-    import psutil
-
     return psutil.Process(pid).memory_info().rss / 1e6
 
 
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     if args.device:
         os.environ["EXPLORER_DEVICE"] = args.device
+    # Not at the top: `python -m bench --help` and a bad argument answer at once, without
+    # importing torch, gradio and every view (5 s here).
     import torch
 
     from models import pick_device
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from explorer import VIEWS
+    from explorer import VIEWS  # as torch above: after the arguments are checked
+    from explorer.views.self_attention import analysis as self_attention
     from models.runtime import RUNTIME
 
     from . import inside, packing, payload, roundtrip, startup, views
@@ -142,8 +145,6 @@ def main(argv: list[str] | None = None) -> dict:
     figures["packing"] = packing.measure(RUNTIME.get("tagger"), batch.inputs["text"], plan["view_repeats"])
 
     say("self-attention payload ...")
-    from explorer import self_attention
-
     figures["payload"] = {}
     encoder = RUNTIME.get("encoder")
     payload_cases = [c for c in cases if c.view == payload.VIEW]
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 def inside_only(report: dict, plan: dict, json_path: Path | None) -> dict:
     """python -m bench --only inside: issue 14's analyses against their floors, nothing else."""
-    from models.runtime import RUNTIME
+    from models.runtime import RUNTIME  # not at the top: see main
 
     from . import inside
 

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from functools import partial
 
+from explorer.core.samples import sample_hypothesis, sample_text
+from explorer.views import saliency_section
+from explorer.views.self_attention import ablation_section, inside_head, positions, rollout_section
+from models import floors
+
 from .timing import interleaved
 from .views import plots_json
 
@@ -22,10 +27,6 @@ TOKENS = 20  # word pieces (tokens for the tagger) of each standard input, as th
 
 def cases(runtime) -> dict:
     """{name: (handler, floor, inputs)}, each input of about TOKENS tokens."""
-    from explorer import ablation, inside_head, positions, rollout, saliency
-    from explorer.samples import sample_hypothesis, sample_text
-    from models import floors
-
     encoder, nli, tagger = runtime.get("encoder"), runtime.get("nli"), runtime.get("tagger")
 
     def pieces(text):
@@ -51,27 +52,27 @@ def cases(runtime) -> dict:
             {"text": text, "layer": 1, "head": 1, "seed": 0},
         ),
         "rollout": (
-            partial(rollout.show, text, "", encoder=encoder),
+            partial(rollout_section.show, text, "", encoder=encoder),
             floors.encoder(enc_models, {"text": text}),
             {"text": text},
         ),
         "ablation": (
-            partial(ablation.show, text, text_b, ablation.MODES[1], 2, 1, "", encoder=encoder),
+            partial(ablation_section.show, text, text_b, ablation_section.MODES[1], 2, 1, "", encoder=encoder),
             floors.ablation(enc_models, pair),
-            {**pair, "switch_off": ablation.MODES[1], "layer": 2},
+            {**pair, "switch_off": ablation_section.MODES[1], "layer": 2},
         ),
         "head_importance": (
-            partial(ablation.show_importance, text, text_b, encoder=encoder),
+            partial(ablation_section.show_importance, text, text_b, encoder=encoder),
             floors.head_importance(enc_models, pair),
             pair,
         ),
         "nli_saliency": (
-            partial(saliency.show_nli, premise, hypothesis, nli=nli),
+            partial(saliency_section.show_nli, premise, hypothesis, nli=nli),
             floors.nli_saliency({"nli": nli}, {"premise": premise, "hypothesis": hypothesis}),
             {"premise": premise, "hypothesis": hypothesis},
         ),
         "tag_saliency": (
-            partial(saliency.show_tag, tagged, 1, tagger=tagger),
+            partial(saliency_section.show_tag, tagged, 1, tagger=tagger),
             floors.tag_saliency({"tagger": tagger}, {"text": tagged}),
             {"text": tagged, "index": 1},
         ),

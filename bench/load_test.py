@@ -32,12 +32,18 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import httpx
+import psutil
+from gradio_client import Client
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: `bench` is importable from the repository root
 
 from bench.classroom import board_inputs, own_inputs  # noqa: E402
+from bench.page_open import visit_costs, wait_for_warm_up  # noqa: E402
 from bench.startup import App, child_env  # noqa: E402 (the same app starter as python -m bench)
 
 RSS_GROWTH_LIMIT = 0.10
@@ -56,8 +62,6 @@ def rss_mb(pid: int) -> float:
 
 
 def cpu_s(pid: int) -> float:
-    import psutil
-
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
 
@@ -107,8 +111,6 @@ class HttpClient:
     """
 
     def __init__(self, url: str):
-        import httpx
-
         self.http = httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(300, connect=30))
         # One session per student, as one browser tab is: Gradio keeps a session's gr.State
         # (a view's last result) once per session, not once per request.
@@ -138,8 +140,6 @@ class HttpClient:
 
 def connect(url: str, gradio_client: bool):
     if gradio_client:
-        from gradio_client import Client
-
         return Client(url, verbose=False)
     return HttpClient(url)
 
@@ -182,7 +182,7 @@ def classroom(
     does: requests sent in the first warm_s seconds are tallied apart, and at_measure() is called
     when the measured part begins. Returns the warm tally, the measured tally and the measured
     seconds (to the last answer)."""
-    from explorer import VIEWS
+    from explorer import VIEWS  # not at the top: `--help` answers without importing gradio (3 s)
 
     names = [f"/{v.api_name}" for v in VIEWS]
     warm, measured = Tally(names), Tally(names)
@@ -219,9 +219,7 @@ def classroom(
 
 def closed_loop(url: str, clients: int, seconds: float, gradio_client: bool = False) -> tuple[Tally, float]:
     """Each client calls the endpoints in turn with their first two examples, with no pause."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from explorer import VIEWS
+    from explorer import VIEWS  # not at the top: `--help` answers without importing gradio (3 s)
 
     tally = Tally([f"/{v.api_name}" for v in VIEWS])
     with ThreadPoolExecutor(max_workers=min(clients, 16)) as pool:
@@ -291,8 +289,6 @@ def run(args) -> dict:
         app.wait()
         if args.cores:
             report["server_cpus"] = sorted(pin(app.process.pid, args.cores))
-        from bench.page_open import wait_for_warm_up
-
         wait_for_warm_up(app)
         report["rss_mb_at_start"] = round(rss_mb(app.process.pid))
         before: dict = {}
@@ -330,8 +326,6 @@ def run(args) -> dict:
         )
         report["requests_per_server_cpu_s"] = round(report["requests"] / max(report["server_cpu_s"], 1e-9), 2)
         if args.page_open:
-            from bench.page_open import visit_costs
-
             report["page_open_app_s"] = visit_costs(app, "app.py", args.page_open)
     finally:
         app.stop()

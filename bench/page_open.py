@@ -21,6 +21,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))  # tools/screenshots.py
+
+import psutil  # noqa: E402
+from screenshots import browser, wait  # noqa: E402
 
 from bench.startup import App, child_env  # noqa: E402
 
@@ -32,17 +36,12 @@ DRAWN = {  # the first tab's first paint has arrived (hidden tabs are not in the
 
 
 def cpu_seconds(pid: int) -> float:
-    import psutil
-
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
 
 
 def visit_costs(server: App, script: str, visits: int) -> list[float]:
     """CPU seconds of a running server per page open, one per measured visit (after one unmeasured)."""
-    sys.path.insert(0, str(REPO / "tools"))
-    from screenshots import browser, wait
-
     costs = []
     for k in range(visits + 1):
         driver = browser()

@@ -10,23 +10,23 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import torch
+from bertviz import head_view
+
+from explorer.core import figures as fg
+from explorer.views.self_attention import analysis as sa
+
 VIEW = "self_attention"  # the view whose answer is weighed against bertviz's HTML
 
 
 def bertviz_bytes(result) -> int:
     """Bytes of bertviz's head_view HTML for a SelfAttentionResult (as bertviz ships, unrounded)."""
-    import torch
-    from bertviz import head_view
-
     attention = [torch.from_numpy(a[None]) for a in result.attentions]  # per layer (1, H, T, T)
     return len(head_view(attention, result.tokens, html_action="return").data.encode())
 
 
 def view_bytes_in_process(result) -> int:
     """Bytes of the default view's outputs as JSON (the plots as gr.Plot sends them, the table as rows)."""
-    from explorer import figures as fg
-    from explorer import self_attention as sa
-
     f = sa.figures(result, 1, 1)
     table = f["table"]
     parts = [

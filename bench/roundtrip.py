@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gradio_client import Client
+
 from .timing import interleaved
 
 
 def measure(url: str, views, cases, in_process_ms: dict, repeats: int, warmup: int, downloads: Path) -> dict:
     """{"ping_ms": ..., "<view>/<size>": {"round_trip_ms", "in_process_ms", "ratio"}}; the warm-up
     round also loads each view's models in the server, so it is not counted."""
-    from gradio_client import Client
-
     client = Client(url, verbose=False, analytics_enabled=False, download_files=str(downloads))
     by_name = {view.api_name: view for view in views}
     runs = {"ping": lambda: client.predict(api_name="/ping")}

@@ -6,11 +6,11 @@ import statistics
 import time
 from collections.abc import Callable
 
+import torch
+
 
 def synchronize() -> None:
     """Wait for queued CUDA work, so a timer measures it (a no-op on the CPU)."""
-    import torch
-
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         torch.cuda.synchronize()
 

@@ -14,6 +14,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from explorer.core import figures as fg
+
 from .timing import interleaved
 
 
@@ -30,9 +32,7 @@ class ViewCase:
 
 
 def plots_json(answer: dict) -> int:
-    """Serialize every plot spec of a handler's answer, as explorer.ui does; returns the characters."""
-    from explorer import figures as fg
-
+    """Serialize every plot spec of a handler's answer, as explorer.web.ui does; returns the characters."""
     return sum(
         len(fg.plotly_json(value))
         for value in answer.values()

@@ -1,9 +1,15 @@
-"""What the user sees: one module per view, each declaring itself as a View (explorer/view.py).
+"""What the user sees: one view per tab, each declaring itself as a View (explorer/contract.py).
 
-VIEWS is the one list of them, in tab order: app.py builds a tab and an endpoint for each,
+    views/     one module per view; a package for a view with sections
+    core/      what the views compute with: figures, limits, samples, text alignment (no gradio, no torch)
+    web/       the Gradio plumbing every view shares: wiring, deep links, serving, exports, cards, page
+
+VIEWS is the one list of the views, in tab order: app.py builds a tab and an endpoint for each,
 `python -m bench` and the tests loop over it. A new view is one module and one line here.
 """
 
-from . import batching, lesson, nli, self_attention, tagging, translation
+from .views import batching, lesson, tagging, translation
+from .views.nli import tab as nli_tab
+from .views.self_attention import tab as self_attention_tab
 
-VIEWS = (lesson.VIEW, batching.VIEW, tagging.VIEW, translation.VIEW, self_attention.VIEW, nli.VIEW)
+VIEWS = (lesson.VIEW, batching.VIEW, tagging.VIEW, translation.VIEW, self_attention_tab.VIEW, nli_tab.VIEW)

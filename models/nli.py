@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from .decomposable_attention import DAOutput, DecomposableAttention
 from .device import pick_device
+from .minilm import load_minilm
 from .nli_words import GloVeWords, MiniLMWords, Prepared
 from .text import read_json, write_json
 
@@ -232,8 +233,6 @@ def build_minilm_words(
     """The bundled MiniLM (models.minilm.MiniLM: the app's shared copy, or a fresh one) as word
     vectors for `config`: its frozen layers are read as they are, its top layers are copies
     (glove_concat: glove_vocab and its table [len(glove_vocab), glove_dim]; zeros when loading)."""
-    from .minilm import load_minilm
-
     minilm = minilm or load_minilm()
     if glove_vocab and glove_table is None:
         glove_table = torch.zeros(len(glove_vocab), config.glove_dim)  # the saved rows are loaded into it

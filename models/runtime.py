@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from safetensors import safe_open
+
 from .cache import ResultCache, budget_mb
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,9 +142,9 @@ class Runtime:
         return getattr(self._request, "cpu_only", False)
 
     def device(self):
-        import torch
+        import torch  # not at the top: `import models.runtime` (and the app) stays light (module docstring)
 
-        from .device import pick_device
+        from .device import pick_device  # imports torch
 
         return torch.device("cpu") if self.on_cpu() else pick_device()
 
@@ -174,7 +176,7 @@ class Runtime:
         """An encoder a user named (a hub id) instead of the bundled one. Only the last named one
         stays loaded, so a stream of different names cannot fill the server's memory; one that
         cannot be had falls back to the shared bundled encoder with a notice (models.encoder)."""
-        from .encoder import load_encoder
+        from .encoder import load_encoder  # imports torch and transformers: not at the top either
 
         with self._lock:
             if self.on_cpu():  # a rare retry of a rare model: not kept
@@ -191,7 +193,7 @@ class Runtime:
         request moves (cpu_only is per thread), the GPU copies keep serving everyone else, and
         the notice says so.
         """
-        import torch
+        import torch  # not at the top: `import models.runtime` (and the app) stays light (module docstring)
 
         def attempt():
             return fn(*args, **kwargs, **{keyword: self.get(model) for keyword, model in needs.items()})
@@ -232,8 +234,6 @@ RUNTIME = Runtime(MODELS)  # the app's: one copy of each model per process, one 
 def file_problem(path: Path) -> str | None:
     """Why `path` cannot be used (missing, unreadable JSON, a safetensors header that does not
     cover the file), or None. Reads headers only: fast enough for every start."""
-    from safetensors import safe_open
-
     if not path.is_file():
         return "is missing"
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from explorer.view import FirstPaint, View
+from explorer.contract import FirstPaint, View
 
 
 def shout(text: str) -> str:
@@ -16,7 +16,7 @@ def show(text: str) -> dict:
 def build(view: View, runtime) -> FirstPaint:
     import gradio as gr
 
-    from explorer.ui import endpoint
+    from explorer.web.ui import endpoint
 
     text = gr.Textbox("hello", elem_id="echo-text")
     echo = gr.Markdown(elem_id="echo-output")

@@ -89,7 +89,7 @@ def test_bad_heads_and_missing_sentences_get_clear_messages(enc):
     with pytest.raises(ValueError, match="Sentence B is empty"):
         enc.similarity(A, "  ")
 
-    from explorer import ablation
+    from explorer.views.self_attention import ablation_section as ablation
 
     with pytest.raises(ValueError, match="type sentence B"):
         ablation.analyze(A, "", ablation.MODES[0], 1, 1, "", enc)
@@ -99,7 +99,7 @@ def test_bad_heads_and_missing_sentences_get_clear_messages(enc):
 
 
 def test_the_view_reports_before_and_after_and_ranks_every_head(enc):
-    from explorer import ablation
+    from explorer.views.self_attention import ablation_section as ablation
 
     r = ablation.analyze(A, B, ablation.MODES[1], 2, 1, "", enc)
     assert len(r.heads) == 12 and r.similarity == pytest.approx(enc.similarity(A, B), abs=1e-5)

@@ -47,7 +47,7 @@ def test_translation_follows_examples_typing_and_enter(page):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    from explorer.translation import EXAMPLES
+    from explorer.views.translation import EXAMPLES
 
     click_tab(page, "Translation attention")
     output = "return document.querySelector('#translate-output textarea, #translate-output input').value"

@@ -259,7 +259,7 @@ def test_a_hostile_query_string_runs_nothing(driver, app_url):
         "return document.querySelector('#tag-link-notice')?.innerText.includes('the limit is 5000')",
         "oversize notice",
     )
-    from explorer.tagging import EXAMPLES
+    from explorer.views.tagging import EXAMPLES
 
     assert value(driver, "tag-text") == EXAMPLES[0]  # the default, analysed from the cache
     assert driver.execute_script("return window.__xss_link") is None and driver.title == TITLE
@@ -268,8 +268,8 @@ def test_a_hostile_query_string_runs_nothing(driver, app_url):
 
 def test_each_lesson_button_opens_its_tab_with_its_preset(driver, app_url):
     from explorer import VIEWS
-    from explorer.deep_links import LINKS
-    from explorer.lesson import STEPS
+    from explorer.views.lesson import STEPS
+    from explorer.web.deep_links import LINKS
 
     titles = {v.api_name: v.title for v in VIEWS}
     driver.get(app_url)

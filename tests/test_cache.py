@@ -53,7 +53,7 @@ def test_a_failed_computation_is_not_kept():
 def test_sizes_count_arrays_tables_and_dataclasses():
     import pandas as pd
 
-    from explorer.view import RunInfo
+    from explorer.contract import RunInfo
 
     assert size_of(np.zeros(1000)) == 8000
     assert size_of({"a": np.zeros(10), "t": pd.DataFrame({"x": range(100)})}) > 880
@@ -82,8 +82,8 @@ def tiny_encoder(tmp_path_factory):
 def test_a_cached_answer_is_what_a_fresh_computation_gives(
     tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder
 ):
-    from explorer import tagging
-    from explorer.ui import endpoint
+    from explorer.views import tagging
+    from explorer.web.ui import endpoint
 
     outputs = {name: name for name in ("tags", "confidence", "probs", "table", "status")}
     shared = fake_runtime(tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder)
@@ -107,8 +107,8 @@ def test_a_batched_request_finds_what_the_single_request_endpoint_computed(
 ):
     """The warm-up and first paints go through `endpoint`; the API's queued requests through
     `batched`: one key, so the class's first API calls are answered from the warm-up's work."""
-    from explorer import translation
-    from explorer.ui import batched, endpoint
+    from explorer.views import translation
+    from explorer.web.ui import batched, endpoint
 
     names = ("translation", "status", "alignment", "step_plot", "written", "beams", "comparison", "confidence")
     outputs = {name: name for name in names + ("step", "files", "result")}
@@ -136,7 +136,7 @@ def test_warm_up_answers_every_first_paint_and_example_before_anyone_asks(
 ):
     import app
     from explorer import VIEWS
-    from explorer.serving import warm_up
+    from explorer.web.serving import warm_up
 
     runtime = fake_runtime(tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder)
     demo = app.build_demo(runtime=runtime)
@@ -163,7 +163,7 @@ def test_a_plain_page_open_sends_what_gradio_postprocessing_sends(
     from gradio.state_holder import SessionState
 
     import app
-    from explorer.deep_links import NO_LINK
+    from explorer.web.deep_links import NO_LINK
 
     runtime = fake_runtime(tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, tiny_encoder)
     demo = app.build_demo(runtime=runtime)

@@ -8,8 +8,11 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pytest
 
-from explorer import VIEWS, compare, deep_links, lesson, model_cards
-from explorer.deep_links import LINKS, parse
+from explorer import VIEWS
+from explorer.core import text_alignment
+from explorer.views import lesson
+from explorer.web import deep_links, model_cards
+from explorer.web.deep_links import LINKS, parse
 
 
 def test_a_link_names_its_view_and_values_as_the_sliders_show_them():
@@ -106,12 +109,12 @@ def test_each_tab_shows_its_models_card_sections():
 def test_tokens_line_up_where_they_are_the_same_in_order():
     a = ["[CLS]", "it", "was", "too", "tired", ".", "[SEP]"]
     b = ["[CLS]", "it", "was", "too", "wide", ".", "[SEP]"]
-    pairs = compare.line_up(a, b)
+    pairs = text_alignment.line_up(a, b)
     assert pairs == [(0, 0), (1, 1), (2, 2), (3, 3), (5, 5), (6, 6)]
-    inserted = compare.line_up(["a", "cat", "sat"], ["a", "big", "cat", "sat"])
+    inserted = text_alignment.line_up(["a", "cat", "sat"], ["a", "big", "cat", "sat"])
     assert inserted == [(0, 0), (1, 2), (2, 3)]  # an inserted word shifts nothing after it
     A, B = np.eye(3), np.full((4, 4), 0.25)
-    D = compare.difference(A, B, inserted, inserted)
+    D = text_alignment.difference(A, B, inserted, inserted)
     assert D.shape == (3, 3) and np.allclose(D, np.eye(3) - 0.25)
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer import figures as fg
+from explorer.core import figures as fg
 
 
 def test_bar_line_and_heatmap_specs_are_valid_plotly():

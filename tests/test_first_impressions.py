@@ -9,8 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from explorer import batching, nli, self_attention, tagging, translation
-from explorer import figures as fg
+from explorer.core import figures as fg
+from explorer.views import batching, tagging, translation
+from explorer.views.nli import analysis as nli
+from explorer.views.self_attention import analysis as self_attention
 
 
 def luminance(hex_colour: str) -> float:
@@ -146,7 +148,7 @@ def test_a_word_the_tokenizer_gives_up_on_is_named(tiny_encoder):
 def test_a_live_input_problem_clears_the_outputs_and_raises_no_toast(monkeypatch):
     import gradio as gr
 
-    from explorer.ui import live
+    from explorer.web.ui import live
 
     toasts = []
     monkeypatch.setattr(gr, "Warning", lambda *a, **k: toasts.append(a))
@@ -161,7 +163,7 @@ def test_a_live_input_problem_clears_the_outputs_and_raises_no_toast(monkeypatch
 
 def test_the_first_answer_reports_the_analysis_not_the_model_load(tiny_tagger):
     """A model that takes 1.5 s to load: the answer says milliseconds of tagging, not 1500."""
-    from explorer.ui import endpoint
+    from explorer.web.ui import endpoint
     from models.runtime import ModelSpec, Runtime
 
     def slow_load(device):

@@ -471,7 +471,7 @@ def test_bundled_model_api(bundled_nli):
 def test_bundled_model_reads_the_lessons_swapped_colour_and_the_issues_violin_as_contradiction(bundled_nli):
     """The Lesson's NLI step says one swapped word should flip the label; and "guitar" -> "violin" was the
     failure #13 opened with. Identical sentences stay entailment."""
-    from explorer.lesson import YELLOW
+    from explorer.views.lesson import YELLOW
 
     assert bundled_nli.infer(YELLOW, YELLOW.replace("yellow", "red")).label == "contradiction"
     assert bundled_nli.infer(YELLOW, YELLOW).label == "entailment"

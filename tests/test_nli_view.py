@@ -5,8 +5,8 @@ import csv
 import numpy as np
 import pytest
 
-from explorer import nli as view
-from explorer.limits import MAX_CHARS, MAX_NLI_PIECES
+from explorer.core.limits import MAX_CHARS, MAX_NLI_PIECES
+from explorer.views.nli import analysis as view
 
 HOSTILE = '<img src=x onerror="window.__xss=1"> </script><b>bold</b>'
 

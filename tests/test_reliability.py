@@ -23,8 +23,8 @@ def test_every_text_box_states_its_limits_and_caps_its_length():
     import gradio as gr
 
     import app
-    from explorer.deep_links import MAX_LINK_CHARS
-    from explorer.limits import MAX_CHARS, MAX_HEAD_LIST, MAX_MODEL_NAME
+    from explorer.core.limits import MAX_CHARS, MAX_HEAD_LIST, MAX_MODEL_NAME
+    from explorer.web.deep_links import MAX_LINK_CHARS
 
     boxes = [b for b in app.demo.blocks.values() if isinstance(b, gr.Textbox) and b.interactive is not False]
     assert len(boxes) >= 8  # batch, tag, translate, sentence A, sentence B, encoder name, premise, hypothesis
@@ -154,8 +154,8 @@ def gpu_tagger_out_of_memory(tiny_tagger):
 def test_out_of_memory_request_is_retried_on_cpu_with_a_notice(gpu_tagger_out_of_memory, monkeypatch, caplog):
     import gradio as gr
 
-    from explorer import tagging
-    from explorer.ui import endpoint
+    from explorer.views import tagging
+    from explorer.web.ui import endpoint
     from models.runtime import CPU_RETRY_NOTICE
 
     full, runtime = gpu_tagger_out_of_memory
@@ -173,8 +173,8 @@ def test_out_of_memory_request_is_retried_on_cpu_with_a_notice(gpu_tagger_out_of
 
 
 def test_out_of_memory_in_a_batch_retries_the_whole_batch_on_cpu(gpu_tagger_out_of_memory):
-    from explorer import tagging
-    from explorer.ui import batched
+    from explorer.views import tagging
+    from explorer.web.ui import batched
 
     full, runtime = gpu_tagger_out_of_memory
     run_batch = batched(runtime, {"tagger": "tagger"}, tagging.show_many, tagging.render, OUTPUTS, "status")
@@ -185,8 +185,8 @@ def test_out_of_memory_in_a_batch_retries_the_whole_batch_on_cpu(gpu_tagger_out_
 
 # -- batching: one bad request does not fail the others ---------------------------------------
 def test_a_bad_request_in_a_batch_gets_its_message_and_the_others_their_answer(tiny_tagger):
-    from explorer import tagging
-    from explorer.ui import batched
+    from explorer.views import tagging
+    from explorer.web.ui import batched
 
     run_batch = batched(
         fake_runtime(tiny_tagger), {"tagger": "tagger"}, tagging.show_many, tagging.render, OUTPUTS, "status"
@@ -226,7 +226,7 @@ def test_an_out_of_range_slider_value_fails_only_its_own_request_in_a_batch(api_
 
 
 def test_batched_results_equal_one_at_a_time(bundled_nli):
-    from explorer import nli
+    from explorer.views.nli import analysis as nli
 
     pairs = [
         ("A man is playing a guitar on stage.", "A man is sleeping in his bed."),
@@ -249,7 +249,7 @@ def test_batched_results_equal_one_at_a_time(bundled_nli):
 
 # -- security defaults ------------------------------------------------------------------------
 def test_launch_defaults_are_local_with_no_share_link_and_no_extra_paths(monkeypatch):
-    from explorer.serving import launch_settings
+    from app import launch_settings
 
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
     settings = launch_settings()
@@ -260,7 +260,7 @@ def test_launch_defaults_are_local_with_no_share_link_and_no_extra_paths(monkeyp
 
 def test_app_turns_analytics_off_and_queues_on_purpose():
     import app
-    from explorer.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE
+    from explorer.web.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE
 
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     assert app.demo._queue.max_size == QUEUE_MAX_SIZE
@@ -296,7 +296,7 @@ def test_a_pickled_checkpoint_is_refused_and_the_bundled_encoder_used(tmp_path):
 
 
 def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes():
-    """explorer.serving.reuse_block_configs: what a new session's state starts from is what Gradio
+    """explorer.web.serving.reuse_block_configs: what a new session's state starts from is what Gradio
     computes, and one session changing a value does not change another's."""
     import json
     import subprocess
@@ -305,7 +305,7 @@ def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes
     script = (
         "import json, app\n"
         "from gradio.state_holder import SessionState\n"
-        "from explorer.serving import reuse_block_configs\n"
+        "from explorer.web.serving import reuse_block_configs\n"
         "computed = json.dumps(SessionState(app.demo).config_values, default=str, sort_keys=True)\n"
         "reuse_block_configs(app.demo)\n"
         "first, second = SessionState(app.demo), SessionState(app.demo)\n"
@@ -331,7 +331,7 @@ def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes
 
 
 def test_the_stored_page_is_the_page_gradio_builds(app_url):
-    """explorer.serving.StoredAnswers: the second visitor's page (from memory, compressed) is,
+    """explorer.web.serving.StoredAnswers: the second visitor's page (from memory, compressed) is,
     byte for byte, the page Gradio builds for a browser without brotli (never stored for one with)."""
     import urllib.request
 

@@ -136,7 +136,7 @@ def test_nli_saliency_equals_finite_differences_on_a_tiny_model():
 
 
 def test_spearman_rows_rank_saliency_magnitudes_against_attention():
-    from explorer.saliency import correlations, spearman
+    from explorer.views.saliency_section import correlations, spearman
 
     columns = {
         "g": np.array([-4.0, 1.0, 2.0, 3.0]),
@@ -190,7 +190,7 @@ def test_tag_rollout_row_is_minilms_rollout_over_the_words(bundled):
 
 @pytest.mark.bundled
 def test_the_views_give_clear_messages_and_a_table_per_word(bundled):
-    from explorer import saliency
+    from explorer.views import saliency_section as saliency
 
     with pytest.raises(ValueError, match="tokens 0-3"):
         saliency.analyze_tag("Time flies like arrows", 4, bundled.get("tagger"))

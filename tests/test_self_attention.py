@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer import figures as fg
-from explorer import self_attention as sa
-from explorer.limits import MAX_ATTENTION_TOKENS, MAX_BERTVIZ_TOKENS, check_model_name
-from explorer.safe_html import bertviz_iframe, local_scripts, script_sources
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_ATTENTION_TOKENS, MAX_BERTVIZ_TOKENS, check_model_name
+from explorer.core.safe_html import bertviz_iframe, local_scripts, script_sources
+from explorer.views.self_attention import analysis as sa
 from models import encoder as encoder_module
 from models import load_encoder, minilm
 
@@ -287,7 +287,7 @@ def test_local_scripts_are_found_in_site_packages():
 
 
 def test_cdn_fallback_comes_with_a_note(monkeypatch):
-    from explorer import safe_html
+    from explorer.core import safe_html
 
     monkeypatch.setattr(safe_html, "local_scripts", lambda: {})
     urls, note = safe_html.script_sources()

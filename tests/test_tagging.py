@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from explorer import figures as fg
-from explorer import tagging
+from explorer.core import figures as fg
+from explorer.views import tagging
 from models.text import treebank_tokenize
 
 

@@ -5,9 +5,9 @@ import csv
 import numpy as np
 import pytest
 
-from explorer import figures as fg
-from explorer import translation
-from explorer.limits import MAX_BEAM, MAX_SOURCE_TOKENS
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_BEAM, MAX_SOURCE_TOKENS
+from explorer.views import translation
 
 from conftest import require_bundled_translator
 

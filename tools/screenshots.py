@@ -19,8 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.startup import App, child_env  # noqa: E402
 
 WINDOW = (1400, 1400)  # the README shows the first screen of each tab at this size
 PROJECTOR, PHONE = (1280, 720), (390, 844)  # a classroom projector; a phone's CSS viewport (iPhone 12-15)
@@ -33,9 +38,6 @@ READY = (  # the tab's own figures and status drawn; the Inside sub-tabs compute
 
 
 def browser(window: tuple[int, int] = WINDOW):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
@@ -67,14 +69,14 @@ PAGE_WIDTH = "return [document.documentElement.scrollWidth, window.innerWidth]"
 def take(url: str, out: Path, timeout: float = 240, window: tuple[int, int] = WINDOW, suffix: str = "") -> list[Path]:
     """A PNG per view of explorer.VIEWS, named by its API name (+ suffix); returns the paths.
     Prints a line for a tab whose page is wider than the window (it would scroll sideways)."""
-    from explorer import VIEWS
+    from explorer import VIEWS  # not at the top: `--help` answers without importing gradio (3 s)
 
     out.mkdir(parents=True, exist_ok=True)
     driver = browser(window)
     paths = []
     try:
         for view in VIEWS:
-            # Each tab by its deep link (explorer/deep_links.py), with its default inputs: on a
+            # Each tab by its deep link (explorer/web/deep_links.py), with its default inputs: on a
             # phone most tab buttons are not where a click could reach them.
             driver.get(f"{url.rstrip('/')}/?view={view.api_name}")
             wait(driver, READY, timeout, f"the {view.title} tab to be drawn")
@@ -109,8 +111,6 @@ def main() -> None:
     if args.url:
         paths = all_pictures(args.url)
     else:
-        from bench.startup import App, child_env
-
         log = Path(tempfile.mkdtemp(prefix="screenshots-")) / "app.log"
         app = App(child_env(), log)
         try:

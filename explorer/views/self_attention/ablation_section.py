@@ -15,13 +15,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .exports import request_folder
-from .limits import MAX_ABLATION_PIECES, MAX_HEAD_LIST, check_whole, clean_text
-from .view import RunInfo
+from explorer.contract import RunInfo
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_ABLATION_PIECES, MAX_HEAD_LIST, check_whole, clean_text
+from explorer.web.exports import request_folder
+from explorer.web.ui import endpoint, teaching_note
 
 MODES = ("the head on the sliders", "the whole layer on the slider", "the heads listed")
 MAX_LISTED = 72
@@ -213,10 +215,6 @@ def export(r) -> dict:
 
 
 def build_section(runtime, text, text_b, layer, head) -> None:
-    import gradio as gr
-
-    from .ui import endpoint, teaching_note
-
     gr.Markdown(
         "all-MiniLM-L6-v2 was trained for sentence similarity. Type **sentence B** above; switch heads off and "
         f"watch the similarity of the two sentences change (≤ {MAX_ABLATION_PIECES} word pieces each)."

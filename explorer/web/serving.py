@@ -1,4 +1,5 @@
-"""How the app serves a classroom: threads, concurrency, batching, queue, memory, launch settings.
+"""How the app serves a classroom: threads, concurrency, batching, queue, warm-up, stored answers
+(the malloc arenas and the launch settings are app.py's: they come before gradio is imported).
 
 Chosen from `python bench/load_test.py` (a classroom: students with think time, board and own
 sentences, every endpoint; README "Serving a classroom"), on the 2-core VM a free Space also has.
@@ -22,9 +23,17 @@ CPU second, so a bigger course takes more processes (README "Serving a larger co
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import brotli  # installed with gradio, which compresses with it too
+from gradio.blocks import BlocksConfig
+from starlette.middleware import Middleware
 
 # One request at a time per event listener (the table above): the models are shared read-only,
 # and the views' events still run side by side, one request each.
@@ -38,60 +47,9 @@ QUEUE_MAX_SIZE = 256
 MAX_BATCH = 8
 
 
-# glibc gives each thread that allocates at once a malloc arena of its own (up to 8 per core),
-# and memory freed into one arena is not reused by the others: under a class, Gradio's worker
-# threads running torch on sentences of every length grew the server by 10 MB per 10 s without
-# end (850 -> 945 MB in 90 s). Two arenas leveled it off (+5 %, measured), at no measured cost in
-# latency. MALLOC_ARENA_MAX in the environment overrides this.
-MALLOC_ARENAS = 2
-
-
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas (mallopt M_ARENA_MAX) before the server's threads start; returns
-    whether it was set (not on other C libraries, nor when MALLOC_ARENA_MAX is already given)."""
-    import ctypes
-    import ctypes.util
-    import platform
-
-    if os.environ.get("MALLOC_ARENA_MAX") or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    M_ARENA_MAX = -8  # from glibc's malloc.h
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    return bool(libc.mallopt(M_ARENA_MAX, arenas))
-
-
 def batching_enabled() -> bool:
     """EXPLORER_BATCHING=0 turns dynamic batching off (the load test compares both)."""
     return os.environ.get("EXPLORER_BATCHING", "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-def launch_settings() -> dict:
-    """Keyword arguments for demo.launch(): local only unless GRADIO_SERVER_NAME says otherwise,
-    no share link, no extra readable paths (bertviz's scripts are registered by name)."""
-    port = os.environ.get("GRADIO_SERVER_PORT", "7860").strip()
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"GRADIO_SERVER_PORT={port!r} is not a port number (1-65535), e.g. GRADIO_SERVER_PORT=7861.")
-    return {
-        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        "server_port": int(port),
-        "share": False,
-        "allowed_paths": [],
-    }
-
-
-def port_problem(host: str, port: int) -> str | None:
-    """Why the app cannot listen on host:port (one line naming the variable that changes it), or None."""
-    import socket
-
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as err:
-            return (
-                f"Port {port} on {host} is taken (another `python app.py`?) or not allowed ({err.strerror}). "
-                f"Stop the other server, or choose another port: GRADIO_SERVER_PORT={port + 1} python app.py"
-            )
-    return None
 
 
 def each_checked(inputs: Sequence, check: Callable[[Any], Any], run_many: Callable[[list], list]) -> tuple[list, int]:
@@ -116,10 +74,6 @@ def warm_up(first_paints: list) -> None:
     """Compute each view's first paint and examples once, in order, so their answers (and the
     models behind them) are in the shared cache before the class asks. first_paints: (View,
     FirstPaint) pairs from app.build_demo; a failure is logged and the rest go on."""
-    import logging
-    import sys
-    import time
-
     log = logging.getLogger("explorer")
     start = time.perf_counter()
     for view, paint in first_paints:
@@ -167,8 +121,6 @@ class StoredAnswers:
              b"forwarded")  # fmt: skip
 
     def __init__(self, app):
-        from collections import OrderedDict
-
         self.app = app
         self.stored: dict = {}  # a static file's key -> its answer (a fixed set: the installed front end)
         self.pages: OrderedDict = OrderedDict()  # a page's key -> its answer, least recently asked first
@@ -180,17 +132,17 @@ class StoredAnswers:
         if scope["type"] != "http" or scope.get("method") != "GET":
             return None
         headers = dict(scope.get("headers") or [])
-        brotli = b"br" in headers.get(b"accept-encoding", b"")
+        accepts_brotli = b"br" in headers.get(b"accept-encoding", b"")
         query = scope.get("query_string", b"")
         if len(query) > self.MAX_QUERY:
             return None
         if path.startswith(self.PREFIXES) or path in self.FILES:
             # A static file's query string changes nothing (theme.css?v=<hash> only defeats browser
             # caches), and only files that exist are stored: the set is bounded by the install.
-            return ("asset", path, brotli and path.endswith(self.COMPRESS))
+            return ("asset", path, accepts_brotli and path.endswith(self.COMPRESS))
         if path == self.PAGE:
             where = tuple(headers.get(name, b"") for name in self.WHERE)
-            return ("page", query, scope.get("scheme"), scope.get("root_path", ""), where, brotli)
+            return ("page", query, scope.get("scheme"), scope.get("root_path", ""), where, accepts_brotli)
         return None
 
     async def __call__(self, scope, receive, send):
@@ -228,8 +180,6 @@ class StoredAnswers:
         return start.get("status", 500), list(start.get("headers", [])), b"".join(chunks)
 
     def _compressed(self, headers: list, body: bytes) -> tuple[int, list, bytes]:
-        import brotli  # installed with gradio, which compresses with it too
-
         packed = brotli.compress(body, quality=self.QUALITY)
         kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-encoding", b"vary")]
         kept += [(b"content-encoding", b"br"), (b"content-length", str(len(packed)).encode()),
@@ -244,8 +194,6 @@ class StoredAnswers:
 
 def app_kwargs() -> dict:
     """What demo.launch(app_kwargs=...) gives Gradio's FastAPI app: the stored-answers middleware."""
-    from starlette.middleware import Middleware
-
     return {"middleware": [Middleware(StoredAnswers)]}
 
 
@@ -265,8 +213,6 @@ def reuse_block_configs(blocks) -> None:
     Gradio is pinned (requirements.txt); tests/test_reliability.py checks the copies equal what
     Gradio computes.
     """
-    from gradio.blocks import BlocksConfig
-
     compute = BlocksConfig.config_for_block
     if getattr(compute, "reused", False):
         return

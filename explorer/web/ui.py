@@ -10,19 +10,20 @@ import logging
 from pathlib import Path
 
 import gradio as gr
+from gradio.components.plot import PlotData
 
-NOTES = Path(__file__).resolve().parent / "notes"
+from explorer.core.figures import plotly_json
+
+from .serving import MAX_BATCH, batching_enabled
+
+NOTES = Path(__file__).resolve().parents[1] / "notes"
 log = logging.getLogger("explorer")
 
 
 def value(output):
-    """What Gradio sends for one output of a handler: a plotly spec (explorer/figures.py) as
+    """What Gradio sends for one output of a handler: a plotly spec (explorer/core/figures.py) as
     the value gr.Plot takes, without building a go.Figure; anything else as it is."""
     if isinstance(output, dict) and "data" in output and "layout" in output:
-        from gradio.components.plot import PlotData
-
-        from .figures import plotly_json
-
         return PlotData(type="plotly", plot=plotly_json(output))
     return output
 
@@ -166,9 +167,7 @@ def batched_event() -> dict:
     """The event settings of a batched endpoint. preprocess=False: Gradio checks a slider's range
     while preprocessing, and in a batch one request's out-of-range value (k=99 sent to the API)
     failed every request queued with it (measured: 5 of 8). The view's own checks read the raw
-    values instead, one request at a time (explorer/limits.py), and answer each in its status."""
-    from .serving import MAX_BATCH
-
+    values instead, one request at a time (explorer/core/limits.py), and answer each in its status."""
     return {"batch": True, "max_batch_size": MAX_BATCH, "preprocess": False}
 
 
@@ -178,8 +177,6 @@ def listen(text, run, inputs: list, outputs: list, status, api_name: str, run_ba
     The endpoint raises gr.Error on bad input, or, with `run_batch` (see `batched`) and
     batching on, serves queued requests together and answers bad input in the status output.
     """
-    from .serving import batching_enabled
-
     # "always_last": while one analysis runs, keystrokes collapse into one rerun with the latest text.
     text.change(
         live(run, status, outputs), inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="minimal"

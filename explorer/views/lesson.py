@@ -3,7 +3,7 @@ it on an input chosen for the point, and the one step no other tab shows: words 
 vectors vs as learned input embeddings (MiniLM's own table).
 
 analyze(text, embeddings) -> LessonResult -> figures(result) -> the Gradio tab.
-A step's button opens its link through the same code as a deep link (explorer/deep_links.py).
+A step's button opens its link through the same code as a deep link (explorer/web/deep_links.py).
 """
 
 from __future__ import annotations
@@ -11,16 +11,26 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import deep_links
-from . import figures as fg
-from .limits import clean_text
-from .samples import CAPTIONS
-from .view import FirstPaint, RunInfo, View, plural
+from explorer.contract import FirstPaint, RunInfo, View
+from explorer.core import figures as fg
+from explorer.core.limits import clean_text, input_label
+from explorer.core.plural import plural
+from explorer.core.samples import CAPTIONS
+from explorer.web import deep_links
+from explorer.web.ui import endpoint, listen, live
 
+from . import batching, tagging, translation
+from .nli import tab as nli_tab
+from .self_attention import tab as self_attention_tab
+
+# The other views a step opens, for their titles (explorer.VIEWS holds this view too, so it is not read here).
+OPENED = (batching.VIEW, tagging.VIEW, translation.VIEW, self_attention_tab.VIEW, nli_tab.VIEW)
 MAX_WORDS = 12  # a 12 x 12 cosine map is still readable on a projector
 MAX_WORD_CHARS = 40
 NEIGHBOURS = 5
@@ -268,14 +278,7 @@ def step_markdown(number: int, step: Step, titles: dict) -> str:
 
 def build(view: View, runtime) -> FirstPaint:
     """The Lesson tab inside the current gr.Blocks: the steps, then step 1's view."""
-    import gradio as gr
-
-    from explorer import VIEWS
-
-    from .limits import input_label
-    from .ui import endpoint, listen, live
-
-    titles = {v.api_name: v.title for v in VIEWS}
+    titles = {v.api_name: v.title for v in (view, *OPENED)}
     gr.Markdown(
         "A path through the ideas, in the order a course meets them. Start anywhere: each button opens the "
         "view with an input chosen to show the point, and each step's link opens the same view on another "
@@ -339,8 +342,6 @@ def wire_steps(blocks, painters: dict) -> None:
 
 def _query(step: Step) -> dict:
     """The step's link as the query dict a browser would send (values as text)."""
-    from urllib.parse import parse_qsl
-
     return dict(parse_qsl(step.link[1:], keep_blank_values=True))
 
 

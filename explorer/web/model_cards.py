@@ -9,7 +9,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+import gradio as gr
+
+from models.runtime import MODELS
+
+REPO = Path(__file__).resolve().parents[2]
 # The card sections a tab shows: data, licence, measured scores (the rest is for whoever retrains).
 SHOWN = re.compile(r"data|licen[cs]e|measured|accuracy|scores?", re.IGNORECASE)
 
@@ -45,8 +49,6 @@ def card_summary(path: str) -> str:
 
 def cards_for(model_names: Iterable[str]) -> list[str]:
     """The card paths of a view's models (models.runtime.MODELS), each once, in order."""
-    from models.runtime import MODELS
-
     paths = []
     for name in model_names:
         card = MODELS[name].card if name in MODELS else ""
@@ -57,8 +59,6 @@ def cards_for(model_names: Iterable[str]) -> list[str]:
 
 def accordion(model_names: Iterable[str]) -> None:
     """The closed 'Model card' accordion of a tab (inside its gr.Tab); nothing for a view without cards."""
-    import gradio as gr
-
     paths = cards_for(model_names)
     if not paths:
         return

@@ -15,13 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .exports import request_folder
-from .limits import MAX_ATTENTION_TOKENS, clean_text
-from .view import RunInfo
+from explorer.contract import RunInfo
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_ATTENTION_TOKENS, clean_text
+from explorer.web.exports import request_folder
+from explorer.web.ui import endpoint, teaching_note
+from models.rollout import rollout  # numpy only: no torch is imported
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +40,6 @@ class RolloutResult:
 
 
 def analyze(text: str, text_b: str, encoder) -> RolloutResult:
-    from models.rollout import rollout  # numpy only: no torch is imported
-
     pair = bool(text_b and str(text_b).strip())
     text = clean_text(text, "Sentence A" if pair else "The sentence")
     source = (text, clean_text(text_b, "Sentence B")) if pair else text
@@ -113,10 +114,6 @@ def export(r) -> dict:
 
 
 def build_section(runtime, text, text_b) -> None:
-    import gradio as gr
-
-    from .ui import endpoint, teaching_note
-
     button = gr.Button("Compute the rollout for the sentence above", variant="primary", elem_id="rollout-button")
     teaching_note("rollout")
     status = gr.Markdown(elem_id="rollout-status")

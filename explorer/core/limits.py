@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from models.hub import HUB_ID, is_dir
+
 MAX_CHARS = 5000  # characters in one text field (16 long lines fit)
 MAX_SENTENCES = 16  # lines in the batch view
 MAX_TOKENS = 100  # tokens per sentence, after tokenization
@@ -61,8 +63,6 @@ def split_lines(text: str | None, what: str = "Input") -> list[str]:
 def check_model_name(name: str | None) -> str:
     """A hub id typed in the UI ("" = the bundled encoder). Local folders load only from
     Python (models.load_encoder(path)): a web visitor must not probe the server's disk."""
-    from models.hub import HUB_ID, is_dir
-
     name = (name or "").strip()
     if not name:
         return ""

@@ -12,14 +12,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .limits import MAX_SENTENCES, MAX_TOKENS, check_tokens, check_whole, split_lines
-from .view import FirstPaint, RunInfo, View, plural
+from explorer.contract import FirstPaint, RunInfo, View
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_SENTENCES, MAX_TOKENS, check_tokens, check_whole, input_label, split_lines
+from explorer.core.plural import plural
+from explorer.web.ui import endpoint, listen, live, teaching_note
+from models.runtime import RUNTIME
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "ewt_dev.json"
+EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples" / "ewt_dev.json"
 
 
 # -- 1. the layout: plain numpy, the same facts torch's PackedSequence holds ------------
@@ -83,8 +87,6 @@ def layout(sentences: list[str], tagger=None) -> BatchLayout:
     """Tokenize sentences the tagger's way and lay them out as one padded/packed batch
     (tagger None: the app's shared one, for the Python API; the views pass theirs)."""
     if tagger is None:
-        from models.runtime import RUNTIME
-
         tagger = RUNTIME.get("tagger")
     if not sentences:
         raise ValueError("The batch is empty: type one sentence per line.")
@@ -505,11 +507,6 @@ def timing(text: str, *, tagger) -> dict:
 
 def build(view: View, runtime) -> FirstPaint:
     """The Batch layout tab inside the current gr.Blocks."""
-    import gradio as gr
-
-    from .limits import input_label
-    from .ui import endpoint, listen, live, teaching_note
-
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(

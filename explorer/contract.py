@@ -1,11 +1,13 @@
 """The view contract: what one view of the app declares, so that app.py, bench/ and the tests
 loop over one list (explorer.VIEWS) and a new view is one module plus one line there.
 
-A view reads top to bottom in its own module:
+A view reads top to bottom in its own module (explorer/views/<view>.py):
     analyze(inputs..., models...) -> a plain, frozen result (numpy arrays and strings)
     figures(result, ...)          -> plotly specs, DataFrames, escaped markdown, by name
     handler(inputs..., models...) -> the main endpoint's outputs by name (analyze, then figures)
     build(view, runtime)          -> the tab's components and events (Gradio only here); its first paint
+A view with sections is a package (explorer/views/<view>/): analysis.py holds the first three,
+which its sections use too, and tab.py the build and the View.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class FirstPaint:
     """What a tab runs once the page has opened: fn(*inputs) -> outputs (Gradio components).
 
     linked: sections of the tab painted only when a deep link fills one of their inputs (the
-        comparison with a second input), each a FirstPaint of its own (explorer/deep_links.py)
+        comparison with a second input), each a FirstPaint of its own (explorer/web/deep_links.py)
     """
 
     fn: Callable
@@ -48,7 +50,7 @@ class View:
     inputs: the main endpoint's inputs, in API order; their names are the handler's parameters
     handler: inputs + models -> dict of outputs by name (the names `build` gives its components)
     examples: inputs by name of the requests a class would send first (the load test's, the warm-up's)
-    limits: what the inputs may hold, by input name (explorer/limits.py states each once)
+    limits: what the inputs may hold, by input name (explorer/core/limits.py states each once)
     sample: (tokens, models) -> inputs by name of about that many tokens (python -m bench)
     floor: "module:function" of models.floors, the bare forward of the view's models that
         `python -m bench` compares the handler with
@@ -71,8 +73,3 @@ class View:
     def api_args(self, values: Mapping[str, Any]) -> list:
         """Inputs by name -> the endpoint's positional arguments (gradio_client, curl)."""
         return [values[name] for name in self.inputs]
-
-
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
-    """'1 sentence', '2 sentences': a count with its noun in the right number."""
-    return f"{count} {noun if count == 1 else plural_form or noun + 's'}"

@@ -13,13 +13,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .exports import request_folder
-from .limits import MAX_ATTENTION_TOKENS, POSITIONS_SHOWN, check_whole, clean_text
-from .view import RunInfo
+from explorer.contract import RunInfo
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_ATTENTION_TOKENS, POSITIONS_SHOWN, check_whole, clean_text
+from explorer.web.exports import request_folder
+from explorer.web.ui import endpoint, teaching_note
 
 MAX_SEED = 10_000
 
@@ -167,10 +169,6 @@ def export(r) -> dict:
 
 
 def build_section(runtime, text, layer, head) -> None:
-    import gradio as gr
-
-    from .ui import endpoint, teaching_note
-
     gr.Markdown(
         "Attention alone treats its input as a set. Shuffle the words of the sentence above and look at the "
         "head on the sliders with the position embeddings, and with them set to zero. (Sentence B is not used here.)"

@@ -4,7 +4,7 @@
 
 LINKS says, per view (its API name), which query parameter fills which component (by elem_id)
 and how the value is checked. A query string is user input like typed text: every value goes
-through the same checks as the box it fills (explorer/limits.py), an unknown or bad value keeps
+through the same checks as the box it fills (explorer/core/limits.py), an unknown or bad value keeps
 the box's default and says so in a notice line at the top of the tab, and nothing from it is
 ever rendered as HTML.
 
@@ -21,10 +21,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from . import figures as fg
-from .limits import MAX_BEAM, MAX_CHARS, MAX_SOURCE_TOKENS, MAX_TOP_TAGS, check_whole, clean_text
+import gradio as gr
+from gradio.data_classes import GradioModel, GradioRootModel
+
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_BEAM, MAX_CHARS, MAX_SOURCE_TOKENS, MAX_TOP_TAGS, check_whole, clean_text
 
 # The bundled MiniLM's shape, as the Self-attention sliders show it (1-based).
 ENCODER_LAYERS, ENCODER_HEADS = 6, 12
@@ -180,8 +185,6 @@ def notice_markdown(notices: Sequence[str]) -> str:
 def query_string(view: str, values: Mapping[str, object]) -> str:
     """The query string of a link to `view` with these values ("?view=...&text=..."): what the
     browser writes, built here for the Lesson's links (bools as 1 / 0, empty values left out)."""
-    from urllib.parse import urlencode
-
     pairs = [("view", view)]
     for name, value in values.items():
         if value is None or value == "":
@@ -269,7 +272,7 @@ class Painter:
     """
 
     view: str
-    paint: object  # explorer.view.FirstPaint
+    paint: object  # explorer.contract.FirstPaint
     params: dict  # Param name -> component
     parts: object  # LinkParts of the tab: its notice line and the hidden link_values box
     tabs: object  # the gr.Tabs holding every view
@@ -286,8 +289,6 @@ class Painter:
 
     def listened(self, component) -> bool:
         """True for an input of the view's own paint that is not a slider: the view reruns on its change."""
-        import gradio as gr
-
         return component in self.paint.inputs and not isinstance(component, gr.Slider)
 
     def filled(self) -> list:
@@ -295,8 +296,6 @@ class Painter:
         return [c for c in self.params.values() if self.listened(c)]
 
     def render(self, link: Link, *values) -> dict:
-        import gradio as gr
-
         current = dict(zip(self.inputs, values))
         mine = link.view == self.view
         if mine:
@@ -342,8 +341,6 @@ class Painter:
         it (a worker-thread hop per output, tables through pandas) cost a page open more than
         the answer itself, which comes from the shared answer cache (measured with py-spy).
         """
-        import gradio as gr
-
         stored: dict = {}  # the defaults' key -> the serialized answer (one entry: a page opens with the defaults)
 
         # The request comes first: Gradio hands it only to a positional parameter, found by its hint.
@@ -365,7 +362,6 @@ class Painter:
                 stored[key] = answer
             return fresh_copy(answer)
 
-        first_paint.__annotations__["request"] = gr.Request
         return first_paint
 
     def then_fill(self, event) -> None:
@@ -427,8 +423,6 @@ class LinkParts:
 
 def link_row(api_name: str, tab) -> LinkParts:
     """The notice line and the Copy link row at the top of a tab (call inside that gr.Tab)."""
-    import gradio as gr
-
     notice = gr.Markdown(elem_id=f"{api_name}-link-notice", elem_classes="link-notice")
     with gr.Row(elem_classes="link-row"):
         copy = gr.Button("Copy link", size="sm", scale=0, min_width=120, elem_id=f"{api_name}-copy-link")
@@ -449,8 +443,6 @@ def serialized(answer: Mapping) -> dict:
     """Each output's value as Gradio's postprocessing sends it: component.postprocess, then the
     data model's dump; an update (a component given as the answer) keeps its properties and its
     value is postprocessed by the update itself; a gr.State keeps the object (the session holds it)."""
-    import gradio as gr
-    from gradio.data_classes import GradioModel, GradioRootModel
 
     def dumped(block, value):
         value = block.postprocess(value)
@@ -475,9 +467,7 @@ def serialized(answer: Mapping) -> dict:
 def fresh_copy(answer: Mapping) -> dict:
     """A visitor's own copy of a stored serialized answer (a session may keep its values); a
     gr.State's object is shared, as the answer cache shares it."""
-    import copy
-
-    return {c: v if getattr(c, "stateful", False) else copy.deepcopy(v) for c, v in answer.items()}
+    return {c: v if getattr(c, "stateful", False) else deepcopy(v) for c, v in answer.items()}
 
 
 def _unique(components: list) -> list:

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import plotly.colors
+import plotly.graph_objects as go
 
 FONT = dict(family="system-ui, sans-serif", size=12)
 # Diverging, colour-blind safe (blue vs orange, never red vs green): negative orange, 0 white,
@@ -33,8 +35,6 @@ def figure(spec: dict):
     """A plotly go.Figure from a plain {"data": [...], "layout": {...}} spec, skipping plotly's
     per-property validation (5-60 ms a figure here). The builders' specs are validated once,
     in the tests (tests/test_self_attention.py::test_figures_are_valid_plotly)."""
-    import plotly.graph_objects as go  # only here: the app itself never builds a go.Figure
-
     return go.Figure(data=spec["data"], layout=spec["layout"], _validate=False)
 
 
@@ -75,8 +75,6 @@ def plotly_json(spec: dict) -> str:
 
 @lru_cache(maxsize=32)
 def _named_scale(name: str) -> tuple:
-    import plotly.colors
-
     return tuple(tuple(stop) for stop in plotly.colors.get_colorscale(name))
 
 
@@ -408,6 +406,7 @@ def heatmap_png(
     y_title: str = "",
 ) -> None:
     """The same matrix as a PNG file drawn by matplotlib (no browser needed), row 0 at the top."""
+    # Not at the top: matplotlib costs every process 0.3 s and 23 MB, for the translation's export only.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -2,7 +2,8 @@
 its raw alignment scores e_ij, the two softmax directions beta and alpha, and how much
 each word's comparison vector adds to the chosen label.
 
-analyze(premise, hypothesis, nli) -> NLIAnalysis -> figures(result) -> the Gradio tab.
+analyze(premise, hypothesis, nli) -> NLIAnalysis -> figures(result), and the handlers of the
+tab's endpoints (show, show_many, export); the tab is tab.py.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .exports import request_folder
-from .limits import MAX_NLI_PIECES, clean_text
-from .samples import sample_hypothesis, sample_text
-from .serving import each_checked
-from .view import FirstPaint, RunInfo, View, plural
+from explorer.contract import RunInfo
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_NLI_PIECES, clean_text
+from explorer.core.plural import plural
+from explorer.web.exports import request_folder
+from explorer.web.serving import each_checked
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples" / "nli_pairs.json"
+EXAMPLES = Path(__file__).resolve().parents[3] / "assets" / "examples" / "nli_pairs.json"
 # Okabe-Ito blue / grey / vermillion: told apart by colour-blind eyes too (no red vs green).
 LABEL_COLORS = {"entailment": "#0072b2", "neutral": "#999999", "contradiction": "#d55e00"}
 
@@ -288,7 +289,7 @@ def examples() -> list[tuple[list[str], str]]:
     return [([e["premise"], e["hypothesis"]], example_label(e)) for e in data["pairs"]]
 
 
-# -- the endpoints and the tab -----------------------------------------------------------
+# -- the endpoints -----------------------------------------------------------
 def render(r: NLIAnalysis, *_inputs) -> dict:
     """One request's outputs by name (also the batched endpoint's, per request)."""
     return {**figures(r), "status": summary(r), "files": None, "result": r}
@@ -309,115 +310,3 @@ def export(r: NLIAnalysis | None) -> dict:
     if r is None:
         raise ValueError("Type a premise and a hypothesis first.")
     return {"files": write_csvs(r)}
-
-
-def build(view: View, runtime) -> FirstPaint:
-    """The NLI alignment tab inside the current gr.Blocks."""
-    import gradio as gr
-
-    from .limits import input_label
-    from .ui import batched, endpoint, listen, live, teaching_note
-
-    pairs = examples()
-    with gr.Row():
-        with gr.Column(scale=3):
-            premise = gr.Textbox(
-                value=pairs[0][0][0], lines=2, elem_id="nli-premise", **input_label("Premise", pieces=MAX_NLI_PIECES)
-            )
-            hypothesis = gr.Textbox(
-                value=pairs[0][0][1],
-                lines=2,
-                elem_id="nli-hypothesis",
-                **input_label("Hypothesis", pieces=MAX_NLI_PIECES),
-            )
-            gr.Examples(
-                [p for p, _ in pairs],
-                inputs=[premise, hypothesis],
-                example_labels=[c for _, c in pairs],
-                examples_per_page=12,
-            )
-        with gr.Column(scale=2):
-            teaching_note("nli")
-    status = gr.Markdown(elem_id="nli-status")
-    with gr.Row():
-        probs = gr.Plot(show_label=False, elem_id="nli-probs")
-        contribution = gr.Plot(show_label=False, elem_id="nli-contribution")
-    alignment = gr.Plot(show_label=False, elem_id="nli-alignment")
-    with gr.Row():
-        beta = gr.Plot(show_label=False, elem_id="nli-beta")
-        alpha = gr.Plot(show_label=False, elem_id="nli-alpha")
-    hard = gr.Dataframe(
-        label="Hard alignment: each word's most-weighted partner, and how much weight the argmax gets",
-        wrap=True,
-        elem_id="nli-hard",
-    )
-    from .compare import nli_section
-
-    compared = nli_section(runtime, premise=premise, hypothesis=hypothesis)
-    with gr.Accordion("Export", open=False):
-        # On request only: the view reruns on every keystroke, and files cost the most of its answer.
-        export_button = gr.Button(
-            "Export the matrices e, β, α as CSV (row and column 0 are the NULL word ∅)", elem_id="nli-export"
-        )
-        files = gr.File(
-            label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple", elem_id="nli-files"
-        )
-    from .saliency import build_nli_section  # issue 14: attention vs saliency
-
-    build_nli_section(runtime, premise, hypothesis)
-    result = gr.State()
-    outputs = {
-        "status": status,
-        "probs": probs,
-        "alignment": alignment,
-        "beta": beta,
-        "alpha": alpha,
-        "contribution": contribution,
-        "hard": hard,
-        "files": files,
-        "result": result,
-    }
-    run = endpoint(runtime, view.models, show, outputs)
-    listen(
-        premise,
-        run,
-        [premise, hypothesis],
-        list(outputs.values()),
-        status,
-        api_name=view.api_name,
-        run_batch=batched(runtime, view.models, show_many, render, outputs, "status", same_as=show),
-    )
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="nli_export")
-    run_live = live(run, status, list(outputs.values()))
-    hypothesis.change(
-        run_live,
-        [premise, hypothesis],
-        list(outputs.values()),
-        api_name=False,
-        trigger_mode="always_last",
-        show_progress="minimal",
-    )
-    return FirstPaint(run_live, [premise, hypothesis], list(outputs.values()), linked=(compared,))
-
-
-def sample(tokens: int, models) -> dict:
-    def count(text):
-        return len(models["nli"].read(text, "The sample", 10_000).ids)
-
-    return {"premise": sample_text(count, tokens), "hypothesis": sample_hypothesis(count, tokens)}
-
-
-VIEW = View(
-    title="NLI alignment",
-    api_name="nli",
-    models={"nli": "nli"},
-    inputs=("premise", "hypothesis"),
-    handler=show,
-    analyze=analyze,
-    figures=figures,
-    build=build,
-    examples=tuple({"premise": p, "hypothesis": h} for (p, h), _ in examples()),
-    limits={"premise": MAX_NLI_PIECES, "hypothesis": MAX_NLI_PIECES},
-    sample=sample,
-    floor="models.floors:nli",
-)

@@ -4,13 +4,13 @@ Each runs on request (its button), through its own API endpoint."""
 
 from __future__ import annotations
 
-from . import ablation, inside_head, positions, rollout
+import gradio as gr
+
+from . import ablation_section, inside_head, positions, rollout_section
 
 
 def build_sections(runtime, text, text_b, layer, head) -> None:
     """Inside the current Blocks context; text, text_b, layer, head are the tab's widgets."""
-    import gradio as gr
-
     gr.Markdown("## Inside self-attention, and whether attention explains", elem_id="inside-heading")
     with gr.Tabs(elem_id="inside-tabs"):
         with gr.Tab("One head, step by step", id="inside-head"):
@@ -18,6 +18,6 @@ def build_sections(runtime, text, text_b, layer, head) -> None:
         with gr.Tab("Positions", id="inside-positions"):
             positions.build_section(runtime, text, layer, head)
         with gr.Tab("Rollout", id="inside-rollout"):
-            rollout.build_section(runtime, text, text_b)
+            rollout_section.build_section(runtime, text, text_b)
         with gr.Tab("Head ablation", id="inside-ablation"):
-            ablation.build_section(runtime, text, text_b, layer, head)
+            ablation_section.build_section(runtime, text, text_b, layer, head)

@@ -9,14 +9,19 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .limits import MAX_TOKENS, check_tokens, check_top_k, clean_text
-from .samples import sample_text
-from .serving import each_checked
-from .view import FirstPaint, RunInfo, View, plural
+from explorer.contract import FirstPaint, RunInfo, View
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_TOKENS, MAX_TOP_TAGS, check_tokens, check_top_k, clean_text, input_label
+from explorer.core.plural import plural
+from explorer.core.samples import sample_text
+from explorer.web.serving import each_checked
+from explorer.web.ui import batched, endpoint, listen, live, teaching_note
+
+from .saliency_section import build_tag_section
 
 ENGLISH_ONLY = (
     "\n\nℹ️ The tagger learned English only (UD English EWT): most of these words are in another script,"
@@ -213,11 +218,6 @@ def show_many(requests: list[tuple], *, tagger) -> list:
 
 def build(view: View, runtime):
     """The Tags tab inside the current gr.Blocks; returns the function of its first paint."""
-    import gradio as gr
-
-    from .limits import MAX_TOP_TAGS, input_label
-    from .ui import batched, endpoint, listen, live, teaching_note
-
     with gr.Row():
         with gr.Column(scale=3):
             text = gr.Textbox(value=EXAMPLES[0], lines=2, elem_id="tag-text", **input_label("Text", tokens=True))
@@ -236,9 +236,7 @@ def build(view: View, runtime):
             per_token = gr.Dataframe(label="Per token: tag, probability, runner-up")
     with gr.Accordion("UPOS tags", open=False):
         gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
-    from .saliency import build_tag_section  # issue 14: attention vs saliency
-
-    build_tag_section(runtime, text)
+    build_tag_section(runtime, text)  # issue 14: attention vs saliency
     outputs = {"tags": tags, "confidence": confidence, "probs": probs, "table": per_token, "status": status}
     run = endpoint(runtime, view.models, show, outputs)
     run_batch = batched(runtime, view.models, show_many, render, outputs, "status", same_as=show)

@@ -16,17 +16,28 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .exports import request_folder
-from .limits import MAX_BEAM, MAX_SOURCE_TOKENS, check_beam_size, check_source_tokens, clean_text
-from .samples import sample_text
-from .view import FirstPaint, RunInfo, View, plural
+from explorer.contract import FirstPaint, RunInfo, View
+from explorer.core import figures as fg
+from explorer.core.limits import (
+    MAX_BEAM,
+    MAX_SOURCE_TOKENS,
+    check_beam_size,
+    check_source_tokens,
+    clean_text,
+    input_label,
+)
+from explorer.core.plural import plural
+from explorer.core.samples import sample_text
+from explorer.web.exports import request_folder
+from explorer.web.serving import batching_enabled
+from explorer.web.ui import batched, batched_event, endpoint, live, teaching_note, value
 
 ASSETS = (
-    Path(__file__).resolve().parent.parent / "assets" / "translator"
+    Path(__file__).resolve().parents[2] / "assets" / "translator"
 )  # models.translator.ASSETS, without importing torch
 BLEU_BY_LENGTH = ASSETS / "bleu_by_length.json"
 # Captions the bundled model translates well (checked by tests/test_translation_app.py).
@@ -353,11 +364,6 @@ def export(r: TranslationResult | None) -> dict:
 
 def build(view: View, runtime) -> FirstPaint:
     """The Translation attention tab inside the current gr.Blocks."""
-    import gradio as gr
-
-    from .limits import input_label
-    from .ui import batched, batched_event, endpoint, live, teaching_note
-
     with gr.Row():
         with gr.Column(scale=3):
             # One line: a caption is one sentence, and Enter translates (it added a newline before).
@@ -414,8 +420,6 @@ def build(view: View, runtime) -> FirstPaint:
         confidence = gr.Plot(show_label=False)
         chart = bleu_by_length_figure()
         if chart is not None:
-            from .ui import value
-
             gr.Plot(value=value(chart), show_label=False, elem_id="translate-bleu-by-length")
         else:
             gr.Markdown(
@@ -453,8 +457,6 @@ def build(view: View, runtime) -> FirstPaint:
     def run(text: str, beam_size: int):
         answer = translate(text, beam_size)
         return {**answer, step: step_slider(answer[result])}
-
-    from .serving import batching_enabled
 
     # The API (Enter, the button, the beam slider): queued requests share one greedy search,
     # answered by request (a bad one in its status line) and cached under the same key as `show`.

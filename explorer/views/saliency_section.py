@@ -16,13 +16,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .exports import request_folder
-from .limits import MAX_NLI_PIECES, MAX_TOKENS, SALIENCY_STEPS, check_tokens, check_whole, clean_text
-from .view import RunInfo
+from explorer.contract import RunInfo
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_NLI_PIECES, MAX_TOKENS, SALIENCY_STEPS, check_tokens, check_whole, clean_text
+from explorer.web.exports import request_folder
+from explorer.web.ui import endpoint, teaching_note
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +71,7 @@ SHORT = {
 
 def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(ρ, p); nan where a side is constant or there are fewer than 3 words."""
-    from scipy.stats import spearmanr
+    from scipy.stats import spearmanr  # not at the top: 0.5 s and 60 MB for every process, used on request
 
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan"), float("nan")
@@ -107,7 +109,7 @@ def _result(decision, words, columns, saliency, attention, attribution, start, d
 
 
 def analyze_nli(premise: str, hypothesis: str, nli) -> SaliencyResult:
-    from models.saliency import nli_saliency
+    from models.saliency import nli_saliency  # not at the top: it imports torch, which `import app` must not
 
     p, h = (
         nli.read(clean_text(text, what).strip(), what, MAX_NLI_PIECES)
@@ -130,7 +132,7 @@ def analyze_nli(premise: str, hypothesis: str, nli) -> SaliencyResult:
 
 
 def analyze_tag(text: str, index, tagger) -> SaliencyResult:
-    from models.saliency import tag_saliency
+    from models.saliency import tag_saliency  # not at the top: it imports torch, which `import app` must not
 
     tokens = check_tokens(tagger.tokenize(clean_text(text, "The text")), "The text")
     index = check_whole(index, 0, MAX_TOKENS - 1, "The token #")
@@ -216,10 +218,6 @@ def show_tag(text, index, *, tagger) -> dict:
 
 
 def _section(runtime, needs, fn, inputs, api_name, prefix, note, intro, button_text, extra=None):
-    import gradio as gr
-
-    from .ui import endpoint, teaching_note
-
     with gr.Accordion("Attention vs saliency: which words did the decision depend on?", open=False):
         gr.Markdown(intro)
         with gr.Row():
@@ -263,8 +261,6 @@ def build_nli_section(runtime, premise, hypothesis) -> None:
 
 
 def build_tag_section(runtime, text) -> None:
-    import gradio as gr
-
     def token_slider():
         return [gr.Slider(0, MAX_TOKENS - 1, value=1, step=1, label="Token # (as in the table above)",
                           elem_id="tag-saliency-token")]  # fmt: skip

@@ -12,13 +12,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 
-from . import figures as fg
-from .exports import request_folder
-from .limits import MAX_ATTENTION_TOKENS, check_whole, clean_text
-from .view import RunInfo
+from explorer.contract import RunInfo
+from explorer.core import figures as fg
+from explorer.core.limits import MAX_ATTENTION_TOKENS, check_whole, clean_text
+from explorer.web.exports import request_folder
+from explorer.web.ui import endpoint, teaching_note
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,10 +237,6 @@ def export(r) -> dict:
 
 def build_section(runtime, text, text_b, layer, head) -> None:
     """The section inside the current Blocks context; text, text_b, layer, head are the tab's widgets."""
-    import gradio as gr
-
-    from .ui import endpoint, teaching_note
-
     gr.Markdown(
         "The bundled all-MiniLM-L6-v2's own numbers for the sentence above, the **layer and head on the "
         "sliders**, and one query token: each step of one head, then how the 12 heads become the layer's output."
