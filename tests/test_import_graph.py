@@ -20,9 +20,6 @@ from conftest import REPO
 FOLDERS = ("explorer", "models", "training", "bench", "tools")
 SCRIPT_FOLDERS = ("tools",)  # on sys.path, not packages
 
-# training/'s cycle train_nli -> eval_nli -> nli_swaps -> train_nli is fixed on another branch;
-# this exclusion goes when that branch is merged.
-KNOWN_ELSEWHERE = {"training.train_nli", "training.eval_nli", "training.nli_swaps"}
 
 
 def module_files(repo: Path = REPO) -> dict[str, Path]:
@@ -139,7 +136,7 @@ def test_the_graph_sees_relative_function_level_and_package_imports():
 
 
 def test_no_import_cycles():
-    found = [(members, cycle) for members, cycle in cycles(import_graph()) if not members <= KNOWN_ELSEWHERE]
+    found = list(cycles(import_graph()))
     assert not found, "import cycles:\n" + "\n".join(
         f"{' -> '.join(cycle)}  (modules in the cycles: {', '.join(sorted(members))})" for members, cycle in found
     )
