@@ -21,7 +21,6 @@ FOLDERS = ("explorer", "models", "training", "bench", "tools")
 SCRIPT_FOLDERS = ("tools",)  # on sys.path, not packages
 
 
-
 def module_files(repo: Path = REPO) -> dict[str, Path]:
     """Dotted module name -> file, for every module the graph covers."""
     files = {"app": repo / "app.py"}
