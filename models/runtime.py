@@ -96,6 +96,15 @@ MODELS: dict[str, ModelSpec] = {
         _translator("attention"),
         _translator("no_attention"),
         ModelSpec(
+            name="translator/transformer",
+            load="models.transformer:load_transformer",
+            files=tuple(
+                f"assets/translator/transformer/{n}" for n in ("model.safetensors", "config.json", "tokenizer.json")
+            ),
+            restore="python -m training.train_transformer (see assets/translator/transformer/MODEL_CARD.md)",
+            card="assets/translator/transformer/MODEL_CARD.md",
+        ),
+        ModelSpec(
             name="nli",
             load="models.nli:load_nli",
             needs=("minilm",),

@@ -119,7 +119,7 @@ def tiny_baseline():
 
 def require_bundled_translator() -> None:
     """The trained translators are bundled; a checkout without them (e.g. no git LFS) skips, CI fails."""
-    for variant in ("attention", "no_attention"):
+    for variant in ("attention", "no_attention", "transformer"):
         require(
             (REPO / "assets" / "translator" / variant / "model.safetensors").exists(),
             f"translator weights ({variant}) are missing: git checkout -- assets/translator/{variant}",

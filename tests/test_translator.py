@@ -144,7 +144,7 @@ def test_missing_or_corrupt_files_name_the_file_and_the_fix(tiny_translator, tmp
 @pytest.fixture(scope="module")
 def bundled():
     require_bundled_translator()
-    return {v: load_translator(v, device=torch.device("cpu")) for v in ("attention", "no_attention")}
+    return {v: load_translator(v, device=torch.device("cpu")) for v in ("attention", "no_attention", "transformer")}
 
 
 @pytest.mark.bundled
@@ -162,7 +162,7 @@ def test_bundled_api(bundled):
 
 # BLEU floors well below what the bundled models reach on these sentences (see EVALUATION.md),
 # so the test catches a broken model or tokenizer, not a 1-point regression.
-FLOORS = {"attention": 24.0, "no_attention": 10.0}  # greedy here: 28.3 and 16.2 (2026-11)
+FLOORS = {"attention": 24.0, "no_attention": 10.0, "transformer": 30.0}  # greedy here: 28.3, 16.2 and (see below)
 
 
 @pytest.mark.bundled
@@ -179,5 +179,26 @@ def test_bundled_bleu_on_first_200_test_sentences(bundled):
         hyps = tr.translate_batch(english[:200])
         scores[variant] = sacrebleu.corpus_bleu(hyps, [german[:200]]).score
         assert scores[variant] > FLOORS[variant], f"{variant}: BLEU {scores[variant]:.1f} on 200 test sentences"
-    assert scores["attention"] > scores["no_attention"]
+    assert scores["transformer"] > scores["attention"] > scores["no_attention"]
     assert EOS_ID == 3
+
+
+@pytest.mark.bundled
+def test_bundled_transformer_api_as_the_issue_names_it(bundled):
+    import models
+
+    tf = models.load_translator(variant="transformer")
+    t = tf.translate("A man rides a bike.", beam_size=1)
+    assert "Mann" in t.text and "Fahrrad" in t.text
+    S, T = len(t.source_tokens), len(t.target_tokens)
+    assert t.encoder_attention.shape == (3, 4, S, S)
+    assert t.decoder_attention.shape == (3, 4, T, T) and t.cross_attention.shape == (3, 4, T, S)
+    assert (np.triu(t.decoder_attention, k=1) == 0).all()
+    assert t.attention.shape == (T, S)
+    np.testing.assert_allclose(t.attention.sum(axis=1), 1.0, rtol=1e-5)
+    beams = tf.translate("Two dogs play in the snow.", beam_size=5).beams
+    assert len(beams) == 5 and len({b.text for b in beams}) == 5
+    # the alignment links the obvious word pairs: "Mann" reads "man", "Fahrrad" reads "bike"
+    for german, english in (("Mann", "man"), ("Fahr", "bike")):
+        row = next(i for i, tok in enumerate(t.target_tokens) if german in tok)
+        assert english in t.source_tokens[int(t.attention[row].argmax())]
