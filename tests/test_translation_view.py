@@ -135,5 +135,5 @@ def test_bleu_by_length_chart_from_the_bundled_evaluation():
     data = translation.bleu_by_length()
     assert data is not None, "assets/translator/bleu_by_length.json is missing: python -m training.evaluate_translator"
     fig = translation.bleu_by_length_figure()
-    assert [d["name"] for d in fig["data"]] == ["with attention", "without attention"]
+    assert [d["name"] for d in fig["data"]] == ["without attention", "with attention", "Transformer"]
     assert len(fig["data"][0]["y"]) == len(data["buckets"]) and sum(b["count"] for b in data["buckets"]) == 1000

@@ -254,15 +254,20 @@ def bleu_by_length() -> dict | None:
     return json.loads(BLEU_BY_LENGTH.read_text(encoding="utf-8")) if BLEU_BY_LENGTH.exists() else None
 
 
+# The evaluation's models, in the order a course meets them, with their names in the chart.
+BLEU_LINES = {"no_attention": "without attention", "attention": "with attention", "transformer": "Transformer"}
+
+
 def bleu_by_length_figure():
-    """Test BLEU per source-length bucket, both models (Bahdanau et al. 2015, fig. 2), from the evaluation data."""
+    """Test BLEU per source-length bucket, one line per translator (Bahdanau et al. 2015, fig. 2, plus the
+    Transformer), from the evaluation data."""
     data = bleu_by_length()
     if data is None:
         return None
     x = [f"{b['label']} words ({b['count']})" for b in data["buckets"]]
     return fg.lines(
         x,
-        {"with attention": data["bleu"]["attention"], "without attention": data["bleu"]["no_attention"]},
+        {name: data["bleu"][variant] for variant, name in BLEU_LINES.items() if variant in data["bleu"]},
         title=f"Test BLEU by source length ({data['decoding']})",
         x_title="English source words (sentences in Multi30k test2016)",
         y_title="BLEU",
