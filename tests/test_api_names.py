@@ -11,6 +11,8 @@ import pytest
 from explorer import VIEWS
 from models.runtime import MODELS, Runtime
 
+from conftest import REPO
+
 # The endpoints that are not a view's main one, and the parameters the README's API section names.
 SECTIONS = {
     "/batch_cost": ["text"],
@@ -54,3 +56,19 @@ def test_the_tag_endpoint_takes_text_and_k(parameters):
 @pytest.mark.parametrize("api_name", SECTIONS)
 def test_a_sections_endpoint_has_its_inputs_by_name(parameters, api_name):
     assert parameters[api_name] == SECTIONS[api_name]
+
+
+def described() -> dict[str, list[str]]:
+    """The README's API section: `/name` (a, b: what b is, ...) -> [a, b, ...]."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("The app exposes one API endpoint") : readme.index("## Models")]
+    return {
+        name: [m.group(1) for piece in re.split(r",\s+", listed) if (m := re.match(r"(\w+)(?::|$)", piece.strip()))]
+        for name, listed in re.findall(r"`(/\w+)`\s+\(([^)]*)\)", section)
+    }
+
+
+def test_the_readme_names_each_endpoints_parameters(parameters):
+    readme = described()
+    assert {name for name, names in parameters.items() if names} <= set(readme)
+    assert {name: parameters.get(name) for name in readme} == readme
