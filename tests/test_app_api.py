@@ -26,6 +26,14 @@ def test_tag_endpoint(client):
     assert "7 tokens tagged" in status
 
 
+def test_parameters_by_name(client):
+    """Issue 24: an endpoint's parameters are named after its inputs (not param_0, param_1)."""
+    *_, status = client.predict(text="I don't like green eggs.", k=3, api_name="/tag")
+    assert "7 tokens tagged" in status
+    summary, *_ = client.predict(premise="A dog runs.", hypothesis="An animal moves.", api_name="/nli")
+    assert "premise words" in summary
+
+
 @pytest.mark.parametrize(
     "api_name, args, message",
     [

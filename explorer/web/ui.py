@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 import logging
 from pathlib import Path
 
@@ -73,10 +74,39 @@ def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True):
         # the view); only the names this event has a component for are sent.
         return {outputs[name]: v for name, v in answer.items() if name in outputs}
 
-    # Named after fn, but with run's own signature: Gradio reads the signature to count inputs,
-    # and fn's model keywords are not inputs.
+    # Named after fn, with fn's inputs (its parameters less the model keywords) as its signature.
     run.__name__, run.__qualname__, run.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    return with_inputs(run, inputs_of(fn, needs))
+
+
+POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def inputs_of(fn, needs=()) -> list[inspect.Parameter] | None:
+    """The parameters of fn that an event's inputs fill: its leading positional ones, less the
+    model keywords in `needs`; None when fn takes `*inputs` (it names none)."""
+    parameters = inspect.signature(fn).parameters.values()
+    if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return None
+    return [p for p in parameters if p.kind in POSITIONAL and p.name not in needs]
+
+
+def with_inputs(run, names):
+    """run (a `run(*inputs)` wrapper), showing `names` (strings or inspect.Parameters; None:
+    leave it as it is) as its signature. Gradio reads the signature (inspect.signature honours
+    `__signature__`) to count an event's inputs and to name the API's parameters: without it an
+    endpoint's parameters are `param_0`, `param_1`, ... instead of `text`, `k`."""
+    if names is not None:
+        run.__signature__ = inspect.Signature([as_input(name) for name in names])
     return run
+
+
+def as_input(name) -> inspect.Parameter:
+    """An input parameter of a `run(*inputs)`: positional, and without fn's annotation (Gradio
+    reads none from run itself)."""
+    if not isinstance(name, inspect.Parameter):
+        return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return name.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=inspect.Parameter.empty)
 
 
 CLEARED = (gr.Plot, gr.HighlightedText, gr.Dataframe, gr.HTML, gr.File, gr.State)
@@ -160,7 +190,12 @@ def batched(runtime, needs, analyze_many, render, outputs: dict, status: str, sa
     def status_only(answer: dict) -> bool:
         return list(answer) == [status]
 
-    return run_batch
+    # The API's parameters, by name: the single-request handler's inputs (less its models), or
+    # render's after the result.
+    if same_as is not None:
+        return with_inputs(run_batch, inputs_of(same_as, needs))
+    rendered = inputs_of(render)
+    return with_inputs(run_batch, rendered and rendered[1:])
 
 
 def batched_event() -> dict:

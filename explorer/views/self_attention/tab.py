@@ -13,7 +13,7 @@ from explorer.contract import FirstPaint, View
 from explorer.core.limits import MAX_ATTENTION_TOKENS, MAX_BERTVIZ_TOKENS, MAX_MODEL_NAME, input_label
 from explorer.core.safe_html import local_scripts
 from explorer.core.samples import sample_text
-from explorer.web.ui import endpoint, listen, live, teaching_note
+from explorer.web.ui import endpoint, listen, live, teaching_note, with_inputs
 
 from .analysis import EXAMPLES, analyze, bertviz, export, figures, pick_from_table, show, zoom
 from .compare import attention_section
@@ -117,8 +117,8 @@ def build(view: View, runtime) -> FirstPaint:
     )
     answer.__name__ = "show"
 
-    def run(text, text_b, model_name, merge, layer_value, head_value):
-        out = answer(text, text_b, model_name, merge, layer_value, head_value)
+    def run(*inputs):
+        out = answer(*inputs)
         r = out[result]
         notice = r.encoded.notice
         if notice:
@@ -129,6 +129,7 @@ def build(view: View, runtime) -> FirstPaint:
         )
         return out
 
+    with_inputs(run, view.inputs)  # the API's parameters: text, text_b, model_name, merge, layer, head
     inputs = [text, text_b, model_name, merge, layer, head]
     listen(text, run, inputs, shown, status_md, api_name=view.api_name)
     run_live = live(run, status_md, shown)
