@@ -5,11 +5,15 @@ the views draw. Kept apart so neither model file imports the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import save_file
 from tokenizers import Tokenizer
+
+from .text import write_json
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"  # ids 0, 1, 2, 3 in every vocabulary
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
@@ -68,6 +72,8 @@ class SubwordTranslator:
     source_tokenizer: Tokenizer
     target_tokenizer: Tokenizer
     device: torch.device
+    model: torch.nn.Module  # with a dataclass `config`
+    length_alpha: float
 
     def encode_source(self, text: str) -> tuple[list[int], list[str], list[str]]:
         """English text -> (ids ending with EOS, their tokens, characters that became <unk>)."""
@@ -86,3 +92,36 @@ class SubwordTranslator:
     def detokenize(self, ids: list[int]) -> str:
         """Target ids -> plain German text (specials dropped)."""
         return self.target_tokenizer.decode([i for i in ids if i > EOS_ID])
+
+    def translate_many(self, sources: list[tuple]) -> list[Translation]:
+        """Greedy translations of several sentences in one batched search: each source is what
+        encode_source gave (ids, tokens, unknown). The app's queued requests share the decoder's
+        steps this way; each row's output is what translate(beam_size=1) gives it alone (the
+        padding is masked out of attention and, in the GRU, packed out of the encoder)."""
+        if not sources:
+            return []
+        translations = self.translations(self.greedy(*self.padded([ids for ids, _, _ in sources])), sources)
+        for t in translations:
+            t.beams = [t]
+        return translations
+
+    def translations(self, hyps: list[Hypothesis], sources: list[tuple]) -> list[Translation]:
+        raise NotImplementedError(f"{type(self).__name__} must define translations(hyps, sources)")
+
+    def greedy(self, source: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
+        raise NotImplementedError(f"{type(self).__name__} must define greedy(source, lengths)")
+
+    def translate_batch(self, texts: list[str]) -> list[str]:
+        """Greedy translations of many sentences at once (evaluation); returns detokenized text."""
+        hyps = self.greedy(*self.padded([self.encode_source(t)[0] for t in texts]))
+        return [self.detokenize(h.ids) for h in hyps]
+
+    def save_weights(self, folder: Path, extra_config: dict | None = None, fp16: bool = True) -> None:
+        """model.safetensors (fp16 halves the file; loading casts back to fp32) and config.json
+        (the model's config, the beam's length_alpha and anything the trainer adds)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        dtype = torch.float16 if fp16 else torch.float32
+        state = {k: v.detach().cpu().to(dtype).contiguous() for k, v in self.model.state_dict().items()}
+        save_file(state, str(folder / "model.safetensors"))
+        config = {"model": asdict(self.model.config), "length_alpha": self.length_alpha, **(extra_config or {})}
+        write_json(config, folder / "config.json")

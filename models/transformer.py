@@ -26,18 +26,18 @@ Training: `python -m training.train_transformer` (its card: assets/translator/tr
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
 from .decoding import BOS, BOS_ID, EOS, EOS_ID, PAD, PAD_ID, UNK, Hypothesis, SubwordTranslator, Translation
 from .device import pick_device
-from .text import read_json, write_json
+from .text import read_json
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator" / "transformer"
 
@@ -55,6 +55,11 @@ class TransformerConfig:
     max_positions: int = 512  # sinusoids are tabulated this far (the app's limits are far below)
     max_length_ratio: float = 2.0  # decoding stops after ratio * len(source) + 10 tokens
     alignment_layer: int = -2  # the decoder layer whose head-mean cross-attention is `attention` (see below)
+
+    @property
+    def alignment_index(self) -> int:
+        """alignment_layer as an index into the decoder's layers; a one-layer decoder has only its last."""
+        return max(self.alignment_layer, -self.decoder_layers)
 
 
 def causal_mask(T: int, device: torch.device | None = None) -> torch.Tensor:
@@ -332,7 +337,7 @@ class TransformerTranslator(SubwordTranslator):
         self.length_alpha = length_alpha
 
     @torch.no_grad()
-    def _translations(self, hyps: list[Hypothesis], sources: list[tuple]) -> list[TransformerTranslation]:
+    def translations(self, hyps: list[Hypothesis], sources: list[tuple]) -> list[TransformerTranslation]:
         """One teacher-forced forward over the chosen outputs gives every attention of each (rows padded)."""
         source, lengths = self.padded([ids for ids, _, _ in sources])
         target_in, target_lengths = self.padded([[BOS_ID] + h.ids[:-1] for h in hyps])
@@ -349,7 +354,7 @@ class TransformerTranslator(SubwordTranslator):
                     source_tokens=list(tokens),
                     target_tokens=[self.target_tokenizer.id_to_token(i) for i in h.ids],
                     text=self.detokenize(h.ids),
-                    attention=cross_b[self.model.config.alignment_layer].mean(axis=0),
+                    attention=cross_b[self.model.config.alignment_index].mean(axis=0),
                     token_log_probs=np.array(h.log_probs),
                     log_prob=h.log_prob,
                     score=h.score(self.length_alpha),
@@ -375,34 +380,17 @@ class TransformerTranslator(SubwordTranslator):
             hyps = greedy_search(self.model, ids, torch.tensor([ids.shape[1]]))
         else:
             hyps = beam_search(self.model, ids, beam_size, self.length_alpha)
-        beams = self._translations(hyps, [source] * len(hyps))
+        beams = self.translations(hyps, [source] * len(hyps))
         beams[0].beams = beams
         return beams[0]
 
-    def translate_many(self, sources: list[tuple]) -> list[TransformerTranslation]:
-        """Greedy translations of several encoded sentences (encode_source) in one batched search;
-        each row's output and attentions are those translate(beam_size=1) gives it alone."""
-        if not sources:
-            return []
-        hyps = greedy_search(self.model, *self.padded([ids for ids, _, _ in sources]))
-        translations = self._translations(hyps, sources)
-        for t in translations:
-            t.beams = [t]
-        return translations
-
-    def translate_batch(self, texts: list[str]) -> list[str]:
-        """Greedy translations of many sentences at once (evaluation); returns detokenized text."""
-        hyps = greedy_search(self.model, *self.padded([self.encode_source(t)[0] for t in texts]))
-        return [self.detokenize(h.ids) for h in hyps]
+    def greedy(self, source: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
+        """This model's batched greedy search (SubwordTranslator.translate_batch calls it)."""
+        return greedy_search(self.model, source, lengths)
 
     def save(self, folder: Path, extra_config: dict | None = None, fp16: bool = True) -> None:
         """model.safetensors (fp16 halves the file; loading casts back to fp32), config.json, tokenizer.json."""
-        folder.mkdir(parents=True, exist_ok=True)
-        dtype = torch.float16 if fp16 else torch.float32
-        state = {k: v.detach().cpu().to(dtype).contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, str(folder / "model.safetensors"))
-        config = {"model": asdict(self.model.config), "length_alpha": self.length_alpha, **(extra_config or {})}
-        write_json(config, folder / "config.json")
+        self.save_weights(folder, extra_config, fp16)
         self.source_tokenizer.save(str(folder / "tokenizer.json"))
 
 

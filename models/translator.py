@@ -13,21 +13,21 @@ Training: `python -m training.train_translator --variant attention|no_attention`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .decoding import BOS, BOS_ID, EOS, EOS_ID, PAD, PAD_ID, UNK, Hypothesis, SubwordTranslator, Translation
 from .device import pick_device
 from .masking import sequence_mask
-from .text import read_json, write_json
+from .text import read_json
 from .transformer import TransformerTranslator, load_transformer
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "translator"
@@ -310,35 +310,18 @@ class Translator(SubwordTranslator):
         best.beams = beams
         return best
 
-    def translate_many(self, sources: list[tuple]) -> list[Translation]:
-        """Greedy translations of several sentences in one batched search: each source is what
-        encode_source gave (ids, tokens, unknown). The app's queued requests share the decoder's
-        steps this way; each row's tokens are those translate(beam_size=1) gives it alone (the
-        padding is masked out of attention and packed out of the encoder)."""
-        if not sources:
-            return []
-        hyps = greedy_search(self.model, *self.padded([ids for ids, _, _ in sources]))
-        translations = [self._translation(h, tokens, unknown) for h, (_, tokens, unknown) in zip(hyps, sources)]
-        for t in translations:
-            t.beams = [t]
-        return translations
+    def translations(self, hyps: list[Hypothesis], sources: list[tuple]) -> list[Translation]:
+        """Each hypothesis with its source (what encode_source gave) as a Translation; α came with the search."""
+        return [self._translation(h, tokens, unknown) for h, (_, tokens, unknown) in zip(hyps, sources)]
 
-    def translate_batch(self, texts: list[str]) -> list[str]:
-        """Greedy translations of many sentences at once (evaluation); returns detokenized text."""
-        hyps = greedy_search(self.model, *self.padded([self.encode_source(t)[0] for t in texts]))
-        return [self.detokenize(h.ids) for h in hyps]
+    def greedy(self, source: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
+        """This model's batched greedy search (SubwordTranslator.translate_batch calls it)."""
+        return greedy_search(self.model, source, lengths)
 
     # -- weights on disk ----------------------------------------------------------------
     def save(self, folder: Path, extra_config: dict | None = None, fp16: bool = True) -> None:
         """model.safetensors (fp16 halves the file; loading casts back to fp32), config.json, two tokenizers."""
-        folder.mkdir(parents=True, exist_ok=True)
-        dtype = torch.float16 if fp16 else torch.float32
-        state = {k: v.detach().cpu().to(dtype).contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, str(folder / "model.safetensors"))
-        write_json(
-            {"model": asdict(self.model.config), "length_alpha": self.length_alpha, **(extra_config or {})},
-            folder / "config.json",
-        )
+        self.save_weights(folder, extra_config, fp16)
         self.source_tokenizer.save(str(folder / "tokenizer.en.json"))
         self.target_tokenizer.save(str(folder / "tokenizer.de.json"))
 

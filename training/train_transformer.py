@@ -30,12 +30,11 @@ from tokenizers import Tokenizer
 from tqdm import tqdm
 
 from models.decoding import EOS_ID
-from models.masking import masked_cross_entropy
 from models.text import read_json, write_json
 from models.transformer import ASSETS, Transformer, TransformerConfig, TransformerTranslator
 
 from .multi30k import LICENSE_NOTE, read_split, train_bpe
-from .train_translator import METRIC, bleu, make_batches, tensors
+from .train_translator import METRIC, bleu, make_batches, tensors, train_step
 
 # -- defaults (each can be overridden on the command line: --name value) --------------------
 DEFAULTS = dict(
@@ -56,6 +55,7 @@ DEFAULTS = dict(
     clip_norm=1.0,
     average_max=5,  # try averaging the last 1 .. average_max epochs; keep what scores best on val
     train_limit=0,  # the first N training pairs only (0 = all 29,000), for quick tries
+    eval_limit=0,  # score only the first N val and test pairs (0 = all), for quick tries; the card says so
     seed=1234,
     threads=2,
     work="artifacts/transformer",  # every epoch's weights, the optimizer and the history (resumable)
@@ -137,10 +137,14 @@ def main() -> None:
     test_en, test_de = read_split("test_2016_flickr")
     if args.train_limit:
         train_en, train_de = train_en[: args.train_limit], train_de[: args.train_limit]
+    watched = [val_en[i] for i in WATCHED]  # before any --eval_limit: the same captions in every run
+    if args.eval_limit:
+        val_en, val_de, test_en, test_de = (side[: args.eval_limit] for side in (val_en, val_de, test_en, test_de))
     state = read_json(work / "state.json") if (work / "state.json").exists() else None
     if state:
         free = ("epochs", "max_minutes", "threads")  # a run may be extended or moved to another machine
-        if {k: v for k, v in state["run"].items() if k not in free} != {k: v for k, v in run.items() if k not in free}:
+        saved = {**DEFAULTS, **state["run"]}  # a run saved before a setting existed had its default
+        if {k: v for k, v in saved.items() if k not in free} != {k: v for k, v in run.items() if k not in free}:
             raise SystemExit(f"{work} holds a run with other settings ({state['run']}); pass another --work.")
         tokenizer = Tokenizer.from_file(str(work / "tokenizer.json"))
     else:
@@ -165,7 +169,6 @@ def main() -> None:
         print(f"  resuming after epoch {done} (step {state['step']})")
     translator = TransformerTranslator(model, tokenizer, torch.device("cpu"))
     print(f"  model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
-    watched = [val_en[i] for i in WATCHED]
 
     step, start = state["step"], time.time()
     try:
@@ -179,13 +182,8 @@ def main() -> None:
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(step, args.learning_rate, args.warmup_steps)
                 logits, _ = model(source, target_in)
-                loss = masked_cross_entropy(logits, target_out, mask, label_smoothing=args.label_smoothing)
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
-                optimizer.step()
-                total_loss += loss.item() * int(mask.sum())
-                total_tokens += int(mask.sum())
+                loss_sum, tokens = train_step(model, optimizer, logits, target_out, mask, args)
+                total_loss, total_tokens = total_loss + loss_sum, total_tokens + tokens
             train_minutes = (time.time() - epoch_start) / 60
             val_bleu, _ = bleu(translator, val_en, val_de)
             state["seconds"] += time.time() - epoch_start
@@ -261,7 +259,9 @@ def finish(args, run, state, work, model, translator, val, test, watched) -> Non
     write_json(attention_history, folder / "attention_history.json")
     write_model_card(folder, model.config, scores, run, state["history"], sum(p.numel() for p in model.parameters()))
     print(f"wrote {folder}")
-    if not args.train_limit:  # like d2l's train_ch3: a full run far below the GRU is a bug, not a result
+    if (
+        not args.train_limit and not args.eval_limit
+    ):  # like d2l's train_ch3: a full run far below the GRU is a bug, not a result
         assert test_beam > 25.0, f"test BLEU {test_beam:.2f} (beam 5) is implausibly low for a Transformer"
 
 

@@ -91,6 +91,18 @@ def tensors(pairs, batch: list[int]):
     return source, lengths, target_in, target_out, sequence_mask(target_lengths, target_in.shape[1])
 
 
+def train_step(model, optimizer, logits, target_out, mask, args) -> tuple[float, int]:
+    """One step on the label-smoothed loss of the real target tokens, gradients clipped to
+    args.clip_norm; returns (the loss summed over those tokens, their count)."""
+    loss = masked_cross_entropy(logits, target_out, mask, label_smoothing=args.label_smoothing)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
+    optimizer.step()
+    tokens = int(mask.sum())
+    return loss.item() * tokens, tokens
+
+
 def bleu(translator: Translator, english: list[str], german: list[str], batch: int = 100) -> tuple[float, list[str]]:
     """Corpus sacreBLEU (13a, cased, detokenized text) of greedy translations."""
     translator.model.eval()
@@ -201,13 +213,8 @@ def main() -> None:
             for batch in bar:
                 source, lengths, target_in, target_out, mask = tensors(pairs, batch)
                 logits, _ = model(source, lengths, target_in)
-                loss = masked_cross_entropy(logits, target_out, mask, label_smoothing=args.label_smoothing)
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm)
-                optimizer.step()
-                total_loss += loss.item() * int(mask.sum())
-                total_tokens += int(mask.sum())
+                loss_sum, tokens = train_step(model, optimizer, logits, target_out, mask, args)
+                total_loss, total_tokens = total_loss + loss_sum, total_tokens + tokens
             val_bleu, _ = bleu(translator, val_en, val_de)
             minutes = (time.time() - start) / 60
             history.append(
