@@ -99,3 +99,27 @@ def test_server_still_serves_afterwards(sent, client):
     assert kind == "message" and "layer must be a whole number from 1 to 6, got 'seven'." in text
     tags, *_, status = client.predict(text="I don't like green eggs.", k=3, api_name="/tag")
     assert "7 tokens tagged" in status
+
+
+def test_without_batching_too():
+    """With dynamic batching off, /tag and /translate read k and beam_size through their sliders'
+    preprocess, which checks them the same way (the app is built here; no model is loaded)."""
+    import gradio as gr
+
+    import app
+    from explorer import VIEWS
+    from models.runtime import MODELS, Runtime
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPLORER_BATCHING", "0")
+        demo = app.build_demo(VIEWS, runtime=Runtime(MODELS))
+    fns = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+    for api_name, index, name, low, high in [("tag", 1, "k", 3, 17), ("translate", 1, "beam_size", 1, 8)]:
+        slider = fns[api_name].inputs[index]
+        assert slider.get_block_name() == "slider"  # the page still draws a plain slider
+        assert slider.preprocess(4) == 4
+        for bad in ("seven", None, 2.5, high + 1):
+            with pytest.raises(gr.Error) as err:
+                slider.preprocess(bad)
+            assert err.value.message.startswith(f"{name} must be a whole number from {low} to {high}, got ")
+            assert not err.value.print_exception  # no traceback in the log
