@@ -85,7 +85,7 @@ import gradio as gr  # noqa: E402
 
 from explorer import VIEWS  # noqa: E402
 from explorer.views import lesson  # noqa: E402
-from explorer.web import deep_links, model_cards  # noqa: E402
+from explorer.web import deep_links, model_cards, ui  # noqa: E402
 from explorer.web.page import PAGE_CSS  # noqa: E402
 from explorer.web.serving import (  # noqa: E402
     CONCURRENCY_PER_VIEW,
@@ -121,6 +121,7 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
         painters = deep_links.wire(blocks, tabs, first_paints, parts)
         lesson.wire_steps(blocks, painters)
         gr.api(ping, api_name="ping", api_visibility="undocumented")
+        ui.strict_inputs(blocks)  # wrong types and ranges answer a line naming the input
     blocks.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
     blocks.first_paints = first_paints  # for warm_up
     return blocks

@@ -49,6 +49,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+APP_LOGS: dict[str, Path] = {}  # app_url -> the file that holds its stdout and stderr
+
+
+def app_log(url: str) -> str:
+    """What the app at `url` (the app_url fixture) has written to its console so far."""
+    return APP_LOGS[url].read_text(encoding="utf-8", errors="replace")
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """`python app.py` in a subprocess on a free 127.0.0.1 port; yields its URL."""
@@ -62,6 +70,7 @@ def app_url(tmp_path_factory):
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
+    APP_LOGS[url] = log
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -126,14 +135,18 @@ def require_bundled_translator() -> None:
         )
 
 
-def answer(client, api_name: str, args: list) -> tuple[str, object]:
-    """("message", text) when the app refused the input (a gr.Error, or the status line of a
+def answer(client, api_name: str, args: list | dict) -> tuple[str, object]:
+    """The endpoint's answer to `args` (by position, or a dict by parameter name): ("message", text) when the app refused the input (a gr.Error, or the status line of a
     batched endpoint, which answers bad input there so the rest of its batch is served),
     ("result", outputs) otherwise."""
     from gradio_client.exceptions import AppError
 
     try:
-        out = client.predict(*args, api_name=api_name)
+        out = (
+            client.predict(**args, api_name=api_name)
+            if isinstance(args, dict)
+            else client.predict(*args, api_name=api_name)
+        )
     except AppError as err:
         return "message", str(err)
     values = out if isinstance(out, tuple) else (out,)

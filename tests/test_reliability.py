@@ -197,9 +197,7 @@ def test_a_bad_request_in_a_batch_gets_its_message_and_the_others_their_answer(t
     assert "one forward for 2 queued requests" in status[0]
     assert tags[1] is None and status[1] == "⚠️ The text is empty: type a sentence."
     assert status[2].startswith("⚠️ The text has 420 tokens; the limit is 100.")
-    assert (
-        tags[3] is None and "⚠️ The number of tags shown must be a whole number from 3 to 17, got 'lots'." == status[3]
-    )
+    assert tags[3] is None and "⚠️ k must be a whole number from 3 to 17, got 'lots'." == status[3]
 
 
 @pytest.mark.bundled

@@ -31,7 +31,7 @@ def test_translate_endpoint(client):
     [
         (("", 1), "empty"),
         (("word " * 70, 1), "the limit is 60"),
-        (("A man rides a bike.", 99), "Beam size must be a whole number from 1 to 8, got '99'"),
+        (("A man rides a bike.", 99), "beam_size must be a whole number from 1 to 8, got '99'"),
     ],
 )
 def test_bad_input_gets_a_message_and_server_keeps_serving(client, args, message):

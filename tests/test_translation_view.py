@@ -21,7 +21,7 @@ def test_queued_requests_share_one_greedy_search_and_a_bad_one_gets_its_message(
     requests = [("A man rides a bike.", 1), ("", 1), ("Two dogs run in the snow.", 1), ("A woman sings.", 3), ("x", 9)]
     many = translation.analyze_many(requests, tiny_translator, tiny_baseline)
     assert isinstance(many[1], ValueError) and "empty" in str(many[1])
-    assert isinstance(many[4], ValueError) and "Beam size" in str(many[4])
+    assert isinstance(many[4], ValueError) and "beam_size" in str(many[4])
     for (text, k), together in zip(requests, many):
         if isinstance(together, ValueError):
             continue
@@ -114,10 +114,10 @@ def test_split_words():
         ("\u200b\u200b", 1, "empty"),
         ("word " * 70, 1, f"the limit is {MAX_SOURCE_TOKENS}"),
         ("x" * 6000, 1, "6000 characters"),
-        ("A man.", 0, "Beam size"),
-        ("A man.", MAX_BEAM + 1, "Beam size"),
-        ("A man.", 2.5, "Beam size"),
-        ("A man.", None, "Beam size"),
+        ("A man.", 0, "beam_size"),
+        ("A man.", MAX_BEAM + 1, "beam_size"),
+        ("A man.", 2.5, "beam_size"),
+        ("A man.", None, "beam_size"),
     ],
 )
 def test_bad_input_gets_a_clear_message(tiny_translator, tiny_baseline, text, beam, message):

@@ -103,11 +103,11 @@ def check_whole(value, low: int, high: int, what: str) -> int:
 
 
 def check_beam_size(beam_size) -> int:
-    return check_whole(beam_size, 1, MAX_BEAM, "Beam size")
+    return check_whole(beam_size, 1, MAX_BEAM, "beam_size")
 
 
 def check_top_k(k) -> int:
-    return check_whole(k, 3, MAX_TOP_TAGS, "The number of tags shown")
+    return check_whole(k, 3, MAX_TOP_TAGS, "k")
 
 
 def input_label(

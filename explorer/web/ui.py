@@ -8,12 +8,14 @@ import functools
 import html
 import inspect
 import logging
+import math
 from pathlib import Path
 
 import gradio as gr
 from gradio.components.plot import PlotData
 
 from explorer.core.figures import plotly_json
+from explorer.core.limits import check_whole
 
 from .serving import MAX_BATCH, batching_enabled
 
@@ -109,6 +111,70 @@ def as_input(name) -> inspect.Parameter:
     return name.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=inspect.Parameter.empty)
 
 
+def strict_inputs(blocks: gr.Blocks) -> None:
+    """Every slider, number, checkbox and radio that a named endpoint reads checks the raw value
+    it gets before Gradio's own preprocess: a wrong type ('seven' or None where a number goes, 2.5
+    where a whole number goes, 'yes' where true/false goes) or a value out of range answers one
+    line naming the API parameter and what it accepts, as a gr.Error without a traceback in the
+    log. Gradio's own preprocess compares 'seven' < 1 and fails with a TypeError, which the user
+    hears as "the upstream Gradio app has raised an exception" (and the log gets a traceback).
+    The name is the input's parameter name in the first named endpoint that reads it. Called once,
+    after every event is wired."""
+    for block_fn in blocks.fns.values():
+        if not block_fn.api_name or not block_fn.preprocess or block_fn.fn is None:
+            continue
+        names = [p.name for p in inspect.signature(block_fn.fn).parameters.values()]
+        for component, name in zip(block_fn.inputs, names):
+            if isinstance(component, CHECKED) and not hasattr(component, "checked_as"):
+                component.__class__ = checked_class(type(component), name)
+
+
+def checked_class(cls, name: str) -> type:
+    """cls with the check before its preprocess, for the input `name`. A class, not a patched
+    instance: when an event updates a slider (its maximum read from the model), Gradio keeps the
+    session's copy as `block.__class__(**constructor_args)`, which must check too. is_template:
+    Gradio names the component after cls (the page draws a plain slider)."""
+    base = cls
+
+    def preprocess(self, payload):
+        try:
+            payload = check_value(self, payload)
+        except ValueError as err:
+            raise gr.Error(message(err), print_exception=False) from None
+        return base.preprocess(self, payload)
+
+    # type.__new__, not Gradio's ComponentMeta.__new__: that one writes a .pyi stub next to the
+    # source of every component class it makes, and this class adds no events or arguments.
+    attrs = {"is_template": True, "checked_as": name, "preprocess": preprocess, "__module__": __name__}
+    return type.__new__(type(cls), cls.__name__, (cls,), attrs)
+
+
+def check_value(component, payload):
+    """The raw value an endpoint got for `component`, checked; ValueError names the input."""
+    name = component.checked_as
+    if isinstance(component, gr.Checkbox):
+        if payload is None or isinstance(payload, bool):
+            return bool(payload)
+        raise ValueError(f"{name} must be true or false, got {str(payload)[:40]!r}.")
+    if isinstance(component, gr.Radio):
+        if payload is None or payload in component.choices or payload in [v for _, v in component.choices]:
+            return payload
+        accepted = ", ".join(repr(v) for _, v in component.choices)
+        raise ValueError(f"{name} must be one of {accepted}, got {str(payload)[:40]!r}.")
+    low, high = component.minimum, component.maximum
+    whole = component.precision == 0 if isinstance(component, gr.Number) else float(component.step).is_integer()
+    if isinstance(payload, bool):  # True is an int to Python, not a number to a user
+        payload = str(payload)
+    if whole and low is not None and high is not None:
+        return check_whole(payload, int(low), int(high), name)
+    number = payload if isinstance(payload, (int, float)) and math.isfinite(payload) else None
+    if number is None or (low is not None and number < low) or (high is not None and number > high):
+        span = f" from {low} to {high}" if low is not None and high is not None else ""
+        raise ValueError(f"{name} must be a number{span}, got {str(payload)[:40]!r}.")
+    return number
+
+
+CHECKED = (gr.Slider, gr.Number, gr.Checkbox, gr.Radio)
 CLEARED = (gr.Plot, gr.HighlightedText, gr.Dataframe, gr.HTML, gr.File, gr.State)
 
 
