@@ -93,6 +93,21 @@ class SubwordTranslator:
         """Target ids -> plain German text (specials dropped)."""
         return self.target_tokenizer.decode([i for i in ids if i > EOS_ID])
 
+    def translate(self, text: str, beam_size: int = 1, source: tuple | None = None) -> Translation:
+        """Translate one English sentence; beam_size = 1 is greedy search. `source`: what
+        encode_source(text) gave, when the caller has tokenized it already (to check its length).
+        Returns the best Translation, with every finished hypothesis, best first, in its .beams."""
+        if beam_size < 1:
+            raise ValueError(f"beam_size must be at least 1, got {beam_size}.")
+        source = source or self.encode_source(text)
+        if len(source[0]) == 1 or not text.strip():
+            raise ValueError("The sentence has no tokens to translate: type some words.")
+        ids = torch.tensor([source[0]], device=self.device)
+        hyps = self.greedy(ids, torch.tensor([ids.shape[1]])) if beam_size == 1 else self.beam(ids, beam_size)
+        beams = self.translations(hyps, [source] * len(hyps))
+        beams[0].beams = beams
+        return beams[0]
+
     def translate_many(self, sources: list[tuple]) -> list[Translation]:
         """Greedy translations of several sentences in one batched search: each source is what
         encode_source gave (ids, tokens, unknown). The app's queued requests share the decoder's
@@ -107,6 +122,9 @@ class SubwordTranslator:
 
     def translations(self, hyps: list[Hypothesis], sources: list[tuple]) -> list[Translation]:
         raise NotImplementedError(f"{type(self).__name__} must define translations(hyps, sources)")
+
+    def beam(self, source: torch.Tensor, beam_size: int) -> list[Hypothesis]:
+        raise NotImplementedError(f"{type(self).__name__} must define beam(source, beam_size)")
 
     def greedy(self, source: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
         raise NotImplementedError(f"{type(self).__name__} must define greedy(source, lengths)")

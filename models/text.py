@@ -82,7 +82,8 @@ def read_json(path: Path) -> dict:
         return json.load(f)
 
 
-def write_json(obj, path: Path) -> None:
+def write_json(obj, path: Path, indent: int | None = 1) -> None:
+    """obj as UTF-8 JSON; indent=None writes it compact (large numeric assets)."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1)
+        json.dump(obj, f, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
         f.write("\n")

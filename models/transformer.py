@@ -367,22 +367,9 @@ class TransformerTranslator(SubwordTranslator):
             )
         return out
 
-    def translate(self, text: str, beam_size: int = 1, source: tuple | None = None) -> TransformerTranslation:
-        """Translate one English sentence; beam_size = 1 is greedy search. `source`: what
-        encode_source(text) gave, when the caller has tokenized it already."""
-        if beam_size < 1:
-            raise ValueError(f"beam_size must be at least 1, got {beam_size}.")
-        source = source or self.encode_source(text)
-        if len(source[0]) == 1 or not text.strip():
-            raise ValueError("The sentence has no tokens to translate: type some words.")
-        ids = torch.tensor([source[0]], device=self.device)
-        if beam_size == 1:
-            hyps = greedy_search(self.model, ids, torch.tensor([ids.shape[1]]))
-        else:
-            hyps = beam_search(self.model, ids, beam_size, self.length_alpha)
-        beams = self.translations(hyps, [source] * len(hyps))
-        beams[0].beams = beams
-        return beams[0]
+    def beam(self, source: torch.Tensor, beam_size: int) -> list[Hypothesis]:
+        """This model's beam search over one source [1, S] (SubwordTranslator.translate calls it)."""
+        return beam_search(self.model, source, beam_size, self.length_alpha)
 
     def greedy(self, source: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
         """This model's batched greedy search (SubwordTranslator.translate_batch calls it)."""

@@ -292,23 +292,9 @@ class Translator(SubwordTranslator):
             unknown=list(unknown),
         )
 
-    def translate(self, text: str, beam_size: int = 1, source: tuple | None = None) -> Translation:
-        """Translate one English sentence; beam_size = 1 is greedy search. `source`: what
-        encode_source(text) gave, when the caller has tokenized it already (to check its length)."""
-        if beam_size < 1:
-            raise ValueError(f"beam_size must be at least 1, got {beam_size}.")
-        ids, tokens, unknown = source or self.encode_source(text)
-        if len(ids) == 1 or not text.strip():
-            raise ValueError("The sentence has no tokens to translate: type some words.")
-        source = torch.tensor([ids], device=self.device)
-        if beam_size == 1:
-            hyps = greedy_search(self.model, source, torch.tensor([len(ids)]))
-        else:
-            hyps = beam_search(self.model, source, beam_size, self.length_alpha)
-        beams = [self._translation(h, tokens, unknown) for h in hyps]
-        best = beams[0]
-        best.beams = beams
-        return best
+    def beam(self, source: torch.Tensor, beam_size: int) -> list[Hypothesis]:
+        """This model's beam search over one source [1, S] (SubwordTranslator.translate calls it)."""
+        return beam_search(self.model, source, beam_size, self.length_alpha)
 
     def translations(self, hyps: list[Hypothesis], sources: list[tuple]) -> list[Translation]:
         """Each hypothesis with its source (what encode_source gave) as a Translation; α came with the search."""

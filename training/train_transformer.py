@@ -256,7 +256,7 @@ def finish(args, run, state, work, model, translator, val, test, watched) -> Non
         "sources": watched,
         "epochs": state["attention_history"],
     }
-    write_json(attention_history, folder / "attention_history.json")
+    write_json(attention_history, folder / "attention_history.json", indent=None)  # 1.6 MB indented, mostly numbers
     write_model_card(folder, model.config, scores, run, state["history"], sum(p.numel() for p in model.parameters()))
     print(f"wrote {folder}")
     if (
