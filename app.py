@@ -124,6 +124,7 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
         ui.strict_inputs(blocks)  # wrong types and ranges answer a line naming the input
     blocks.queue(default_concurrency_limit=CONCURRENCY_PER_VIEW, max_size=QUEUE_MAX_SIZE)
     blocks.first_paints = first_paints  # for warm_up
+    blocks.painters = painters  # each view's link-aware first paint, by API name (tests read links through it)
     return blocks
 
 

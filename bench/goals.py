@@ -22,7 +22,7 @@ def check(figures: dict) -> list[dict]:
     rows = [_goal(f"view overhead {key}", v["overhead"], VIEW_OVERHEAD) for key, v in figures.get("views", {}).items()]
     for key, v in figures.get("inside", {}).items():  # issue 14's analyses (bench/inside.py)
         rows.append(_goal(f"analysis overhead {key}", v["overhead"], VIEW_OVERHEAD))
-        if key.startswith("head_importance/"):
+        if key.startswith("self_attention_head_importance/"):
             rows.append(_goal(f"seconds {key}", v["analysis_ms"] / 1000, HEAD_IMPORTANCE_S))
     if "cold_start" not in figures:  # python -m bench --only inside
         return rows
@@ -67,7 +67,7 @@ def table(report: dict) -> str:
     for key, v in f.get("inside", {}).items():
         name = f"analysis overhead {key}"
         row(name, f"{v['analysis_ms']:.1f} ms", f"floor {v['floor_ms']:.1f} ms", f"{v['overhead']:.2f}")
-        if key.startswith("head_importance/"):
+        if key.startswith("self_attention_head_importance/"):
             row(f"seconds {key}", f"{v['analysis_ms'] / 1000:.2f} s", "", "")
     if "cold_start" not in f:  # python -m bench --only inside
         missed = [r for r in report["goals"] if not r["met"]]

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import torch
 
+from .hooks import in_this_thread
+
 Head = tuple[int, int]  # (layer, head), 0-based
 
 
@@ -43,11 +45,11 @@ def heads_switched_off(bert, keep: torch.Tensor) -> Iterator[None]:
         # (B, H) -> (B, 1, H * d_k): each head's factor over its d_k columns of the context layer
         factor = keep[:, layer].repeat_interleave(attn.attention_head_size, dim=1)[:, None, :]
 
-        def hook(module, args, output, factor=factor):
+        def scaled(output, factor=factor):
             context, weights = output
             return context * factor, weights
 
-        hooks.append(attn.register_forward_hook(hook))
+        hooks.append(attn.register_forward_hook(in_this_thread(scaled)))
     try:
         yield
     finally:
@@ -137,7 +139,7 @@ def head_importance(bert, pair: dict) -> tuple[float, np.ndarray]:
         new = torch.arange(2 * H, device=keep.device)
         keep[rows - 2 * H + new, new // 2] = 0.0  # rows 2h, 2h+1 of the newest copies: head h off
         factor = keep.repeat_interleave(attn.attention_head_size, dim=1)[:, None, :]  # (B_l, 1, D)
-        hook = attn.register_forward_hook(lambda module, args, output: (output[0] * factor, output[1]))
+        hook = attn.register_forward_hook(in_this_thread(lambda output: (output[0] * factor, output[1])))
         try:
             yield
         finally:

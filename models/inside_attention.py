@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .hooks import in_this_thread
 from .rollout import rollout  # noqa: F401 - part of this module's API
 
 
@@ -101,7 +102,7 @@ def inside_head(bert, tokens: list[str], inputs: dict, layer: int, head: int) ->
     block = bert.encoder.layer[layer]
     attn = block.attention.self
     seen = {}  # the module's own context layer (all heads) and map (the grid's)
-    hook = attn.register_forward_hook(lambda module, args, output: seen.update(context=output[0], weights=output[1]))
+    hook = attn.register_forward_hook(in_this_thread(lambda output: seen.update(context=output[0], weights=output[1])))
     try:
         layer_output = block(X)[0]  # (T, D)
     finally:
@@ -220,10 +221,10 @@ def shuffle_experiment(
     }
     keep = torch.tensor([1.0, 0.0, 1.0, 0.0], device=ids.device)[:, None, None]  # rows 1 and 3: p_t = 0
 
-    def no_positions(module, args, output):  # output (1, T, D), broadcast over the batch
+    def no_positions(output):  # output (1, T, D), broadcast over the batch
         return output * keep
 
-    hook = bert.embeddings.position_embeddings.register_forward_hook(no_positions)
+    hook = bert.embeddings.position_embeddings.register_forward_hook(in_this_thread(no_positions))
     try:
         out = bert(**batch, output_attentions=True)
     finally:

@@ -44,6 +44,9 @@ class ModelSpec:
     restore: the command that rebuilds `files` when `git checkout` cannot
     package: an installed package that holds the weights (checked like the files)
     card: the model card (markdown, relative to the repository) the model's tabs show
+    shape: what the views' sliders and links need before the weights load (layers, heads, the
+        decoder's step limit), read from the bundled config (tests/test_view_contract.py checks
+        it against the loaded model)
     """
 
     name: str
@@ -54,10 +57,24 @@ class ModelSpec:
     restore: str = ""
     package: str = ""
     card: str = ""
+    shape: Mapping[str, Any] = field(default_factory=dict)
+
+
+def bundled_config(path: str) -> dict:
+    """The "model" part of a bundled config.json (empty when the file is missing: problems() says so)."""
+    try:
+        return json.loads((REPO / path).read_text(encoding="utf-8")).get("model", {})
+    except (OSError, ValueError):
+        return {}
+
+
+# all-MiniLM-L6-v2's shape (its config.json sits in a zip of the package until first loaded).
+MINILM_SHAPE = {"layers": 6, "heads": 12}
 
 
 def _translator(variant: str) -> ModelSpec:
     folder = f"assets/translator/{variant}"
+    config = bundled_config(f"{folder}/config.json")
     return ModelSpec(
         name=f"translator/{variant}",
         load="models.translator:load_translator",
@@ -67,6 +84,25 @@ def _translator(variant: str) -> ModelSpec:
         ),
         restore=f"python -m training.train_translator --variant {variant}",
         card=f"{folder}/MODEL_CARD.md",
+        shape={"max_length_ratio": config.get("max_length_ratio", 2.0)},
+    )
+
+
+def _transformer() -> ModelSpec:
+    folder = "assets/translator/transformer"
+    config = bundled_config(f"{folder}/config.json")
+    return ModelSpec(
+        name="translator/transformer",
+        load="models.transformer:load_transformer",
+        files=tuple(f"{folder}/{n}" for n in ("model.safetensors", "config.json", "tokenizer.json")),
+        restore=f"python -m training.train_transformer (see {folder}/MODEL_CARD.md)",
+        card=f"{folder}/MODEL_CARD.md",
+        shape={
+            "encoder_layers": config.get("encoder_layers", 3),
+            "decoder_layers": config.get("decoder_layers", 3),
+            "heads": config.get("heads", 4),
+            "max_length_ratio": config.get("max_length_ratio", 2.0),
+        },
     )
 
 
@@ -82,7 +118,9 @@ MODELS: dict[str, ModelSpec] = {
             restore="pip install -r requirements.txt",
             card=MINILM_CARD,
         ),
-        ModelSpec(name="encoder", load="models.encoder:load_encoder", needs=("minilm",), card=MINILM_CARD),
+        ModelSpec(
+            name="encoder", load="models.encoder:load_encoder", needs=("minilm",), card=MINILM_CARD, shape=MINILM_SHAPE
+        ),
         # MiniLM's input word-piece embeddings (the Lesson's one-hot vs embeddings step).
         ModelSpec(name="embeddings", load="models.embeddings:load_embeddings", needs=("minilm",), card=MINILM_CARD),
         ModelSpec(
@@ -95,15 +133,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         _translator("attention"),
         _translator("no_attention"),
-        ModelSpec(
-            name="translator/transformer",
-            load="models.transformer:load_transformer",
-            files=tuple(
-                f"assets/translator/transformer/{n}" for n in ("model.safetensors", "config.json", "tokenizer.json")
-            ),
-            restore="python -m training.train_transformer (see assets/translator/transformer/MODEL_CARD.md)",
-            card="assets/translator/transformer/MODEL_CARD.md",
-        ),
+        _transformer(),
         ModelSpec(
             name="nli",
             load="models.nli:load_nli",

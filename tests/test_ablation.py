@@ -110,3 +110,27 @@ def test_the_view_reports_before_and_after_and_ranks_every_head(enc):
     assert len(table) == 72 and abs(table["change"].iloc[0]) == pytest.approx(np.abs(imp.change).max(), abs=1e-4)
     paths = ablation.write_exports(imp)
     assert paths[0].endswith(".csv") and "similarity without it" in open(paths[0], encoding="utf-8").readline()
+
+
+def test_a_hook_changes_only_its_own_threads_forwards():
+    """The encoder is shared by every request: another thread's forward while one ablation's hook
+    is on must come out as if no hook were there."""
+    import threading
+
+    import torch
+
+    from models.hooks import in_this_thread
+
+    layer = torch.nn.Linear(3, 3)
+    x = torch.ones(2, 3)
+    plain = layer(x)
+    hook = layer.register_forward_hook(in_this_thread(lambda output: output * 0))
+    try:
+        other = {}
+        worker = threading.Thread(target=lambda: other.update(out=layer(x)))
+        worker.start()
+        worker.join()
+        assert torch.equal(other["out"], plain)  # the other thread: untouched
+        assert torch.equal(layer(x), torch.zeros_like(plain))  # this thread: changed
+    finally:
+        hook.remove()

@@ -121,8 +121,10 @@ def test_payloads_in_every_input_run_nowhere(app_url):
             "for (const b of document.querySelectorAll('button')) "
             "if (b.innerText.includes('bertviz: head view and model view')) b.click()"
         )  # open the accordion
-        wait_for(driver, "return document.querySelector('#attn-bertviz-button') !== null", what="bertviz button")
-        driver.execute_script("document.querySelector('#attn-bertviz-button').click()")
+        wait_for(
+            driver, "return document.querySelector('#self_attention_bertviz-button') !== null", what="bertviz button"
+        )
+        driver.execute_script("document.querySelector('#self_attention_bertviz-button').click()")
         wait_for(
             driver,
             "return document.querySelector('#attn-head-view iframe.bertviz-frame') !== null",

@@ -12,7 +12,13 @@ from explorer import VIEWS
 from explorer.core import text_alignment
 from explorer.views import lesson
 from explorer.web import deep_links, model_cards
-from explorer.web.deep_links import LINKS, parse
+from explorer.web.deep_links import declared
+
+LINKS = declared(VIEWS)
+
+
+def parse(query):
+    return deep_links.parse(query, LINKS)
 
 
 def test_a_link_names_its_view_and_values_as_the_sliders_show_them():
@@ -38,7 +44,7 @@ def test_a_link_names_its_view_and_values_as_the_sliders_show_them():
         ({"view": "self_attention", "merge": "maybe"}, "1 or 0"),
         ({"view": "batch", "text": "   "}, "empty"),
         ({"view": "tag", "text": "a" * 5001}, "5001 characters; the limit is 5000"),
-        ({"view": "tag", "bogus": "1"}, "'bogus' is not one of this view's (text, k)"),
+        ({"view": "tag", "bogus": "1"}, "'bogus' is not one of this view's (text, k, token, section)"),
         ({"view": "nope"}, "view='nope', which does not exist"),
         ({"text": "hello"}, "names no view"),
         ({"view": "tag", "text": "x" * 30000}, "Nothing in it was used"),

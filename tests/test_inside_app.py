@@ -41,7 +41,7 @@ def test_positions_rollout_ablation_and_importance_endpoints(client):
     assert "without positions" in status and "Shuffled (seed 0)" in status
     rollout = client.predict(SENTENCE, "", api_name="/self_attention_rollout")
     assert "Rows of R sum to 1" in rollout[0] and "Rollout R" in plot(rollout[2])["layout"]["title"]["text"]
-    similarity = client.predict(*PAIR, "the whole layer on the slider", 2, 1, "", api_name="/self_attention_ablation")
+    similarity = client.predict(*PAIR, 2, 1, "the whole layer on the slider", "", api_name="/self_attention_ablation")
     assert "with all 12 heads of layer 2 switched off" in similarity
     imp = client.predict(*PAIR, api_name="/self_attention_head_importance")
     assert "72 ablations" in imp[0] and len(imp[2]["data"]) == 72
@@ -57,8 +57,8 @@ def test_saliency_endpoints(client):
 
 def test_bad_input_gets_a_clear_message_and_markup_is_escaped(client):
     for api, args, expected in [
-        ("/self_attention_ablation", [PAIR[0], "", "the head on the sliders", 1, 1, ""], "type sentence B"),
-        ("/self_attention_ablation", [*PAIR, "the heads listed", 1, 1, "9.9"], "is not a head"),
+        ("/self_attention_ablation", [PAIR[0], "", 1, 1, "the head on the sliders", ""], "type sentence B"),
+        ("/self_attention_ablation", [*PAIR, 1, 1, "the heads listed", "9.9"], "is not a head"),
         ("/self_attention_inside", [SENTENCE, "", 1, 1, 40], "Query token #40 does not exist"),
         ("/self_attention_positions", ["Hello", 1, 1, 0], "at least two words"),
         ("/tag_saliency", ["Hi there", 5], "tokens 0-1"),
@@ -114,23 +114,23 @@ def test_browser_opens_every_new_section(app_url):
         click_text(driver, "button[role=tab]", "Self-attention")
         wait_for(driver, "return (document.querySelector('#attn-status')||{}).innerText?.includes('word pieces')",
                  what="the Self-attention tab")  # fmt: skip
-        click(driver, "#inside-button")
+        click(driver, "#self_attention_inside-button")
         wait_for(driver, "return document.querySelectorAll('#inside-q .js-plotly-plot').length > 0 && "
-                 "document.querySelector('#inside-status').innerText.includes('d_k = 32')", what="one head")  # fmt: skip
-        shot(driver, "inside-status", "self_attention_inside.png")
+                 "document.querySelector('#self_attention_inside-status').innerText.includes('d_k = 32')", what="one head")  # fmt: skip
+        shot(driver, "self_attention_inside-status", "self_attention_inside.png")
         shot(driver, "inside-scores", "self_attention_inside_scores.png")
 
         click_text(driver, "button[role=tab]", "Positions")
-        click(driver, "#positions-button")
-        wait_for(driver, "return (document.querySelector('#positions-status')||{}).innerText?.includes('without positions')",
+        click(driver, "#self_attention_positions-button")
+        wait_for(driver, "return (document.querySelector('#self_attention_positions-status')||{}).innerText?.includes('without positions')",
                  what="the shuffle experiment")  # fmt: skip
-        shot(driver, "positions-status", "self_attention_positions.png")
+        shot(driver, "self_attention_positions-status", "self_attention_positions.png")
 
         click_text(driver, "button[role=tab]", "Rollout")
-        click(driver, "#rollout-button")
+        click(driver, "#self_attention_rollout-button")
         wait_for(driver, "return document.querySelectorAll('#rollout-map .js-plotly-plot').length > 0",
                  what="the rollout")  # fmt: skip
-        shot(driver, "rollout-status", "self_attention_rollout.png")
+        shot(driver, "self_attention_rollout-status", "self_attention_rollout.png")
 
         click_text(driver, "button[role=tab]", "Head ablation")
         for selector, text in (("#attn-text textarea", PAIR[0]), ("#attn-text-b textarea", PAIR[1])):
@@ -140,27 +140,29 @@ def test_browser_opens_every_new_section(app_url):
             box.send_keys(text)
         wait_for(driver, "return document.querySelector('#attn-status').innerText.includes('15 word pieces')",
                  what="the pair in the Self-attention view")  # fmt: skip
-        click(driver, "#importance-button")
-        wait_for(driver, "return (document.querySelector('#importance-status')||{}).innerText?.includes('72 ablations')",
+        click_text(driver, "button[role=tab]", "Head importance")
+        click(driver, "#self_attention_head_importance-button")
+        wait_for(driver, "return (document.querySelector('#self_attention_head_importance-status')||{}).innerText?.includes('72 ablations')",
                  what="the head table")  # fmt: skip
-        click(driver, "#ablation-button")
-        wait_for(driver, "return (document.querySelector('#ablation-similarity')||{}).innerText?.includes('switched off')",
+        click_text(driver, "button[role=tab]", "Head ablation")
+        click(driver, "#self_attention_ablation-button")
+        wait_for(driver, "return (document.querySelector('#self_attention_ablation-status')||{}).innerText?.includes('switched off')",
                  what="the ablated similarity")  # fmt: skip
-        shot(driver, "ablation-similarity", "self_attention_ablation.png")
+        shot(driver, "self_attention_ablation-status", "self_attention_ablation.png")
 
         click_text(driver, "button[role=tab]", "NLI")
         click_text(driver, "button", "Attention vs saliency")
-        click(driver, "#nli-saliency-button")
-        wait_for(driver, "return (document.querySelector('#nli-saliency-status')||{}).innerText?.includes('Explaining')",
+        click(driver, "#nli_saliency-button")
+        wait_for(driver, "return (document.querySelector('#nli_saliency-status')||{}).innerText?.includes('Explaining')",
                  what="the NLI saliency")  # fmt: skip
-        shot(driver, "nli-saliency-status", "nli_saliency.png")
+        shot(driver, "nli_saliency-status", "nli_saliency.png")
 
         click_text(driver, "button[role=tab]", "Tags")
         click_text(driver, "button", "Attention vs saliency")
-        click(driver, "#tag-saliency-button")
-        wait_for(driver, "return (document.querySelector('#tag-saliency-status')||{}).innerText?.includes('Explaining')",
+        click(driver, "#tag_saliency-button")
+        wait_for(driver, "return (document.querySelector('#tag_saliency-status')||{}).innerText?.includes('Explaining')",
                  what="the tag saliency")  # fmt: skip
-        shot(driver, "tag-saliency-status", "tag_saliency.png")
+        shot(driver, "tag_saliency-status", "tag_saliency.png")
         assert outside_requests(requested_urls(driver)) == []
     finally:
         driver.quit()

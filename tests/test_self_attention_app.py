@@ -28,7 +28,7 @@ def call(client, text, text_b="", model="", merge=False, layer=1, head=1):
 
 
 def test_api_returns_grid_zoom_and_head_table(client):
-    status, grid, zoom, table, layer, head, head_view, model_view = call(client, SENTENCE, layer=3, head=4)
+    status, grid, zoom, table, layer, head, head_view, model_view, files = call(client, SENTENCE, layer=3, head=4)
     assert "13 word pieces" in status and "6 layers × 12 heads" in status
     grid_json = json.loads(grid["plot"])
     z = grid_json["data"][0]["z"]
@@ -36,12 +36,12 @@ def test_api_returns_grid_zoom_and_head_table(client):
     assert "Layer 3, head 4" in json.loads(zoom["plot"])["layout"]["title"]["text"]
     assert len(table["data"]) == 72 and table["headers"][:3] == ["layer", "head", "looks like"]
     assert (layer["value"], layer["maximum"], head["value"], head["maximum"]) == (3, 6, 4, 12)
-    assert head_view == "" and model_view == ""
+    assert head_view == "" and model_view == "" and files is None
 
 
 def test_bertviz_on_demand_through_the_api(client):
     call(client, "A man is playing a guitar.", "Someone is making music.")
-    head_view, model_view, note = client.predict(api_name="/self_attention_bertviz")
+    note, head_view, model_view = client.predict(api_name="/self_attention_bertviz")
     for frame in (head_view, model_view):
         assert frame.startswith('<iframe sandbox="allow-scripts"') and "srcdoc=" in frame
     assert "Sentence A -&amp;gt; Sentence B" in head_view  # the pair filter: escaped, then escaped for srcdoc
@@ -123,7 +123,7 @@ def test_browser_shows_the_grid_and_bertviz_offline(app_url, browser):
     assert browser.find_element(By.CSS_SELECTOR, "#attn-head input[type=number]").get_attribute("value") == "3"
 
     browser.find_element(By.XPATH, "//button[contains(., 'bertviz: head view and model view')]").click()
-    wait.until(ec.element_to_be_clickable((By.ID, "attn-bertviz-button"))).click()
+    wait.until(ec.element_to_be_clickable((By.ID, "self_attention_bertviz-button"))).click()
     frame = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#attn-head-view iframe.bertviz-frame")))
     browser.execute_script("arguments[0].scrollIntoView()", frame)
     browser.switch_to.frame(frame)

@@ -7,6 +7,10 @@ import unicodedata
 from models.hub import HUB_ID, is_dir
 
 MAX_CHARS = 5000  # characters in one text field (16 long lines fit)
+MAX_QUERY_CHARS = 4 * MAX_CHARS  # a deep link's query string: four full text boxes; a longer one is not read
+# The Copy link box shows location.href: the origin and a query string that percent-encoding can
+# make up to three times as long as the text it carries.
+MAX_LINK_CHARS = 3 * MAX_QUERY_CHARS + 500
 MAX_SENTENCES = 16  # lines in the batch view
 MAX_TOKENS = 100  # tokens per sentence, after tokenization
 MAX_TOP_TAGS = 17  # columns of the tag-probability heatmap (the whole UPOS tagset)
@@ -23,6 +27,9 @@ MAX_ABLATION_PIECES = 32
 MAX_HEAD_LIST = 600  # characters of the ablation's list of heads (72 heads as 'l.h, ' fit in 432)
 SALIENCY_STEPS = 32
 MAX_MODEL_NAME = 200  # characters of a hub id typed into the encoder box
+MAX_SEED = 10_000  # the Positions experiment's shuffle seed
+MAX_WORDS = 12  # the Lesson's words: a 12 x 12 cosine map is still readable on a projector
+MAX_WORD_CHARS = 40
 MAX_NLI_PIECES = 80  # MiniLM word pieces per NLI sentence: a wider alignment heatmap is unreadable
 
 
@@ -79,6 +86,14 @@ def check_model_name(name: str | None) -> str:
 # Translation: the model read captions of up to 44 subwords in training; longer input is out of
 # its range and its alignment heatmap unreadable.
 MAX_SOURCE_TOKENS = 60  # English subwords, "</s>" included
+
+
+def max_decoding_step(max_length_ratio: float) -> int:
+    """The last decoding step (0-based) a translator can reach on the longest source allowed: it
+    stops after max_length_ratio x source tokens + 10 (models/translator.py, models/transformer.py)."""
+    return int(max_length_ratio * MAX_SOURCE_TOKENS + 10)
+
+
 MAX_BEAM = 8
 
 

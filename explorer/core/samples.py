@@ -43,3 +43,14 @@ def sample_text(count: Callable[[str], int], tokens: int) -> str:
 
 def sample_hypothesis(count: Callable[[str], int], tokens: int) -> str:
     return prefix(HYPOTHESES, count, tokens)
+
+
+def encoder_pieces(models) -> Callable[[str], int]:
+    """How many word pieces (with [CLS] and [SEP]) the bundled encoder reads in a text."""
+    return lambda text: len(models["encoder"].encode(text)["input_ids"][0])
+
+
+def sample_pair(tokens: int, models) -> dict:
+    """The bench's input of a section that reads the Self-attention tab's two sentences."""
+    count = encoder_pieces(models)
+    return {"text": sample_text(count, tokens), "text_b": sample_hypothesis(count, tokens)}

@@ -16,10 +16,11 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import FirstPaint, RunInfo, View
+from explorer.contract import FirstPaint, RunInfo, Section, View, text_param
 from explorer.core import figures as fg
 from explorer.core.limits import MAX_SENTENCES, MAX_TOKENS, check_tokens, check_whole, input_label, split_lines
 from explorer.core.plural import plural
+from explorer.web.sections import place
 from explorer.web.ui import endpoint, listen, live, teaching_note
 from models.runtime import RUNTIME
 
@@ -495,14 +496,29 @@ def show_row(a: BatchAnalysis | None, row) -> dict:
     return {"block_mask": block_mask_figure(a.packing, a.layout, r)}
 
 
-def cost(text: str, *, tagger) -> str:
-    """/batch_cost: the padded vs packed timing of the same batch, as markdown."""
-    return cost_markdown(packing_cost(text, tagger))
-
-
 def timing(text: str, *, tagger) -> dict:
-    """The Time button: the padded vs packed markdown by name."""
-    return {"cost": cost(text, tagger=tagger)}
+    """/batch_cost: the padded vs packed timing of the same batch (markdown in "status")."""
+    c = packing_cost(text, tagger)
+    return {"status": cost_markdown(c), "result": c}
+
+
+COST_SECTION = Section(
+    title="Padded vs packed, timed",
+    api_name="batch_cost",
+    models={"tagger": "tagger"},
+    reads=("text",),
+    handler=timing,
+    analyze=packing_cost,
+    figures=lambda c: {"status": cost_markdown(c)},
+    build_outputs=dict,
+    # On request: the timing runs the BiLSTM 20 times, and a page open must not cost that (nor be
+    # cached: "run it again" must measure again).
+    button="Time padded vs packed (the BiLSTM, 5 runs each)",
+    cached=False,
+    examples=({"text": "the cat sat\nhi there\na much longer sentence here ."},),
+    limits={"text": MAX_SENTENCES},
+    floor="models.floors:batch",
+)
 
 
 def build(view: View, runtime) -> FirstPaint:
@@ -524,13 +540,7 @@ def build(view: View, runtime) -> FirstPaint:
         with gr.Column(scale=2):
             teaching_note("batching")
     summary = gr.Markdown(elem_id="batch-summary")
-    with gr.Row():
-        # On request: the timing runs the BiLSTM 20 times, and a page open must not cost that
-        # (nor be cached: "run it again" must measure again).
-        time_button = gr.Button(
-            "Time padded vs packed (the BiLSTM, 5 runs each)", elem_id="batch-time", size="sm", variant="secondary"
-        )
-    cost_md = gr.Markdown(elem_id="batch-cost")
+    sections = place(view.sections, runtime, {"text": text}, as_tabs=False)
     with gr.Tabs():
         with gr.Tab("Padded"):
             padded = gr.Plot(show_label=False, elem_id="batch-padded")
@@ -581,22 +591,9 @@ def build(view: View, runtime) -> FirstPaint:
         return out
 
     listen(text, run, [text], list(outputs.values()), summary, api_name=view.api_name)
-    time_button.click(
-        endpoint(runtime, view.models, timing, {"cost": cost_md}, cache=False),
-        [text],
-        [cost_md],
-        api_name=False,
-        show_progress="minimal",
-    )
     row.release(endpoint(runtime, {}, show_row, outputs), [result, row], [block], api_name=False)
-    timed = endpoint(runtime, view.models, cost, None, cache=False)
-
-    def batch_cost(text: str) -> str:
-        """Padded vs packed BiLSTM timing of a batch (one sentence per line), as markdown."""
-        return timed(text)
-
-    gr.api(batch_cost, api_name="batch_cost")
-    return FirstPaint(live(run, summary, list(outputs.values())), [text], list(outputs.values()))
+    shown = list(outputs.values())
+    return FirstPaint(live(run, summary, shown), [text], shown, linked=sections, components={"text": text})
 
 
 def sample(tokens: int, models) -> dict:
@@ -620,4 +617,6 @@ VIEW = View(
     sample=sample,
     floor="models.floors:batch",
     bench_sizes=(16,),
+    links=(text_param("text", "text", "The batch"),),
+    sections=(COST_SECTION,),
 )

@@ -17,9 +17,9 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import FirstPaint, RunInfo, View
+from explorer.contract import FirstPaint, RunInfo, View, text_param
 from explorer.core import figures as fg
-from explorer.core.limits import clean_text, input_label
+from explorer.core.limits import MAX_WORD_CHARS, MAX_WORDS, clean_text, input_label
 from explorer.core.plural import plural
 from explorer.core.samples import CAPTIONS
 from explorer.web import deep_links
@@ -31,8 +31,6 @@ from .self_attention import tab as self_attention_tab
 
 # The other views a step opens, for their titles (explorer.VIEWS holds this view too, so it is not read here).
 OPENED = (batching.VIEW, tagging.VIEW, translation.VIEW, self_attention_tab.VIEW, nli_tab.VIEW)
-MAX_WORDS = 12  # a 12 x 12 cosine map is still readable on a projector
-MAX_WORD_CHARS = 40
 NEIGHBOURS = 5
 
 
@@ -285,13 +283,14 @@ def build(view: View, runtime) -> FirstPaint:
         "screen (a projector, fifty laptops).",
         elem_id="lesson-intro",
     )
+    buttons = {}
     for first in range(0, len(STEPS), 2):
         with gr.Row(equal_height=False):
             for number in range(first, min(first + 2, len(STEPS))):
                 step = STEPS[number]
                 with gr.Column(variant="panel", elem_classes="lesson-step"):
                     gr.Markdown(step_markdown(number + 1, step, titles), latex_delimiters=LATEX)
-                    gr.Button(
+                    buttons[f"step {number + 1}"] = gr.Button(
                         f"Open step {number + 1} in {titles.get(step.view, step.view)}",
                         size="sm",
                         variant="primary" if number == 0 else "secondary",
@@ -312,18 +311,19 @@ def build(view: View, runtime) -> FirstPaint:
     outputs = {"status": status_md, "onehot": onehot, "embedded": embedded, "neighbours": neighbours}
     run = endpoint(runtime, view.models, show, outputs)
     listen(words, run, [words], list(outputs.values()), status_md, api_name=view.api_name)
-    return FirstPaint(live(run, status_md, list(outputs.values())), [words], list(outputs.values()))
+    shown = list(outputs.values())
+    return FirstPaint(live(run, status_md, shown), [words], shown, components={"text": words, **buttons})
 
 
 def wire_steps(blocks, painters: dict) -> None:
     """Each step's button: its link, rendered by the target view's Painter (as a page load would
     render the same link), then the browser notes the tab and writes the URL."""
-    by_id = deep_links.components_by_id(blocks)
+    buttons = painters[VIEW.api_name].paint.components
     for number, step in enumerate(STEPS, start=1):
-        button, painter = by_id.get(f"lesson-step-{number}"), painters.get(step.view)
-        if button is None or painter is None:
+        button, painter = buttons[f"step {number}"], painters.get(step.view)
+        if painter is None:
             continue
-        link = deep_links.parse(_query(step))
+        link = deep_links.parse(_query(step), painter.links)
 
         def open_step(*values, painter=painter, link=link):
             return painter.render(link, *values)
@@ -370,4 +370,5 @@ VIEW = View(
     sample=sample,
     floor="models.floors:embeddings",
     bench_sizes=(8,),
+    links=(text_param("text", "text", "The words"),),
 )

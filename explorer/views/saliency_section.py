@@ -7,7 +7,7 @@ leave-one-out contribution the NLI tab shows. Tags: MiniLM's attention rollout f
 (the tagger itself is a BiLSTM; MiniLM's attention built the vectors it reads).
 
 analyze_nli(premise, hypothesis, nli) / analyze_tag(text, index, tagger) -> SaliencyResult ->
-figures(result) -> sections of the NLI and Tags tabs, endpoints /nli_saliency and /tag_saliency.
+figures(result) -> NLI_SECTION and TAG_SECTION, sections of the NLI and Tags tabs.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import RunInfo
+from explorer.contract import Param, RunInfo, Section
 from explorer.core import figures as fg
 from explorer.core.limits import MAX_NLI_PIECES, MAX_TOKENS, SALIENCY_STEPS, check_tokens, check_whole, clean_text
+from explorer.core.samples import sample_hypothesis, sample_text
 from explorer.web.exports import request_folder
-from explorer.web.ui import endpoint, teaching_note
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,73 +208,95 @@ def write_exports(r: SaliencyResult, prefix: str, folder: Path | None = None) ->
 def show_nli(premise, hypothesis, *, nli) -> dict:
     """/nli_saliency: premise, hypothesis -> per-word saliency vs attention, Spearman ρ."""
     r = analyze_nli(premise, hypothesis, nli)
-    return {**figures(r), "result": r, "files": None}
+    return {**figures(r), "result": r}
 
 
 def show_tag(text, index, *, tagger) -> dict:
     """/tag_saliency: text, 0-based token # -> per-word saliency of its tag vs MiniLM rollout, Spearman ρ."""
     r = analyze_tag(text, index, tagger)
-    return {**figures(r), "result": r, "files": None}
+    return {**figures(r), "result": r}
 
 
-def _section(runtime, needs, fn, inputs, api_name, prefix, note, intro, button_text, extra=None):
-    with gr.Accordion("Attention vs saliency: which words did the decision depend on?", open=False):
-        gr.Markdown(intro)
-        with gr.Row():
-            widgets = extra() if extra else []
-            button = gr.Button(button_text, variant="primary", elem_id=f"{prefix}-button")
-        teaching_note(note)
-        status_md = gr.Markdown(elem_id=f"{prefix}-status")
+def outputs(prefix: str):
+    """The section's figures: the correlations, then the per-word chart beside its table."""
+
+    def build() -> dict:
         corr = gr.Dataframe(label="Spearman's rank correlation", wrap=True, elem_id=f"{prefix}-spearman")
         with gr.Row():
             words = gr.Plot(show_label=False, elem_id=f"{prefix}-words")
             table = gr.Dataframe(label="Per word", elem_id=f"{prefix}-table", max_height=420)
-        with gr.Accordion("Export", open=False):
-            export_button = gr.Button("Export the per-word table and the correlations (CSV)")
-            files = gr.File(label="Files", file_count="multiple")
-        result = gr.State()
-    outputs = {"status": status_md, "words": words, "correlations": corr, "table": table, "result": result,
-               "files": files}  # fmt: skip
+        return {"words": words, "correlations": corr, "table": table}  # the API's order
 
-    def export(r) -> dict:
-        if r is None:
-            raise ValueError("Compute the saliency first (the button above).")
-        return {"files": write_exports(r, prefix)}
-
-    button.click(endpoint(runtime, needs, fn, outputs), inputs + widgets, list(outputs.values()), api_name=api_name)
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name=False)
+    return build
 
 
-def build_nli_section(runtime, premise, hypothesis) -> None:
-    _section(
-        runtime,
-        {"nli": "nli"},
-        show_nli,
-        [premise, hypothesis],
-        "nli_saliency",
-        "nli-saliency",
-        "saliency_nli",
-        "Saliency of the predicted label per word (the vectors a_i, b_j the attend step reads), next to the "
-        "attention each word receives and its leave-one-out contribution.",
-        "Explain the label",
-    )
+def token_slider() -> dict:
+    return {"index": gr.Slider(0, MAX_TOKENS - 1, value=1, step=1, label="Token # (as in the table above)",
+                               elem_id="tag-saliency-token")}  # fmt: skip
 
 
-def build_tag_section(runtime, text) -> None:
-    def token_slider():
-        return [gr.Slider(0, MAX_TOKENS - 1, value=1, step=1, label="Token # (as in the table above)",
-                          elem_id="tag-saliency-token")]  # fmt: skip
+def exports_named(prefix: str):
+    def write(r: SaliencyResult) -> list[str]:
+        return write_exports(r, prefix)
 
-    _section(
-        runtime,
-        {"tagger": "tagger"},
-        show_tag,
-        [text],
-        "tag_saliency",
-        "tag-saliency",
-        "saliency_tagging",
-        "Saliency of one token's tag per word (the tagger's input vector of each word), next to MiniLM's attention "
-        "rollout from that token.",
-        "Explain this token's tag",
-        extra=token_slider,
-    )
+    write.__qualname__ = f"write_{prefix.replace('-', '_')}"
+    return write
+
+
+def nli_pieces(models):
+    return lambda text: len(models["nli"].read(text, "The sample", 10_000).ids)
+
+
+HEADING = "Attention vs saliency: which words did the decision depend on?"
+EXPORT_LABEL = "Export the per-word table and the correlations (CSV)"
+
+NLI_SECTION = Section(
+    title="Attention vs saliency",
+    api_name="nli_saliency",
+    models={"nli": "nli"},
+    reads=("premise", "hypothesis"),
+    handler=show_nli,
+    analyze=analyze_nli,
+    figures=figures,
+    build_outputs=outputs("nli-saliency"),
+    button="Explain the label",
+    intro="Saliency of the predicted label per word (the vectors a_i, b_j the attend step reads), next to the "
+    "attention each word receives and its leave-one-out contribution.",
+    note="saliency_nli",
+    export=exports_named("nli_saliency"),
+    export_label=EXPORT_LABEL,
+    examples=({"premise": "A man is playing a guitar on stage.", "hypothesis": "A man is performing music."},),
+    limits={"premise": MAX_NLI_PIECES, "hypothesis": MAX_NLI_PIECES},
+    floor="models.floors:nli_saliency",
+    sample=lambda tokens, models: {
+        "premise": sample_text(nli_pieces(models), tokens),
+        "hypothesis": sample_hypothesis(nli_pieces(models), tokens),
+    },
+)
+
+TAG_SECTION = Section(
+    title="Attention vs saliency",
+    api_name="tag_saliency",
+    models={"tagger": "tagger"},
+    reads=("text",),
+    inputs=("index",),
+    handler=show_tag,
+    analyze=analyze_tag,
+    figures=figures,
+    build_inputs=token_slider,
+    build_outputs=outputs("tag-saliency"),
+    button="Explain this token's tag",
+    intro="Saliency of one token's tag per word (the tagger's input vector of each word), next to MiniLM's "
+    "attention rollout from that token.",
+    note="saliency_tagging",
+    export=exports_named("tag_saliency"),
+    export_label=EXPORT_LABEL,
+    examples=({"text": "Time flies like an arrow.", "index": 1},),
+    limits={"text": MAX_TOKENS},
+    floor="models.floors:tag_saliency",
+    sample=lambda tokens, models: {
+        "text": sample_text(lambda t: len(models["tagger"].tokenize(t)), tokens),
+        "index": 1,
+    },
+    links=(Param("token", "index", "The token #", "int", 0, MAX_TOKENS - 1),),
+)

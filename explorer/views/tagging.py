@@ -13,15 +13,16 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import FirstPaint, RunInfo, View
+from explorer.contract import FirstPaint, Param, RunInfo, View, text_param
 from explorer.core import figures as fg
 from explorer.core.limits import MAX_TOKENS, MAX_TOP_TAGS, check_tokens, check_top_k, clean_text, input_label
 from explorer.core.plural import plural
 from explorer.core.samples import sample_text
+from explorer.web.sections import place
 from explorer.web.serving import each_checked
 from explorer.web.ui import batched, endpoint, listen, live, teaching_note
 
-from .saliency_section import build_tag_section
+from . import saliency_section
 
 ENGLISH_ONLY = (
     "\n\nℹ️ The tagger learned English only (UD English EWT): most of these words are in another script,"
@@ -236,13 +237,15 @@ def build(view: View, runtime):
             per_token = gr.Dataframe(label="Per token: tag, probability, runner-up")
     with gr.Accordion("UPOS tags", open=False):
         gr.Dataframe(legend(), label="The 17 universal POS tags", interactive=False)
-    build_tag_section(runtime, text)  # issue 14: attention vs saliency
+    with gr.Accordion(saliency_section.HEADING, open=False):  # issue 14: attention vs saliency
+        sections = place(view.sections, runtime, {"text": text}, as_tabs=False)
     outputs = {"tags": tags, "confidence": confidence, "probs": probs, "table": per_token, "status": status}
     run = endpoint(runtime, view.models, show, outputs)
     run_batch = batched(runtime, view.models, show_many, render, outputs, "status", same_as=show)
     listen(text, run, [text, k], list(outputs.values()), status, api_name=view.api_name, run_batch=run_batch)
-    k.release(live(run, status, list(outputs.values())), [text, k], list(outputs.values()), api_name=False)
-    return FirstPaint(live(run, status, list(outputs.values())), [text, k], list(outputs.values()))
+    shown = list(outputs.values())
+    k.release(live(run, status, shown), [text, k], shown, api_name=False)
+    return FirstPaint(live(run, status, shown), [text, k], shown, linked=sections, components={"text": text, "k": k})
 
 
 VIEW = View(
@@ -258,4 +261,6 @@ VIEW = View(
     limits={"text": MAX_TOKENS},
     floor="models.floors:tagger",
     sample=lambda tokens, models: {"text": sample_text(lambda t: len(models["tagger"].tokenize(t)), tokens), "k": 8},
+    links=(text_param("text", "text", "The text"), Param("k", "k", "k (tags shown)", "int", 3, MAX_TOP_TAGS)),
+    sections=(saliency_section.TAG_SECTION,),
 )

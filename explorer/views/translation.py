@@ -20,7 +20,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import FirstPaint, RunInfo, View
+from explorer.contract import FirstPaint, Param, RunInfo, View, text_param
 from explorer.core import figures as fg
 from explorer.core.limits import (
     MAX_BEAM,
@@ -29,12 +29,15 @@ from explorer.core.limits import (
     check_source_tokens,
     clean_text,
     input_label,
+    max_decoding_step,
 )
 from explorer.core.plural import plural
 from explorer.core.samples import sample_text
 from explorer.web.exports import request_folder
+from explorer.web.sections import export_accordion
 from explorer.web.serving import batching_enabled
 from explorer.web.ui import batched, batched_event, endpoint, live, teaching_note, value
+from models.runtime import MODELS
 
 ASSETS = (
     Path(__file__).resolve().parents[2] / "assets" / "translator"
@@ -431,14 +434,17 @@ def build(view: View, runtime) -> FirstPaint:
                 "BLEU by source length appears here once `python -m training.evaluate_translator` has written "
                 "`assets/translator/bleu_by_length.json`."
             )
-    with gr.Accordion("Export", open=False):
-        # On request only: drawing the PNG costs far more than translating (the camera icon on
-        # the heatmap saves the interactive one as PNG too).
-        export_button = gr.Button(
-            "Export the alignment: CSV (α, rows = target tokens) and PNG", elem_id="translate-export"
-        )
-        files = gr.File(label="Alignment files", file_count="multiple", interactive=False, elem_id="translate-files")
     result = gr.State()
+    # On request only: drawing the PNG costs far more than translating (the camera icon on the
+    # heatmap saves the interactive one as PNG too).
+    files = export_accordion(
+        view.api_name,
+        "Export the alignment: CSV (α, rows = target tokens) and PNG",
+        runtime,
+        export,
+        [result],
+        files_label="Alignment files",
+    )
     outputs = {
         "translation": translation,
         "status": status,
@@ -512,8 +518,9 @@ def build(view: View, runtime) -> FirstPaint:
         api_name=False,
         show_progress="hidden",
     )
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="translate_export")
-    return FirstPaint(live(run, status, list(outputs.values())), [text, beam_size], list(outputs.values()))
+    shown = list(outputs.values())
+    components = {"text": text, "beam_size": beam_size, "step": step}
+    return FirstPaint(live(run, status, shown), [text, beam_size], shown, components=components)
 
 
 VIEW = View(
@@ -532,4 +539,17 @@ VIEW = View(
         "text": sample_text(lambda t: len(models["translator"].encode_source(t)[0]), tokens),
         "beam_size": 1,
     },
+    links=(
+        text_param("text", "text", "The sentence"),
+        Param("beam", "beam_size", "The beam size", "int", 1, MAX_BEAM),
+        Param(
+            "step",
+            "step",
+            "The decoding step",
+            "int",
+            0,
+            max_decoding_step(MODELS["translator/attention"].shape["max_length_ratio"]),
+            reset=True,
+        ),
+    ),
 )

@@ -2,8 +2,9 @@
 
     /?view=self_attention&text=The+cat+sat.&layer=3&head=7
 
-LINKS says, per view (its API name), which query parameter fills which component (by elem_id)
-and how the value is checked. A query string is user input like typed text: every value goes
+Each view declares its parameters with the inputs they fill (View.links, Section.links:
+explorer.contract.Param, found by the names the tab gives its components) and how each value
+is checked. A query string is user input like typed text: every value goes
 through the same checks as the box it fills (explorer/core/limits.py), an unknown or bad value keeps
 the box's default and says so in a notice line at the top of the tab, and nothing from it is
 ever rendered as HTML.
@@ -28,87 +29,29 @@ from urllib.parse import urlencode
 import gradio as gr
 from gradio.data_classes import GradioModel, GradioRootModel
 
+from explorer.contract import Param
 from explorer.core import figures as fg
-from explorer.core.limits import MAX_BEAM, MAX_CHARS, MAX_SOURCE_TOKENS, MAX_TOP_TAGS, check_whole, clean_text
+from explorer.core.limits import MAX_LINK_CHARS, MAX_QUERY_CHARS
 
-# The bundled MiniLM's shape, as the Self-attention sliders show it (1-based).
-ENCODER_LAYERS, ENCODER_HEADS = 6, 12
-# The decoder stops after 2 x 60 + 10 tokens (models.translator: max_length_ratio); the slider is 0-based.
-MAX_DECODING_STEP = 2 * MAX_SOURCE_TOKENS + 10
 DEFAULT_VIEW = "lesson"  # the first tab: where a link with an unknown view lands
 # Values of `view` and parameter prefixes that Gradio's own page reads (its API page, themes).
 GRADIO_VIEWS = ("api", "api-recorder", "settings")
 GRADIO_PREFIX = "__"
-MAX_QUERY_CHARS = 4 * MAX_CHARS  # four full text boxes; a longer query string is not read at all
-# The link box shows location.href: the origin and a query string that percent-encoding can make
-# up to three times as long as the text it carries.
-MAX_LINK_CHARS = 3 * MAX_QUERY_CHARS + 500
+SECTION = "section"  # the parameter that opens one of a view's sections, computed
 
 
-@dataclass(frozen=True)
-class Param:
-    """One query parameter of a view: the component it fills (elem_id) and what it may hold.
-
-    kind: "text" (checked like typed text; optional ones may be empty), "int" (a whole number in
-    [low, high], as the slider shows it) or "bool" (1/0, true/false, yes/no, on/off).
-    reset: a slider the view resets to its start when it reruns (the decoding step): the browser
-        applies the link's value once that rerun is over (Painter)
-    """
-
-    name: str
-    elem_id: str
-    what: str
-    kind: str = "text"
-    low: int = 0
-    high: int = 0
-    optional: bool = False
-    reset: bool = False
-
-    def check(self, raw: str):
-        """The value for the component, or ValueError saying what is allowed."""
-        if self.kind == "int":
-            return check_whole(raw, self.low, self.high, self.what)
-        if self.kind == "bool":
-            word = raw.strip().lower()
-            if word in ("1", "true", "yes", "on"):
-                return True
-            if word in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"{self.what} must be 1 or 0 (true or false), got {raw[:40]!r}.")
-        if self.optional and not raw.strip():
-            return ""
-        return clean_text(raw, self.what)
-
-
-def _text(name, elem_id, what, optional=False) -> Param:
-    return Param(name, elem_id, what, optional=optional)
-
-
-LINKS: dict[str, tuple[Param, ...]] = {
-    "lesson": (_text("text", "lesson-words", "The words"),),
-    "batch": (_text("text", "batch-text", "The batch"),),
-    "tag": (_text("text", "tag-text", "The text"), Param("k", "tag-k", "k (tags shown)", "int", 3, MAX_TOP_TAGS)),
-    "translate": (
-        _text("text", "translate-text", "The sentence"),
-        Param("beam", "translate-beam", "The beam size", "int", 1, MAX_BEAM),
-        Param("step", "translate-step", "The decoding step", "int", 0, MAX_DECODING_STEP, reset=True),
-    ),
-    "self_attention": (
-        _text("text", "attn-text", "The sentence"),
-        _text("text_b", "attn-text-b", "Sentence B", optional=True),
-        Param("layer", "attn-layer", "The layer", "int", 1, ENCODER_LAYERS),
-        Param("head", "attn-head", "The head", "int", 1, ENCODER_HEADS),
-        Param("merge", "attn-merge", "merge", "bool"),
-        _text("text2", "attn-compare-text", "The second input", optional=True),
-        _text("text2_b", "attn-compare-text-b", "The second input's sentence B", optional=True),
-    ),
-    "nli": (
-        _text("text", "nli-premise", "The premise"),
-        _text("text_b", "nli-hypothesis", "The hypothesis"),
-        _text("text2", "nli-compare-premise", "The second premise", optional=True),
-        _text("text2_b", "nli-compare-hypothesis", "The second hypothesis", optional=True),
-    ),
-}
+def declared(views) -> dict[str, tuple[Param, ...]]:
+    """The deep-link parameters of each view (by API name): its own, its sections', and
+    section=<api_name> where it has sections a link can open (not one that draws the view's last
+    answer, a gr.State named "result": a page just opened has none yet)."""
+    out = {}
+    for view in views:
+        params = [*view.links, *(p for s in view.sections for p in s.links)]
+        names = tuple(s.api_name for s in view.sections if "result" not in s.reads)
+        if names:
+            params.append(Param(SECTION, "", "The section", kind="choice", choices=names))
+        out[view.api_name] = tuple(params)
+    return out
 
 
 @dataclass(frozen=True)
@@ -132,11 +75,11 @@ def _quoted(raw: str) -> str:
     return repr(raw if len(raw) <= 40 else raw[:37] + "…")
 
 
-def parse(query: Mapping[str, str], views: Sequence[str] | None = None) -> Link:
+def parse(query: Mapping[str, str], links: Mapping[str, Sequence[Param]]) -> Link:
     """The Link a query string asks for (query: name -> value, as gr.Request.query_params).
 
     Never raises: every problem becomes a notice, and the value it concerns keeps its default.
-    views: the API names of the app's tabs (default: those in LINKS).
+    links: each view's parameters by its API name, in tab order (`declared`).
     """
     query = {str(k): str(v) for k, v in query.items() if not str(k).startswith(GRADIO_PREFIX)}
     view = query.pop("view", None)
@@ -144,7 +87,7 @@ def parse(query: Mapping[str, str], views: Sequence[str] | None = None) -> Link:
         return NO_LINK
     if view is None and not query:
         return NO_LINK
-    known = tuple(views) if views is not None else tuple(LINKS)
+    known = tuple(links)
     size = sum(len(k) + len(v) for k, v in query.items())
     if size > MAX_QUERY_CHARS:
         return Link(
@@ -160,7 +103,7 @@ def parse(query: Mapping[str, str], views: Sequence[str] | None = None) -> Link:
                 f"The link asks for view={_quoted(view)}, which does not exist (views: {', '.join(known)}); showing the first tab.",
             )
         )
-    params = {p.name: p for p in LINKS.get(view, ())}
+    params = {p.name: p for p in links[view]}
     values, notices = {}, []
     for name, raw in query.items():
         param = params.get(name)
@@ -258,34 +201,54 @@ COPY_LINK_JS = (
 # -- the server side: each tab's first paint, link-aware ---------------------------------------
 @dataclass
 class Painter:
-    """A view's first paint that can also paint a Link: runs the view (and its linked sections,
-    e.g. the comparison) on the linked inputs, selects the tab and writes the notices.
+    """A view's first paint that can also paint a Link: runs the view (and its linked parts: the
+    comparison, a section the link names or fills) on the linked inputs, selects the tab and
+    writes the notices.
 
     The linked values reach the page in two steps. Sliders and boxes without a live listener come
     with the answer. Boxes the view listens to (its sentence, the merge checkbox) come in
-    `link_values` (JSON by elem_id), which a JavaScript step then puts in the boxes: Gradio runs a
-    change listener with the values its other inputs had *before* the update that triggered it, so a
-    sentence set together with layer=3 would recompute the view with layer 1. Set one step later, it
-    reruns the view on the same inputs, a hit in the answer cache. A slider that such a rerun resets
-    (the decoding step) is re-applied from `pending` by the browser.
+    `link_values` (JSON by the component's element id), which a JavaScript step then puts in the
+    boxes: Gradio runs a change listener with the values its other inputs had *before* the update
+    that triggered it, so a sentence set together with layer=3 would recompute the view with
+    layer 1. Set one step later, it reruns the view on the same inputs, a hit in the answer
+    cache. A slider that such a rerun resets (the decoding step) is re-applied from `pending` by
+    the browser.
+    declared: the view's Params; params: Param name -> the component it fills
     inputs / outputs: the load event's components; render(link, *values) -> updates by component.
     """
 
-    view: str
+    view: object  # explorer.contract.View
     paint: object  # explorer.contract.FirstPaint
-    params: dict  # Param name -> component
     parts: object  # LinkParts of the tab: its notice line and the hidden link_values box
     tabs: object  # the gr.Tabs holding every view
     owns_bad_links: bool  # the first tab: shows the notice of a link to an unknown view
+    links: Mapping = field(default_factory=dict)  # every view's Params by API name, for parse
+    declared: tuple = ()  # explorer.contract.Param: the view's and its sections'
+    params: dict = field(default_factory=dict)
     inputs: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
 
     def __post_init__(self):
-        linked = list(getattr(self.paint, "linked", ()))
+        linked = list(self.paint.linked)
+        self.declared = declared([self.view])[self.view.api_name]
+        # A view's parameter fills the input of that name in its tab (or in a comparison); a
+        # section's, the input of that name in the section.
+        places = {p.name: [self.paint, *(e for e in linked if not e.name)] for p in self.view.links}
+        for section in self.view.sections:
+            places.update({p.name: [e for e in linked if e.name == section.api_name] for p in section.links})
+        for param in self.declared:
+            found = [e.components[param.input] for e in places.get(param.name, ()) if param.input in e.components]
+            if found:
+                self.params[param.name] = found[0]
         self.inputs = _unique([*self.paint.inputs, *(c for extra in linked for c in extra.inputs)])
         shown = [*self.paint.outputs, *(c for extra in linked for c in extra.outputs)]
+        holders = [extra.holder for extra in linked if extra.holder is not None]
         direct = [c for c in self.params.values() if c not in shown and not self.listened(c)]
-        self.outputs = _unique([*shown, *direct, self.parts.notice, self.parts.link_values, self.tabs])
+        self.outputs = _unique([*shown, *direct, *holders, self.parts.notice, self.parts.link_values, self.tabs])
+
+    @property
+    def name(self) -> str:
+        return self.view.api_name
 
     def listened(self, component) -> bool:
         """True for an input of the view's own paint that is not a slider: the view reruns on its change."""
@@ -297,7 +260,7 @@ class Painter:
 
     def render(self, link: Link, *values) -> dict:
         current = dict(zip(self.inputs, values))
-        mine = link.view == self.view
+        mine = link.view == self.name
         if mine:
             for name, value in link.values.items():
                 if self.params.get(name) in current:
@@ -323,10 +286,14 @@ class Painter:
                     pending[component.elem_id] = value
                 elif component not in answer:
                     answer[component] = value
-            for extra in getattr(self.paint, "linked", ()):
-                if any(self.params.get(name) in extra.inputs for name in link.values):
+            for extra in self.paint.linked:
+                opened = extra.name and link.values.get(SECTION) == extra.name
+                own = extra.components.values() if extra.name else extra.inputs  # a section: its own inputs only
+                if opened or any(self.params.get(name) in own for name in link.values):
                     answer.update(extra.fn(*[current[c] for c in extra.inputs]))
-            answer[self.tabs] = gr.Tabs(selected=self.view)
+                    if extra.holder is not None:
+                        answer[extra.holder] = gr.Tabs(selected=extra.name)
+            answer[self.tabs] = gr.Tabs(selected=self.name)
             answer[self.parts.link_values] = json.dumps({"fill": fill, "pending": pending})
         if notices:
             answer[self.parts.notice] = notice_markdown(notices)
@@ -347,7 +314,7 @@ class Painter:
         def first_paint(request: gr.Request, *values):
             query = dict(request.query_params) if request is not None else {}
             if query:
-                return serialized(self.render(parse(query), *values))
+                return serialized(self.render(parse(query, self.links), *values))
             key = json.dumps(values, default=repr, sort_keys=True)
             if key in stored:
                 return fresh_copy(stored[key])
@@ -370,10 +337,10 @@ class Painter:
         rerun reads a box the link has not filled yet; then the sliders such a rerun resets."""
         for position, box in enumerate(self.filled()):
             event = event.then(None, [self.parts.link_values, box], [box], js=fill_js(box.elem_id, wait=position > 0))
-        for param in LINKS.get(self.view, ()):
+        for param in self.declared:
             if param.reset and param.name in self.params:
                 slider = self.params[param.name]
-                event = event.then(None, [slider], [slider], js=pending_js(param.elem_id))
+                event = event.then(None, [slider], [slider], js=pending_js(slider.elem_id))
 
 
 # Resolves once no progress indicator has shown for 0.6 s (at most 10 s): the view's reruns are over.
@@ -479,23 +446,18 @@ def _unique(components: list) -> list:
     return kept
 
 
-def components_by_id(blocks) -> dict:
-    """Every component of the Blocks that has an elem_id, by it."""
-    return {b.elem_id: b for b in blocks.blocks.values() if getattr(b, "elem_id", None)}
-
-
 def wire(blocks, tabs, first_paints: list, parts: Mapping[str, LinkParts]) -> dict:
     """Make every first paint link-aware and every linked value write the URL; returns the
     Painter of each view by API name (the Lesson's buttons use them). Call inside `blocks`."""
-    by_id = components_by_id(blocks)
     api_names = [view.api_name for view, _ in first_paints]
     blocks.load(None, None, None, js=OPENED_JS % json.dumps(api_names))  # before any first paint
+    links = declared(view for view, _ in first_paints)
     painters = {}
     for position, (view, paint) in enumerate(first_paints):
-        params = {p.name: by_id[p.elem_id] for p in LINKS.get(view.api_name, ()) if p.elem_id in by_id}
         part = parts[view.api_name]
-        painter = Painter(view.api_name, paint, params, part, tabs, owns_bad_links=position == 0)
+        painter = Painter(view, paint, part, tabs, owns_bad_links=position == 0, links=links)
         painters[view.api_name] = painter
+        params = painter.params
         # First paint: no concurrency limit (a hit in the shared answer cache waits for no model
         # queue); the progress shows on the view's own outputs, not on the boxes a link fills.
         names, linked = list(params), list(params.values())

@@ -87,4 +87,4 @@ def nli_section(runtime, *, premise, hypothesis) -> FirstPaint:
     gr.on(
         [go.click, premise2.submit, hypothesis2.submit], paint, inputs, shown, api_name=False, show_progress="minimal"
     )
-    return FirstPaint(paint, inputs, shown)
+    return FirstPaint(paint, inputs, shown, components={"premise2": premise2, "hypothesis2": hypothesis2})

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from explorer.contract import FirstPaint, View
+from explorer.contract import FirstPaint, View, text_param
 from explorer.core.limits import MAX_NLI_PIECES, input_label
 from explorer.core.samples import sample_hypothesis, sample_text
-from explorer.views.saliency_section import build_nli_section
+from explorer.views import saliency_section
+from explorer.web.sections import export_accordion, place
 from explorer.web.ui import batched, endpoint, listen, live, teaching_note
 
 from .analysis import analyze, examples, export, figures, render, show, show_many
@@ -54,16 +55,17 @@ def build(view: View, runtime) -> FirstPaint:
         elem_id="nli-hard",
     )
     compared = nli_section(runtime, premise=premise, hypothesis=hypothesis)
-    with gr.Accordion("Export", open=False):
-        # On request only: the view reruns on every keystroke, and files cost the most of its answer.
-        export_button = gr.Button(
-            "Export the matrices e, β, α as CSV (row and column 0 are the NULL word ∅)", elem_id="nli-export"
-        )
-        files = gr.File(
-            label="Matrices as CSV. PNG: the camera icon above each chart", file_count="multiple", elem_id="nli-files"
-        )
-    build_nli_section(runtime, premise, hypothesis)  # issue 14: attention vs saliency
     result = gr.State()
+    files = export_accordion(
+        view.api_name,
+        "Export the matrices e, β, α as CSV (row and column 0 are the NULL word ∅)",
+        runtime,
+        export,
+        [result],
+        files_label="Matrices as CSV. PNG: the camera icon above each chart",
+    )
+    with gr.Accordion(saliency_section.HEADING, open=False):  # issue 14: attention vs saliency
+        sections = place(view.sections, runtime, {"premise": premise, "hypothesis": hypothesis}, as_tabs=False)
     outputs = {
         "status": status,
         "probs": probs,
@@ -85,7 +87,6 @@ def build(view: View, runtime) -> FirstPaint:
         api_name=view.api_name,
         run_batch=batched(runtime, view.models, show_many, render, outputs, "status", same_as=show),
     )
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name="nli_export")
     run_live = live(run, status, list(outputs.values()))
     hypothesis.change(
         run_live,
@@ -95,13 +96,17 @@ def build(view: View, runtime) -> FirstPaint:
         trigger_mode="always_last",
         show_progress="minimal",
     )
-    return FirstPaint(run_live, [premise, hypothesis], list(outputs.values()), linked=(compared,))
+    return FirstPaint(
+        run_live,
+        [premise, hypothesis],
+        list(outputs.values()),
+        linked=(compared, *sections),
+        components={"premise": premise, "hypothesis": hypothesis, **compared.components},
+    )
 
 
 def sample(tokens: int, models) -> dict:
-    def count(text):
-        return len(models["nli"].read(text, "The sample", 10_000).ids)
-
+    count = saliency_section.nli_pieces(models)
     return {"premise": sample_text(count, tokens), "hypothesis": sample_hypothesis(count, tokens)}
 
 
@@ -118,4 +123,11 @@ VIEW = View(
     limits={"premise": MAX_NLI_PIECES, "hypothesis": MAX_NLI_PIECES},
     sample=sample,
     floor="models.floors:nli",
+    links=(
+        text_param("text", "premise", "The premise"),
+        text_param("text_b", "hypothesis", "The hypothesis"),
+        text_param("text2", "premise2", "The second premise", optional=True),
+        text_param("text2_b", "hypothesis2", "The second hypothesis", optional=True),
+    ),
+    sections=(saliency_section.NLI_SECTION,),
 )

@@ -3,8 +3,8 @@ sentences' mean-pooled, normalized last states), with one head, a whole layer or
 heads switched off (their slice of the context layer set to 0), and every head's importance.
 
 analyze(text, text_b, switch_off, layer, head, heads, encoder) -> AblationResult, and
-importance(text, text_b, encoder) -> ImportanceResult -> figures -> a section of the Self-attention
-tab (build_section), endpoints /self_attention_ablation and /self_attention_head_importance.
+importance(text, text_b, encoder) -> ImportanceResult -> figures -> SECTION and IMPORTANCE_SECTION,
+parts of the Self-attention tab (endpoints /self_attention_ablation, /self_attention_head_importance).
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import RunInfo
+from explorer.contract import RunInfo, Section
 from explorer.core import figures as fg
 from explorer.core.limits import MAX_ABLATION_PIECES, MAX_HEAD_LIST, check_whole, clean_text
+from explorer.core.samples import sample_pair
 from explorer.web.exports import request_folder
-from explorer.web.ui import endpoint, teaching_note
+from models.runtime import MINILM_SHAPE
 
 MODES = ("the head on the sliders", "the whole layer on the slider", "the heads listed")
-MAX_LISTED = 72
+MAX_LISTED = MINILM_SHAPE["layers"] * MINILM_SHAPE["heads"]  # every head of the bundled encoder
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,62 +191,89 @@ def write_exports(r: ImportanceResult, folder: Path | None = None) -> list[str]:
 
 
 # -- endpoints and the section ------------------------------------------------------------------------
-def show(text, text_b, switch_off, layer, head, listed, *, encoder) -> dict:
-    """/self_attention_ablation: the pair, what to switch off (MODES), 1-based layer and head, the
+def show(text, text_b, layer, head, switch_off, listed, *, encoder) -> dict:
+    """/self_attention_ablation: the pair, 1-based layer and head, what to switch off (MODES), the
     listed heads ('3.4, 5.1') -> the similarity before and after."""
-    return {"similarity": similarity_text(analyze(text, text_b, switch_off, layer, head, listed, encoder))}
+    r = analyze(text, text_b, switch_off, layer, head, listed, encoder)
+    return {"status": similarity_text(r), "result": r}
 
 
 def show_importance(text, text_b, *, encoder) -> dict:
     """/self_attention_head_importance: the pair -> every head's importance (figure, table)."""
     r = importance(text, text_b, encoder)
     return {
-        "importance_status": importance_status(r),
+        "status": importance_status(r),
         "importance": importance_figure(r),
         "table": importance_table(r),
         "result": r,
-        "files": None,
     }
 
 
-def export(r) -> dict:
-    if r is None:
-        raise ValueError("Compute the importance table first (the button above).")
-    return {"files": write_exports(r)}
+def what_to_switch_off() -> dict:
+    return {
+        "switch_off": gr.Radio(list(MODES), value=MODES[0], label="Switch off", elem_id="ablation-mode"),
+        "listed": gr.Textbox("3.4, 5.1", label=f"Heads listed (layer.head, 1-based; ≤ {MAX_HEAD_LIST} characters)",
+                             max_lines=1, max_length=MAX_HEAD_LIST, elem_id="ablation-heads"),
+    }  # fmt: skip
 
 
-def build_section(runtime, text, text_b, layer, head) -> None:
-    gr.Markdown(
-        "all-MiniLM-L6-v2 was trained for sentence similarity. Type **sentence B** above; switch heads off and "
-        f"watch the similarity of the two sentences change (≤ {MAX_ABLATION_PIECES} word pieces each)."
-    )
-    with gr.Row():
-        switch_off = gr.Radio(list(MODES), value=MODES[0], label="Switch off", elem_id="ablation-mode")
-        listed = gr.Textbox("3.4, 5.1", label=f"Heads listed (layer.head, 1-based; ≤ {MAX_HEAD_LIST} characters)",
-                            max_lines=1, max_length=MAX_HEAD_LIST, elem_id="ablation-heads")  # fmt: skip
-        button = gr.Button("Switch off and compare", variant="primary", elem_id="ablation-button")
-    similarity = gr.Markdown(elem_id="ablation-similarity")
-    importance_button = gr.Button("Importance of every head (72 ablations, one batch)", elem_id="importance-button")
-    teaching_note("ablation")
-    importance_status_md = gr.Markdown(elem_id="importance-status")
-    with gr.Row():
-        importance_plot = gr.Plot(show_label=False, elem_id="importance-map")
-    table = gr.Dataframe(label="Every head, largest change first", elem_id="importance-table", max_height=300)
-    with gr.Accordion("Export", open=False):
-        export_button = gr.Button("Export the importance table (CSV, JSON)")
-        files = gr.File(label="Files", file_count="multiple")
-    result = gr.State()
-    outputs = {"similarity": similarity, "importance_status": importance_status_md, "importance": importance_plot,
-               "table": table, "result": result, "files": files}  # fmt: skip
-    needs = {"encoder": "encoder"}
-    ablate = endpoint(runtime, needs, show, outputs)
-    inputs = [text, text_b, switch_off, layer, head, listed]
-    button.click(ablate, inputs, [similarity], api_name="self_attention_ablation")
-    switch_off.change(ablate, inputs, [similarity], api_name=False)
-    importance_button.click(
-        endpoint(runtime, needs, show_importance, outputs),
-        [text, text_b],
-        [importance_status_md, importance_plot, table, result, files],
-        api_name="self_attention_head_importance",
-    )
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name=False)
+def importance_outputs() -> dict:
+    return {
+        "importance": gr.Plot(show_label=False, elem_id="importance-map"),
+        "table": gr.Dataframe(label="Every head, largest change first", elem_id="importance-table", max_height=300),
+    }
+
+
+PAIR = {"text": "A man is playing a guitar on stage.", "text_b": "Someone performs music for a crowd."}
+
+SECTION = Section(
+    title="Head ablation",
+    api_name="self_attention_ablation",
+    models={"encoder": "encoder"},
+    reads=("text", "text_b", "layer", "head"),
+    inputs=("switch_off", "listed"),
+    handler=show,
+    analyze=analyze,
+    figures=lambda r: {"status": similarity_text(r)},
+    build_inputs=what_to_switch_off,
+    build_outputs=dict,
+    button="Switch off and compare",
+    intro="all-MiniLM-L6-v2 was trained for sentence similarity. Type **sentence B** above; switch heads off and "
+    f"watch the similarity of the two sentences change (≤ {MAX_ABLATION_PIECES} word pieces each).",
+    note="ablation",
+    rerun_on=("switch_off",),
+    examples=({**PAIR, "layer": 1, "head": 1, "switch_off": MODES[0], "listed": "3.4, 5.1"},),
+    limits={"text": MAX_ABLATION_PIECES, "text_b": MAX_ABLATION_PIECES, "listed": MAX_HEAD_LIST},
+    floor="models.floors:ablation",
+    sample=lambda tokens, models: {
+        **sample_pair(tokens, models),
+        "layer": 2,
+        "head": 1,
+        "switch_off": MODES[1],
+        "listed": "",
+    },  # fmt: skip
+)
+
+IMPORTANCE_SECTION = Section(
+    title="Head importance",
+    api_name="self_attention_head_importance",
+    models={"encoder": "encoder"},
+    reads=("text", "text_b"),
+    handler=show_importance,
+    analyze=importance,
+    figures=lambda r: {
+        "status": importance_status(r),
+        "importance": importance_figure(r),
+        "table": importance_table(r),
+    },  # fmt: skip
+    build_outputs=importance_outputs,
+    button=f"Importance of every head ({MAX_LISTED} ablations, one batch)",
+    intro="Each head switched off alone: how much the similarity of sentence A and sentence B changes.",
+    note="ablation",
+    export=write_exports,
+    export_label="Export the importance table (CSV, JSON)",
+    examples=(PAIR,),
+    limits={"text": MAX_ABLATION_PIECES, "text_b": MAX_ABLATION_PIECES},
+    floor="models.floors:head_importance",
+    sample=sample_pair,
+)

@@ -281,6 +281,7 @@ def show(text: str, text_b: str, model_name: str, merge, layer, head, *, encoder
         "head": head,
         "head_view": "",
         "model_view": "",
+        "files": None,
         "result": r,
     }
 
@@ -301,14 +302,14 @@ def pick_from_table(r, row: list) -> dict:
     return {"layer": layer, "head": head, "zoom": zoom_figure(need(r), layer, head)}
 
 
-def bertviz(r) -> dict:
+def bertviz(result) -> dict:
     """/self_attention_bertviz: bertviz's head view and model view of the last answer, in sandboxed iframes."""
-    r = need(r)
+    r = need(result)
     urls, note = script_sources()
     views = [bertviz_iframe(v, r.tokens, r.attentions, r.sentence_b_start, urls) for v in ("head", "model")]
-    return {"head_view": views[0], "model_view": views[1], "bertviz_note": note}
+    return {"head_view": views[0], "model_view": views[1], "status": note}
 
 
 def export(r, layer, head) -> dict:
     r = need(r)
-    return {"csv": str(head_csv(r, layer, head)), "json": str(attentions_json(r))}
+    return {"files": [str(head_csv(r, layer, head)), str(attentions_json(r))]}

@@ -76,4 +76,4 @@ def attention_section(runtime, *, text, text_b, merge, layer, head) -> FirstPain
     gr.on([go.click, text2.submit, text2_b.submit], paint, inputs, shown, api_name=False, show_progress="minimal")
     for slider in (layer, head):
         slider.release(follow, inputs, list(outputs.values()), api_name=False, show_progress="hidden")
-    return FirstPaint(paint, inputs, shown)
+    return FirstPaint(paint, inputs, shown, components={"text2": text2, "text2_b": text2_b})

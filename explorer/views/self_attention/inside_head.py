@@ -1,8 +1,8 @@
 """One head, step by step: the bundled MiniLM's real numbers from the layer's input X to the
 attention block's output, for the chosen layer, head and query token.
 
-analyze(text, text_b, layer, head, query, encoder) -> InsideHeadResult -> figures(result) -> a
-section of the Self-attention tab (build_section), endpoint /self_attention_inside.
+analyze(text, text_b, layer, head, query, encoder) -> InsideHeadResult -> figures(result) ->
+SECTION, a part of the Self-attention tab (endpoint /self_attention_inside).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import RunInfo
+from explorer.contract import Param, RunInfo, Section
 from explorer.core import figures as fg
 from explorer.core.limits import MAX_ATTENTION_TOKENS, check_whole, clean_text
+from explorer.core.samples import encoder_pieces, sample_text
 from explorer.web.exports import request_folder
-from explorer.web.ui import endpoint, teaching_note
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,27 +226,15 @@ def show(text, text_b, layer, head, query, *, encoder) -> dict:
     """/self_attention_inside: sentence (and B), 1-based layer and head, 0-based query token ->
     status, X, Q, K, V, scores, weights, output, the steps table."""
     r = analyze(text, text_b, layer, head, query, encoder)
-    return {**figures(r), "result": r, "files": None}
+    return {**figures(r), "result": r}
 
 
-def export(r) -> dict:
-    if r is None:
-        raise ValueError("Show one head first (the button above).")
-    return {"files": write_exports(r)}
+def query_slider() -> dict:
+    return {"query": gr.Slider(0, MAX_ATTENTION_TOKENS - 1, value=1, step=1, label="Query token # (0 = [CLS])",
+                               elem_id="inside-query")}  # fmt: skip
 
 
-def build_section(runtime, text, text_b, layer, head) -> None:
-    """The section inside the current Blocks context; text, text_b, layer, head are the tab's widgets."""
-    gr.Markdown(
-        "The bundled all-MiniLM-L6-v2's own numbers for the sentence above, the **layer and head on the "
-        "sliders**, and one query token: each step of one head, then how the 12 heads become the layer's output."
-    )
-    with gr.Row():
-        query = gr.Slider(0, MAX_ATTENTION_TOKENS - 1, value=1, step=1, label="Query token # (0 = [CLS])",
-                          elem_id="inside-query")  # fmt: skip
-        button = gr.Button("Show this head step by step", variant="primary", elem_id="inside-button")
-    teaching_note("inside_head")
-    status = gr.Markdown(elem_id="inside-status")
+def arrays() -> dict:
     x = gr.Plot(show_label=False, elem_id="inside-x")
     with gr.Row():
         q, k, v = (gr.Plot(show_label=False, elem_id=f"inside-{n}") for n in "qkv")
@@ -255,14 +243,36 @@ def build_section(runtime, text, text_b, layer, head) -> None:
         weights = gr.Plot(show_label=False, elem_id="inside-weights")
     output = gr.Plot(show_label=False, elem_id="inside-output")
     steps = gr.Dataframe(label="Every step for the query token, with its shape", wrap=True, elem_id="inside-steps")
-    with gr.Accordion("Export", open=False):
-        export_button = gr.Button("Export every array (JSON) and the scores and weights (CSV)")
-        files = gr.File(label="Files", file_count="multiple")
-    result = gr.State()
-    outputs = {"status": status, "x": x, "q": q, "k": k, "v": v, "scores": scores, "weights": weights,
-               "output": output, "steps": steps, "result": result, "files": files}  # fmt: skip
-    run = endpoint(runtime, {"encoder": "encoder"}, show, outputs)
-    shown = list(outputs.values())
-    button.click(run, [text, text_b, layer, head, query], shown, api_name="self_attention_inside")
-    query.release(run, [text, text_b, layer, head, query], shown, api_name=False)
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name=False)
+    return {"x": x, "q": q, "k": k, "v": v, "scores": scores, "weights": weights, "output": output, "steps": steps}
+
+
+def sample(tokens: int, models) -> dict:
+    return {"text": sample_text(encoder_pieces(models), tokens), "text_b": "", "layer": 3, "head": 6, "query": 2}
+
+
+SECTION = Section(
+    title="One head, step by step",
+    api_name="self_attention_inside",
+    models={"encoder": "encoder"},
+    reads=("text", "text_b", "layer", "head"),
+    inputs=("query",),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build_inputs=query_slider,
+    build_outputs=arrays,
+    button="Show this head step by step",
+    intro="The bundled all-MiniLM-L6-v2's own numbers for the sentence above, the **layer and head on the "
+    "sliders**, and one query token: each step of one head, then how the 12 heads become the layer's output.",
+    note="inside_head",
+    rerun_on=("query",),
+    export=write_exports,
+    export_label="Export every array (JSON) and the scores and weights (CSV)",
+    examples=(
+        {"text": "The cat sat on the mat because it was tired.", "text_b": "", "layer": 1, "head": 1, "query": 1},
+    ),
+    limits={"text": MAX_ATTENTION_TOKENS, "query": MAX_ATTENTION_TOKENS - 1},
+    floor="models.floors:inside_head",
+    sample=sample,
+    links=(Param("query", "query", "The query token #", "int", 0, MAX_ATTENTION_TOKENS - 1),),
+)

@@ -2,8 +2,8 @@
 them. The same word pieces in another order, read with and without p_t: without them the chosen
 head's map on the shuffled sentence is the original's map permuted, to float rounding.
 
-analyze(text, layer, head, seed, encoder) -> PositionsResult -> figures(result) -> a section of the
-Self-attention tab (build_section), endpoint /self_attention_positions.
+analyze(text, layer, head, seed, encoder) -> PositionsResult -> figures(result) -> SECTION, a part of
+the Self-attention tab (endpoint /self_attention_positions).
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import RunInfo
+from explorer.contract import Param, RunInfo, Section
 from explorer.core import figures as fg
-from explorer.core.limits import MAX_ATTENTION_TOKENS, POSITIONS_SHOWN, check_whole, clean_text
+from explorer.core.limits import MAX_ATTENTION_TOKENS, MAX_SEED, POSITIONS_SHOWN, check_whole, clean_text
+from explorer.core.samples import encoder_pieces, sample_text
 from explorer.web.exports import request_folder
-from explorer.web.ui import endpoint, teaching_note
-
-MAX_SEED = 10_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,26 +157,15 @@ def show(text, layer, head, seed, *, encoder) -> dict:
     """/self_attention_positions: sentence, 1-based layer and head, shuffle seed -> the position
     similarity and the chosen head on the shuffled sentence with and without positions."""
     r = analyze(text, layer, head, seed, encoder)
-    return {**figures(r), "result": r, "files": None}
+    return {**figures(r), "result": r}
 
 
-def export(r) -> dict:
-    if r is None:
-        raise ValueError("Run the experiment first (the button above).")
-    return {"files": write_exports(r)}
+def seed_box() -> dict:
+    return {"seed": gr.Number(0, label=f"Shuffle seed (0–{MAX_SEED})", precision=0, minimum=0, maximum=MAX_SEED,
+                              elem_id="positions-seed")}  # fmt: skip
 
 
-def build_section(runtime, text, layer, head) -> None:
-    gr.Markdown(
-        "Attention alone treats its input as a set. Shuffle the words of the sentence above and look at the "
-        "head on the sliders with the position embeddings, and with them set to zero. (Sentence B is not used here.)"
-    )
-    with gr.Row():
-        seed = gr.Number(0, label=f"Shuffle seed (0–{MAX_SEED})", precision=0, minimum=0, maximum=MAX_SEED,
-                         elem_id="positions-seed")  # fmt: skip
-        button = gr.Button("Shuffle and compare", variant="primary", elem_id="positions-button")
-    teaching_note("positions")
-    status = gr.Markdown(elem_id="positions-status")
+def maps() -> dict:
     with gr.Row():
         shuffled_with = gr.Plot(show_label=False, elem_id="positions-shuffled-with")
         permuted_with = gr.Plot(show_label=False, elem_id="positions-permuted-with")
@@ -186,13 +173,34 @@ def build_section(runtime, text, layer, head) -> None:
         shuffled_without = gr.Plot(show_label=False, elem_id="positions-shuffled-without")
         permuted_without = gr.Plot(show_label=False, elem_id="positions-permuted-without")
     similarity = gr.Plot(show_label=False, elem_id="positions-similarity")
-    with gr.Accordion("Export", open=False):
-        export_button = gr.Button("Export the similarity (CSV) and the experiment's maps (JSON)")
-        files = gr.File(label="Files", file_count="multiple")
-    result = gr.State()
-    outputs = {"status": status, "similarity": similarity, "shuffled_with": shuffled_with,
-               "permuted_with": permuted_with, "shuffled_without": shuffled_without,
-               "permuted_without": permuted_without, "result": result, "files": files}  # fmt: skip
-    run = endpoint(runtime, {"encoder": "encoder"}, show, outputs)
-    button.click(run, [text, layer, head, seed], list(outputs.values()), api_name="self_attention_positions")
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name=False)
+    return {"similarity": similarity, "shuffled_with": shuffled_with, "permuted_with": permuted_with,
+            "shuffled_without": shuffled_without, "permuted_without": permuted_without}  # fmt: skip
+
+
+def sample(tokens: int, models) -> dict:
+    return {"text": sample_text(encoder_pieces(models), tokens), "layer": 1, "head": 1, "seed": 0}
+
+
+SECTION = Section(
+    title="Positions",
+    api_name="self_attention_positions",
+    models={"encoder": "encoder"},
+    reads=("text", "layer", "head"),
+    inputs=("seed",),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build_inputs=seed_box,
+    build_outputs=maps,
+    button="Shuffle and compare",
+    intro="Attention alone treats its input as a set. Shuffle the words of the sentence above and look at the "
+    "head on the sliders with the position embeddings, and with them set to zero. (Sentence B is not used here.)",
+    note="positions",
+    export=write_exports,
+    export_label="Export the similarity (CSV) and the experiment's maps (JSON)",
+    examples=({"text": "The cat sat on the mat because it was tired.", "layer": 1, "head": 1, "seed": 0},),
+    limits={"text": MAX_ATTENTION_TOKENS, "seed": MAX_SEED},
+    floor="models.floors:positions",
+    sample=sample,
+    links=(Param("seed", "seed", "The shuffle seed", "int", 0, MAX_SEED),),
+)

@@ -5,8 +5,8 @@ R[i, j] is how much of the last layer's token i traces back to input token j, if
 the only way tokens mix and the residual kept half of each (models.inside_attention.rollout).
 Attention flow (the paper's max-flow variant) is not computed: see explorer/notes/rollout.md.
 
-analyze(text, text_b, encoder) -> RolloutResult -> figures(result) -> a section of the
-Self-attention tab (build_section), endpoint /self_attention_rollout.
+analyze(text, text_b, encoder) -> RolloutResult -> figures(result) -> SECTION, a part of
+the Self-attention tab (endpoint /self_attention_rollout).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from explorer.contract import RunInfo
+from explorer.contract import RunInfo, Section
 from explorer.core import figures as fg
 from explorer.core.limits import MAX_ATTENTION_TOKENS, clean_text
+from explorer.core.samples import encoder_pieces, sample_text
 from explorer.web.exports import request_folder
-from explorer.web.ui import endpoint, teaching_note
 from models.rollout import rollout  # numpy only: no torch is imported
 
 
@@ -104,27 +104,32 @@ def write_exports(r: RolloutResult, folder: Path | None = None) -> list[str]:
 def show(text, text_b, *, encoder) -> dict:
     """/self_attention_rollout: sentence (and B) -> the last layer's mean map and the rollout."""
     r = analyze(text, text_b, encoder)
-    return {**figures(r), "result": r, "files": None}
+    return {**figures(r), "result": r}
 
 
-def export(r) -> dict:
-    if r is None:
-        raise ValueError("Compute the rollout first (the button above).")
-    return {"files": write_exports(r)}
-
-
-def build_section(runtime, text, text_b) -> None:
-    button = gr.Button("Compute the rollout for the sentence above", variant="primary", elem_id="rollout-button")
-    teaching_note("rollout")
-    status = gr.Markdown(elem_id="rollout-status")
+def maps() -> dict:
     with gr.Row():
-        last_layer = gr.Plot(show_label=False, elem_id="rollout-last")
-        rollout = gr.Plot(show_label=False, elem_id="rollout-map")
-    with gr.Accordion("Export", open=False):
-        export_button = gr.Button("Export R and the last layer's mean map (CSV)")
-        files = gr.File(label="Files", file_count="multiple")
-    result = gr.State()
-    outputs = {"status": status, "last_layer": last_layer, "rollout": rollout, "result": result, "files": files}
-    run = endpoint(runtime, {"encoder": "encoder"}, show, outputs)
-    button.click(run, [text, text_b], list(outputs.values()), api_name="self_attention_rollout")
-    export_button.click(endpoint(runtime, {}, export, outputs), [result], [files], api_name=False)
+        return {
+            "last_layer": gr.Plot(show_label=False, elem_id="rollout-last"),
+            "rollout": gr.Plot(show_label=False, elem_id="rollout-map"),
+        }
+
+
+SECTION = Section(
+    title="Rollout",
+    api_name="self_attention_rollout",
+    models={"encoder": "encoder"},
+    reads=("text", "text_b"),
+    handler=show,
+    analyze=analyze,
+    figures=figures,
+    build_outputs=maps,
+    button="Compute the rollout for the sentence above",
+    note="rollout",
+    export=write_exports,
+    export_label="Export R and the last layer's mean map (CSV)",
+    examples=({"text": "The cat sat on the mat because it was tired.", "text_b": ""},),
+    limits={"text": MAX_ATTENTION_TOKENS},
+    floor="models.floors:encoder",
+    sample=lambda tokens, models: {"text": sample_text(encoder_pieces(models), tokens), "text_b": ""},
+)

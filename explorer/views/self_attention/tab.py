@@ -9,15 +9,19 @@ import html
 
 import gradio as gr
 
-from explorer.contract import FirstPaint, View
+from explorer.contract import FirstPaint, Param, Section, View, text_param
 from explorer.core.limits import MAX_ATTENTION_TOKENS, MAX_BERTVIZ_TOKENS, MAX_MODEL_NAME, input_label
 from explorer.core.safe_html import local_scripts
 from explorer.core.samples import sample_text
+from explorer.web.sections import export_accordion, place
 from explorer.web.ui import endpoint, listen, live, teaching_note, with_inputs
+from models.runtime import MODELS
 
-from .analysis import EXAMPLES, analyze, bertviz, export, figures, pick_from_table, show, zoom
+from . import ablation_section, inside_head, positions, rollout_section
+from .analysis import EXAMPLES, analyze, bertviz, export, figures, need, pick_from_table, show, zoom
 from .compare import attention_section
-from .inside_sections import build_sections
+
+LAYERS, HEADS = MODELS["encoder"].shape["layers"], MODELS["encoder"].shape["heads"]  # the bundled encoder's
 
 
 def build(view: View, runtime) -> FirstPaint:
@@ -69,8 +73,8 @@ def build(view: View, runtime) -> FirstPaint:
         "The camera icon on each figure (top right, on hover) downloads it as PNG."
     )
     with gr.Row():
-        layer = gr.Slider(1, 6, value=1, step=1, label="Layer", elem_id="attn-layer")
-        head = gr.Slider(1, 12, value=1, step=1, label="Head", elem_id="attn-head")
+        layer = gr.Slider(1, LAYERS, value=1, step=1, label="Layer", elem_id="attn-layer")
+        head = gr.Slider(1, HEADS, value=1, step=1, label="Head", elem_id="attn-head")
     zoom_plot = gr.Plot(show_label=False, elem_id="attn-zoom")
     with gr.Row():  # full width: its 10 columns fit without scrolling at 1280 px
         table = gr.Dataframe(
@@ -80,22 +84,18 @@ def build(view: View, runtime) -> FirstPaint:
             elem_id="attn-table",
         )
     compared = attention_section(runtime, text=text, text_b=text_b, merge=merge, layer=layer, head=head)
-    with gr.Accordion("bertviz: head view and model view (rendered on demand)", open=False):
-        bertviz_button = gr.Button(
-            f"Render bertviz views (≤ {MAX_BERTVIZ_TOKENS} tokens)", elem_id="attn-bertviz-button"
-        )
-        gr.Markdown(
-            "bertviz numbers layers and heads from 0 (our layer 1 is its layer 0). Head view: pick a layer, "
-            "click a colour to show or hide a head, hover a token. Model view: click a thumbnail to enlarge it."
-        )
-        bertviz_note = gr.Markdown()
-        head_view = gr.HTML(elem_id="attn-head-view")
-        model_view = gr.HTML(elem_id="attn-model-view")
-    with gr.Accordion("Export", open=False):
-        export_button = gr.Button("Export: CSV of the zoomed head, JSON of all attentions")
-        with gr.Row():
-            csv_file, json_file = gr.File(label="Zoomed head (CSV)"), gr.File(label="All attentions (JSON)")
     result = gr.State(None)
+    with gr.Accordion("bertviz: head view and model view (rendered on demand)", open=False):
+        tab = {"text": text, "text_b": text_b, "layer": layer, "head": head, "result": result}
+        rendered = place((BERTVIZ,), runtime, tab, as_tabs=False)
+    files = export_accordion(
+        view.api_name,
+        "Export: CSV of the zoomed head, JSON of all attentions",
+        runtime,
+        export,
+        [result, layer, head],
+        files_label="Zoomed head (CSV), all attentions (JSON)",
+    )
 
     outputs = {
         "status": status_md,
@@ -104,14 +104,14 @@ def build(view: View, runtime) -> FirstPaint:
         "table": table,
         "layer": layer,
         "head": head,
-        "head_view": head_view,
-        "model_view": model_view,
         "result": result,
-        "bertviz_note": bertviz_note,
-        "csv": csv_file,
-        "json": json_file,
+        "files": files,
     }
-    shown = [status_md, grid, zoom_plot, table, layer, head, head_view, model_view, result]
+    # A new answer empties bertviz's views (they draw the previous one) and the Export's files.
+    frames = [c for c in rendered[0].outputs if isinstance(c, gr.HTML)]
+    bertviz_views = dict(zip(("head_view", "model_view"), frames))
+    outputs.update(bertviz_views)
+    shown = [status_md, grid, zoom_plot, table, layer, head, *bertviz_views.values(), files, result]
     answer = endpoint(
         runtime, view.models, lambda *inputs, encoder: show(*inputs, encoder=encoder, runtime=runtime), outputs
     )
@@ -145,18 +145,49 @@ def build(view: View, runtime) -> FirstPaint:
         return picked(r, evt.row_value or [])
 
     table.select(pick, [result], [layer, head, zoom_plot], api_name=False)
-    bertviz_button.click(
-        endpoint(runtime, {}, bertviz, outputs),
-        [result],
-        [head_view, model_view, bertviz_note],
-        api_name="self_attention_bertviz",
+    gr.Markdown("## Inside self-attention, and whether attention explains", elem_id="inside-heading")
+    sections = place(
+        INSIDE, runtime, tab, elem_id="inside-tabs"
+    )  # issue 14: one head step by step, positions, rollout, ablation
+    components = {"text": text, "text_b": text_b, "merge": merge, "layer": layer, "head": head}
+    return FirstPaint(
+        run_live,
+        inputs,
+        shown,
+        linked=(compared, *rendered, *sections),
+        components={**components, **compared.components},
     )
-    export_button.click(
-        endpoint(runtime, {}, export, outputs), [result, layer, head], [csv_file, json_file], api_name=False
-    )
-    build_sections(runtime, text, text_b, layer, head)  # issue 14: one head step by step, positions, rollout, ablation
-    return FirstPaint(run_live, inputs, shown, linked=(compared,))
 
+
+def bertviz_views() -> dict:
+    gr.Markdown(
+        "bertviz numbers layers and heads from 0 (our layer 1 is its layer 0). Head view: pick a layer, "
+        "click a colour to show or hide a head, hover a token. Model view: click a thumbnail to enlarge it."
+    )
+    return {"head_view": gr.HTML(elem_id="attn-head-view"), "model_view": gr.HTML(elem_id="attn-model-view")}
+
+
+BERTVIZ = Section(
+    title="bertviz",
+    api_name="self_attention_bertviz",
+    models={},
+    reads=("result",),
+    handler=bertviz,
+    analyze=need,
+    figures=bertviz,
+    build_outputs=bertviz_views,
+    button=f"Render bertviz views (≤ {MAX_BERTVIZ_TOKENS} tokens)",
+)
+
+
+# "Inside self-attention", as sub-tabs under the head statistics.
+INSIDE = (
+    inside_head.SECTION,
+    positions.SECTION,
+    rollout_section.SECTION,
+    ablation_section.SECTION,
+    ablation_section.IMPORTANCE_SECTION,
+)
 
 VIEW = View(
     title="Self-attention",
@@ -180,4 +211,14 @@ VIEW = View(
         "layer": 1,
         "head": 1,
     },
+    links=(
+        text_param("text", "text", "The sentence"),
+        text_param("text_b", "text_b", "Sentence B", optional=True),
+        Param("layer", "layer", "The layer", "int", 1, LAYERS),
+        Param("head", "head", "The head", "int", 1, HEADS),
+        Param("merge", "merge", "merge", "bool"),
+        text_param("text2", "text2", "The second input", optional=True),
+        text_param("text2_b", "text2_b", "The second input's sentence B", optional=True),
+    ),
+    sections=(BERTVIZ, *INSIDE),
 )
