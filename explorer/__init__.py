@@ -11,5 +11,14 @@ VIEWS is the one list of the views, in tab order: app.py builds a tab and an end
 from .views import batching, lesson, tagging, translation
 from .views.nli import tab as nli_tab
 from .views.self_attention import tab as self_attention_tab
+from .views.transformer import tab as transformer_tab
 
-VIEWS = (lesson.VIEW, batching.VIEW, tagging.VIEW, translation.VIEW, self_attention_tab.VIEW, nli_tab.VIEW)
+VIEWS = (
+    lesson.VIEW,
+    batching.VIEW,
+    tagging.VIEW,
+    translation.VIEW,
+    self_attention_tab.VIEW,
+    transformer_tab.VIEW,
+    nli_tab.VIEW,
+)

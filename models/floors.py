@@ -16,6 +16,7 @@ import torch
 
 from .ablation import climbing_batch, encode_pair
 from .nli_words import pad, run_layers
+from .transformer import greedy_search as transformer_greedy
 from .translator import BOS_ID, greedy_search
 
 
@@ -224,5 +225,29 @@ def embeddings(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable
     def floor():
         embedded = onehot @ table.table  # (N, d)
         return (table.table @ embedded.T) / table.norms[:, None]  # (V, N)
+
+    return floor
+
+
+def transformer(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """The Transformer's decoding without the search, then the forward that returns its weights:
+    encode the source, then per target token the decoder over y_<=t and its scores for the last
+    position, fed the tokens greedy search wrote (this model has no key-value cache, so step t
+    reruns the decoder over the whole prefix: the work its search cannot skip), and one
+    teacher-forced forward with every layer's attention weights."""
+    model = models["transformer"].model
+    ids, _, _ = models["transformer"].encode_source(inputs["text"])
+    device = next(model.parameters()).device
+    source = torch.tensor([ids], device=device)  # (1, S)
+    written = transformer_greedy(model, source, torch.tensor([len(ids)]))[0].ids
+    target_in = torch.tensor([[BOS_ID] + written], device=device)  # (1, T + 1)
+
+    @torch.no_grad()
+    def floor():
+        memory, source_allowed, _ = model.encode(source)
+        for t in range(1, target_in.shape[1]):
+            features, _, _ = model.decode(target_in[:, :t], memory, source_allowed)
+            model.logits(features[:, -1])  # (1, V)
+        return model(source, target_in[:, :-1])  # logits and the three attentions
 
     return floor

@@ -267,9 +267,9 @@ def test_a_hostile_query_string_runs_nothing(driver, app_url):
 
 
 def test_each_lesson_button_opens_its_tab_with_its_preset(driver, app_url):
+    import app
     from explorer import VIEWS
     from explorer.views.lesson import STEPS
-    from explorer.web.deep_links import LINKS
 
     titles = {v.api_name: v.title for v in VIEWS}
     driver.get(app_url)
@@ -279,7 +279,7 @@ def test_each_lesson_button_opens_its_tab_with_its_preset(driver, app_url):
         wait_for(driver, f"return document.querySelector('#lesson-step-{number}') !== null", what=f"button {number}")
         driver.execute_script(f"document.querySelector('#lesson-step-{number}').click()")
         wait_for(driver, SELECTED + f" === {json.dumps(titles[step.view])}", timeout=60, what=f"step {number}'s tab")
-        ids = {p.name: p.elem_id for p in LINKS[step.view]}
+        ids = {name: component.elem_id for name, component in app.demo.painters[step.view].params.items()}
         for name, preset in step.values.items():
             wait_for(
                 driver,

@@ -31,7 +31,7 @@ WINDOW = (1400, 1400)  # the README shows the first screen of each tab at this s
 PROJECTOR, PHONE = (1280, 720), (390, 844)  # a classroom projector; a phone's CSS viewport (iPhone 12-15)
 READY = (  # the tab's own figures and status drawn; the Inside sub-tabs compute on request only
     "const shown = [...document.querySelectorAll('.js-plotly-plot, [id$=-status], [id$=-summary]')]"
-    ".filter(e => e.offsetParent !== null && !e.closest('#inside-tabs'));"
+    ".filter(e => e.offsetParent !== null && !e.closest('#inside-tabs') && !e.closest('.section-status'));"
     "const busy = [...document.querySelectorAll('.progress-text, .eta-bar, .generating')].filter(e => e.offsetParent !== null);"
     "return shown.length > 0 && busy.length === 0 && shown.every(e => e.innerText.trim().length > 0 || e.querySelector('svg'));"
 )

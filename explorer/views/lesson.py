@@ -28,9 +28,10 @@ from explorer.web.ui import endpoint, listen, live
 from . import batching, tagging, translation
 from .nli import tab as nli_tab
 from .self_attention import tab as self_attention_tab
+from .transformer import tab as transformer_tab
 
 # The other views a step opens, for their titles (explorer.VIEWS holds this view too, so it is not read here).
-OPENED = (batching.VIEW, tagging.VIEW, translation.VIEW, self_attention_tab.VIEW, nli_tab.VIEW)
+OPENED = (batching.VIEW, tagging.VIEW, translation.VIEW, self_attention_tab.VIEW, transformer_tab.VIEW, nli_tab.VIEW)
 NEIGHBOURS = 5
 
 
@@ -142,6 +143,16 @@ STEPS = (
         r"x = [\mathrm{CLS}]\, A\, [\mathrm{SEP}]\, B\, [\mathrm{SEP}],\quad x_i = \mathrm{tok}_i + \mathrm{pos}_i + \mathrm{seg}_i",
         "self_attention",
         {"text": "A man is playing a guitar.", "text_b": "Someone is making music.", "layer": 4, "head": 12},
+    ),
+    Step(
+        "A decoder that may only look back, and attention across two sentences",
+        "The Transformer translates with three attentions: self-attention over the English, self-attention over "
+        "the German written so far, masked so that position t cannot look ahead, and cross-attention, where each "
+        "German position queries the English. The decoder's map is grey above the diagonal; step through the "
+        "decoding and compare its alignment with the GRU's at the bottom.",
+        r"\mathrm{softmax}\!\left(\frac{QK^{\top}}{\sqrt{d_k}} + M\right)V,\quad M_{ij} = -\infty \ (j > i)",
+        "transformer",
+        {"text": "A man is sleeping on a bench while a dog watches him.", "kind": "decoder", "step": 6},
     ),
     Step(
         "Soft alignment for inference",
@@ -328,7 +339,7 @@ def wire_steps(blocks, painters: dict) -> None:
         def open_step(*values, painter=painter, link=link):
             return painter.render(link, *values)
 
-        names, linked = list(painter.params), list(painter.params.values())
+        names, linked = list(painter.written), list(painter.written.values())
         scroll = (
             "document.querySelector('#lesson-words')?.scrollIntoView();"
             if step.view == "lesson"

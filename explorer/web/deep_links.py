@@ -250,6 +250,13 @@ class Painter:
     def name(self) -> str:
         return self.view.api_name
 
+    @property
+    def written(self) -> dict:
+        """The parameters the URL follows, by name: the view's own inputs. A section's are read
+        from a link, not written (a link that fills one opens that section computed, which a
+        plain view must not cost)."""
+        return {p.name: self.params[p.name] for p in self.view.links if p.name in self.params}
+
     def listened(self, component) -> bool:
         """True for an input of the view's own paint that is not a slider: the view reruns on its change."""
         return component in self.paint.inputs and not isinstance(component, gr.Slider)
@@ -457,10 +464,9 @@ def wire(blocks, tabs, first_paints: list, parts: Mapping[str, LinkParts]) -> di
         part = parts[view.api_name]
         painter = Painter(view, paint, part, tabs, owns_bad_links=position == 0, links=links)
         painters[view.api_name] = painter
-        params = painter.params
         # First paint: no concurrency limit (a hit in the shared answer cache waits for no model
         # queue); the progress shows on the view's own outputs, not on the boxes a link fills.
-        names, linked = list(params), list(params.values())
+        names, linked = list(painter.written), list(painter.written.values())
         painted = blocks.load(
             painter.page_open(),
             painter.inputs,

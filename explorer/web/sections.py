@@ -48,7 +48,7 @@ def build(section: Section, runtime, tab: Mapping, holder=None) -> FirstPaint:
         button = gr.Button(section.button, variant="primary", elem_id=f"{section.api_name}-button")
     if section.note:
         teaching_note(section.note)
-    status = gr.Markdown(elem_id=f"{section.api_name}-status")
+    status = gr.Markdown(elem_id=f"{section.api_name}-status", elem_classes="section-status")  # empty until asked
     outputs = {"status": status, **section.build_outputs()}
     result = outputs["result"] = gr.State()
     if section.export is not None:
