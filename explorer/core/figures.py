@@ -410,8 +410,8 @@ def head_grid(
     )
     if masked is not None:  # the note, where a legend would stand: the grid's one trace has none
         layout["annotations"] = [
-            dict(text=f"grey: {label(masked_note)}", showarrow=False, x=0, y=0, xref="paper", yref="container",
-                 xanchor="left", yanchor="bottom", font=dict(size=11, color="#555"))
+            dict(text=f"grey: {label(masked_note)}", showarrow=False, x=0, y=0, xref="paper", yref="paper",
+                 xanchor="left", yanchor="top", yshift=-4, font=dict(size=11, color="#555"))
         ]  # fmt: skip
         layout["margin"]["b"] = 30
     return {"data": [trace], "layout": layout}
