@@ -190,7 +190,7 @@ def heatmap(
     data = [trace]
     if masked is not None:
         data.append(masked_cells(masked, masked_note))
-        layout["legend"] = dict(orientation="h", x=0, y=0, yanchor="top", yref="container")
+        layout["legend"] = dict(orientation="h", x=0, y=0, yanchor="bottom", yref="container")
         layout["margin"]["b"] = 40
     return {"data": data, "layout": layout}
 
@@ -206,7 +206,7 @@ def side_by_side(left: dict, right: dict, titles: tuple[str, str], *, title: str
     layout["xaxis"] = dict(left["layout"]["xaxis"], domain=[0, 0.46])
     layout["yaxis"] = dict(left["layout"]["yaxis"])
     layout["xaxis2"] = dict(right["layout"]["xaxis"], domain=[0.54, 1], anchor="y2")
-    layout["yaxis2"] = dict(right["layout"]["yaxis"], anchor="x2")
+    layout["yaxis2"] = dict(right["layout"]["yaxis"], anchor="x2", title=dict(text=""))  # the left one names both
     layout["annotations"] = [
         dict(text=label(name), showarrow=False, x=x, y=0, xref="paper", yref="paper", xanchor="center",
              yanchor="top", yshift=-4, font=dict(size=13))

@@ -254,10 +254,11 @@ def grid_figure(r: TransformerResult, kind: str) -> dict:
         masked=masked,
         masked_note=MASKED_NOTE,
         title=f"{KIND_TITLES[kind]}: {r.layers} layers × {r.heads} heads; row = query, column = key",
+        map_px=max(64, min(180, 540 // r.layers)),  # few layers (this model has 3): taller maps
     )
 
 
-def attention_map(z: np.ndarray, queries, keys, masked, title: str, kind: str) -> dict:
+def attention_map(z: np.ndarray, queries, keys, masked, title: str, kind: str, y_title: str | None = None) -> dict:
     """One [Q, K] map (a head, or the head average) with numbered labels; masked cells grey, not 0."""
     z = np.round(z, 3)
     small = z.shape[0] <= 16 and z.shape[1] <= 16
@@ -270,7 +271,9 @@ def attention_map(z: np.ndarray, queries, keys, masked, title: str, kind: str) -
         keys,
         title=title,
         x_title="source token (key)" if kind != "decoder" else "decoder input (key)",
-        y_title="source token (query)" if kind == "encoder" else "decoder step t: input → output (query)",
+        y_title=y_title
+        if y_title is not None
+        else ("source token (query)" if kind == "encoder" else "decoder step t: input → output (query)"),
         zmin=0,
         zmax=1,
         cell_text=text,
@@ -325,11 +328,11 @@ def step_figures(r: TransformerResult, step, layer=None, head=0) -> dict:
     return {
         "decoder_step": attention_map(
             decoder_row, row_label, fg.numbered(r.decoder_inputs), np.arange(T)[None, :] > t,
-            f"{writing}: decoder self-attention over y_<t ({which})", "decoder",
+            f"{writing}: decoder self-attention over y_<t ({which})", "decoder", "",
         ),
         "cross_step": attention_map(
             cross_row, row_label, fg.numbered(tr.source_tokens), None,
-            f"{writing}: cross-attention over the source ({which})", "cross",
+            f"{writing}: cross-attention over the source ({which})", "cross", "",
         ),
         "written": written(r, t),
     }  # fmt: skip
