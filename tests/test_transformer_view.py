@@ -5,9 +5,11 @@ take the model's sizes from the result."""
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -283,7 +285,7 @@ def test_exports_are_written_and_readable(bike, tmp_path):
     np.testing.assert_allclose(alignment.to_numpy(), t.attention, atol=1e-6)
     words = pd.read_csv(paths[1])
     assert set(words["model"]) == {"transformer", "gru"} and len(words) == 2 * len(bike.words.target_words)
-    payload = json.loads(open(paths[2], encoding="utf-8").read())
+    payload = json.loads(Path(paths[2]).read_text(encoding="utf-8"))
     assert payload["source"] == t.source_tokens and payload["target"] == t.target_tokens
     for kind in tv.KINDS:
         assert np.asarray(payload[f"{kind}_attention"]).shape == getattr(t, f"{kind}_attention").shape
@@ -306,3 +308,11 @@ def test_history_figure_for_the_first_and_last_epoch():
     with pytest.raises(ValueError, match=f"epochs {epochs[0]}-{epochs[-1]}"):
         tv.history_figure(history, epochs[-1] + 1)
     assert "appears once" in tv.history_figure(None, 1)["history_status"]
+
+
+def test_analysis_imports_neither_gradio_nor_torch():
+    """Its own imports (explorer/__init__.py imports every tab, so sys.modules would not tell)."""
+    tree = ast.parse(Path(tv.__file__).read_text(encoding="utf-8"))
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {name.split(".")[0] for name in names} & {"gradio", "torch", "models"}
