@@ -172,7 +172,7 @@ def test_step_figures_at_every_step(bike):
         assert [tok for tok, _ in f["written"]] == t.target_tokens[: step + 1]
         assert f["written"][-1][1] == f"step {step}"
         go.Figure(f["decoder_step"]), go.Figure(f["cross_step"])
-    with pytest.raises(ValueError, match=f"steps 0-{T - 1}"):
+    with pytest.raises(ValueError, match=f"step must be a whole number from 0 to {T - 1}"):
         tv.step_figures(bike, T)
 
 
@@ -188,8 +188,10 @@ def test_alignment_pair_shows_both_models_and_the_agreement(bike):
 
 
 def test_out_of_range_views_are_refused(bike):
-    with pytest.raises(ValueError, match="layers 1-3 and heads 1-4"):
+    with pytest.raises(ValueError, match="layer must be a whole number from 1 to 3"):
         tv.zoom_figure(bike, "cross", 4, 1)
+    with pytest.raises(ValueError, match=r"head \(0 = the average of the heads\) must be a whole number from 0 to 4"):
+        tv.zoom_figure(bike, "cross", 1, 1.5)
     with pytest.raises(ValueError, match="kind must be one of"):
         tv.zoom_figure(bike, "sideways", 1, 1)
 
@@ -305,7 +307,8 @@ def test_history_figure_for_the_first_and_last_epoch():
         marked = f["history_bleu"]["data"][1]["y"]
         assert [i for i, y in enumerate(marked) if y is not None] == [epochs.index(epoch)]
         go.Figure(f["history_alignment"]), go.Figure(f["history_bleu"])
-    with pytest.raises(ValueError, match=f"epochs {epochs[0]}-{epochs[-1]}"):
+    assert epochs == list(range(epochs[0], epochs[-1] + 1))
+    with pytest.raises(ValueError, match=f"epoch must be a whole number from {epochs[0]} to {epochs[-1]}"):
         tv.history_figure(history, epochs[-1] + 1)
     assert "appears once" in tv.history_figure(None, 1)["history_status"]
 

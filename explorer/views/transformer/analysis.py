@@ -23,7 +23,7 @@ import pandas as pd
 
 from explorer.contract import RunInfo
 from explorer.core import figures as fg
-from explorer.core.limits import check_translation
+from explorer.core.limits import check_translation, check_whole
 from explorer.core.plural import plural
 from explorer.core.safe_html import bertviz_encoder_decoder_iframe, script_sources
 from explorer.core.text_alignment import line_up
@@ -163,6 +163,11 @@ def most_attended(W: np.ndarray, source_words: list[str]) -> np.ndarray:
     return np.flatnonzero(candidates)[W[:, candidates].argmax(axis=1)]
 
 
+def same_choice(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """bool[U]: both picked the same source word (no pick, -1, never agrees)."""
+    return (a == b) & (a >= 0)
+
+
 def align_words(transformer_translation, gru_translation) -> WordAlignment:
     """The two alignments at word level, on the words both tokenizations share (line_up), and where they agree.
 
@@ -188,7 +193,7 @@ def align_words(transformer_translation, gru_translation) -> WordAlignment:
         target_words=target_words,
         transformer=W_t,
         gru=W_g,
-        same_choice=most_attended(W_t, source_words) == most_attended(W_g, source_words),
+        same_choice=same_choice(most_attended(W_t, source_words), most_attended(W_g, source_words)),
         compared=np.array([w != END for w in target_words], dtype=bool),
     )
 
@@ -219,12 +224,8 @@ def check_view(r: TransformerResult, kind: str, layer, head) -> tuple[int, int |
     average, which head = 0 asks for); ValueError naming what exists."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {str(kind)[:40]!r}.")
-    layer, head = int(layer), int(head)
-    if not (1 <= layer <= r.layers and 0 <= head <= r.heads):
-        raise ValueError(
-            f"Layer {layer}, head {head} does not exist: this model has layers 1-{r.layers} and heads "
-            f"1-{r.heads} (head 0 = the average of the heads)."
-        )
+    layer = check_whole(layer, 1, r.layers, "layer")
+    head = check_whole(head, 0, r.heads, "head (0 = the average of the heads)")
     return layer - 1, (head - 1 if head else None)
 
 
@@ -303,11 +304,8 @@ def written(r: TransformerResult, step: int) -> list[tuple[str, str | None]]:
 
 
 def check_step(r: TransformerResult, step) -> int:
-    T = len(r.translation.target_tokens)
-    step = int(step)
-    if not 0 <= step < T:
-        raise ValueError(f"Step {step} does not exist: this translation has steps 0-{T - 1}.")
-    return step
+    """A decoding step t from the UI: 0 .. len(target_tokens) - 1."""
+    return check_whole(step, 0, len(r.translation.target_tokens) - 1, "step")
 
 
 def step_figures(r: TransformerResult, step, layer=None, head=0) -> dict:
@@ -443,13 +441,8 @@ def history_figure(history: dict | None, epoch, sentence: int = 0, layer: int | 
         return {"history_alignment": fg.message(note), "history_bleu": fg.message(note), "history_status": note}
     epochs = history["epochs"]
     numbers = [e["epoch"] for e in epochs]
-    epoch, sentence = int(epoch), int(sentence)
-    if epoch not in numbers:
-        raise ValueError(f"Epoch {epoch} is not in the history: it has epochs {numbers[0]}-{numbers[-1]}.")
-    if not 0 <= sentence < len(history["sources"]):
-        raise ValueError(
-            f"Caption {sentence} does not exist: the history has captions 0-{len(history['sources']) - 1}."
-        )
+    epoch = check_whole(epoch, numbers[0], numbers[-1], "epoch")  # the history holds every epoch in between
+    sentence = check_whole(sentence, 0, len(history["sources"]) - 1, "caption")
     L = history["layers"]
     l = (saved_alignment_layer() if layer is None else int(layer) - 1) % L
     e = epochs[numbers.index(epoch)]
