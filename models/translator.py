@@ -304,6 +304,28 @@ class Translator(SubwordTranslator):
         """This model's batched greedy search (SubwordTranslator.translate_batch calls it)."""
         return greedy_search(self.model, source, lengths)
 
+    @torch.no_grad()
+    def force(self, text: str, target_text: str) -> Translation:
+        """Teacher forcing on a given German output: where this model's α would look while writing
+        `target_text` (tokenized with its own German BPE, then "</s>") for the source `text`.
+
+        Returns a Translation whose target is `target_text`, not this model's own choice:
+        attention float[T, S] (α_ts, rows sum to 1), token_log_probs log p(y_t | y_<t, x) of each
+        given token; beams = [itself]. Compares another model's output with this model's alignment.
+        """
+        if not self.has_attention:
+            raise ValueError(f"The {self.variant} translator has no attention to force.")
+        ids, tokens, unknown = self.encode_source(text)
+        target_ids = self.target_tokenizer.encode(target_text).ids + [EOS_ID]
+        source = torch.tensor([ids], device=self.device)  # (1, S)
+        target_in = torch.tensor([[BOS_ID] + target_ids[:-1]], device=self.device)  # (1, T)
+        logits, alpha = self.model(source, torch.tensor([len(ids)]), target_in)  # (1, T, V), (1, T, S)
+        log_probs = torch.log_softmax(logits[0], dim=-1)[torch.arange(len(target_ids)), target_ids]  # (T,)
+        h = Hypothesis(target_ids, log_probs.cpu().tolist(), list(alpha[0].cpu().numpy()))
+        forced = self._translation(h, tokens, unknown)
+        forced.beams = [forced]
+        return forced
+
     # -- weights on disk ----------------------------------------------------------------
     def save(self, folder: Path, extra_config: dict | None = None, fp16: bool = True) -> None:
         """model.safetensors (fp16 halves the file; loading casts back to fp32), config.json, two tokenizers."""

@@ -89,6 +89,11 @@ def label(text: str) -> str:
     return html.escape(str(text), quote=False)
 
 
+def numbered(tokens: Sequence[str]) -> list[str]:
+    """Axis and CSV labels "i: token": a repeated token stays two labels, and no label starts with = + - @."""
+    return [f"{i}: {t}" for i, t in enumerate(tokens)]
+
+
 def markdown_text(text: str) -> str:
     """A user string made safe inside Markdown: HTML escaped, then markup characters backslash-escaped."""
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>" else ch for ch in html.escape(str(text), quote=False))
@@ -110,12 +115,16 @@ def heatmap(
     zmax: float | None = None,
     show_scale: bool = True,
     cell_px: int = 28,
+    masked: np.ndarray | None = None,
+    masked_note: str = "masked",
 ) -> dict:
     """A matrix as a heatmap spec, row 0 at the top, with token labels on both axes.
 
     Axes are numeric with tick text, so a token that occurs twice ("the ... the") keeps
     two rows instead of being merged into one category. Each cell shows cell_text[r, c], or
     its own value in the d3 format cell_format (".2f"), formatted by plotly.js in the browser.
+    masked: bool[rows, cols], cells that cannot hold a value (a causal mask's future): drawn
+    hatched grey under a legend entry `masked_note`, never as a 0 of the colour scale.
     """
     z = np.asarray(z, dtype=float)
     rows, cols = z.shape
@@ -137,6 +146,10 @@ def heatmap(
         xgap=1,
         ygap=1,
     )
+    if masked is not None:
+        masked = np.asarray(masked, dtype=bool)
+        trace["z"] = np.where(masked, np.nan, z)  # a gap: no colour, no hover
+        trace["hoverongaps"] = False
     if cell_text is not None:
         # Escape first, then turn our own "\n" into plotly's line break (tokens never hold "\n").
         # Each distinct text once: numbers, blanks and PAD cells repeat a lot.
@@ -174,7 +187,54 @@ def heatmap(
             autorange="reversed",
         ),
     )
-    return {"data": [trace], "layout": layout}
+    data = [trace]
+    if masked is not None:
+        data.append(masked_cells(masked, masked_note))
+        layout["legend"] = dict(orientation="h", x=0, y=0, yanchor="bottom", yref="container")
+        layout["margin"]["b"] = 40
+    return {"data": data, "layout": layout}
+
+
+def side_by_side(left: dict, right: dict, titles: tuple[str, str], *, title: str = "") -> dict:
+    """Two heatmap specs (from `heatmap`) as one figure, left | right, each with its own axes and
+    title; the right one's colour bar only (give both the same zmin / zmax)."""
+    data = [dict(t, showscale=False) if t.get("type") == "heatmap" else dict(t) for t in left["data"]]
+    data += [dict(t, xaxis="x2", yaxis="y2") for t in right["data"]]
+    layout = dict(right["layout"], title=dict(text=title, x=0.01, yref="container", y=1, yanchor="top", pad=dict(t=10)))
+    layout["height"] = max(left["layout"]["height"], right["layout"]["height"]) + 30
+    layout["margin"] = dict(right["layout"]["margin"], t=right["layout"]["margin"]["t"] + 30)
+    layout["xaxis"] = dict(left["layout"]["xaxis"], domain=[0, 0.46])
+    layout["yaxis"] = dict(left["layout"]["yaxis"])
+    layout["xaxis2"] = dict(right["layout"]["xaxis"], domain=[0.54, 1], anchor="y2")
+    layout["yaxis2"] = dict(right["layout"]["yaxis"], anchor="x2", title=dict(text=""))  # the left one names both
+    layout["annotations"] = [
+        dict(text=label(name), showarrow=False, x=x, y=0, xref="paper", yref="paper", xanchor="center",
+             yanchor="top", yshift=-4, font=dict(size=13))
+        for name, x in zip(titles, (0.23, 0.77))
+    ]  # fmt: skip
+    layout["margin"]["b"] = 40
+    return {"data": data, "layout": layout}
+
+
+MASKED_GREY = "#c8c8c8"
+
+
+def masked_cells(masked: np.ndarray, note: str) -> dict:
+    """The masked cells of a heatmap as a plain grey layer under it, with one legend entry `note`."""
+    return dict(
+        type="heatmap",
+        z=np.where(np.asarray(masked, dtype=bool), 1.0, np.nan).astype(np.float32),
+        x=list(range(masked.shape[1])),
+        y=list(range(masked.shape[0])),
+        colorscale=[[0, MASKED_GREY], [1, MASKED_GREY]],
+        showscale=False,
+        showlegend=True,
+        name=label(note),
+        hoverongaps=False,
+        hovertemplate=label(note) + "<extra></extra>",
+        xgap=1,
+        ygap=1,
+    )
 
 
 def vectors(
@@ -270,25 +330,34 @@ def head_grid(
     attentions: np.ndarray,
     tokens: Sequence[str],
     *,
+    key_tokens: Sequence[str] | None = None,
+    masked: np.ndarray | None = None,
+    masked_note: str = "masked",
     title: str = "",
     map_px: int = 64,
 ) -> dict:
-    """Every head's attention map at once: a spec of a layers x heads grid of small [T, T] maps.
+    """Every head's attention map at once: a spec of a layers x heads grid of small [T, K] maps.
 
-    attentions: float[L, H, T, T], rows sum to 1. Drawn as ONE heatmap of L*T rows by
-    H*T columns holding whole percents as uint8 (plotly sends it as base64 bytes: about
-    L*H*T^2*4/3 bytes, ~90 KB at T = 30 for 6 x 12 heads), with white lines between maps;
-    72 separate subplots would cost 30x the time to build. Row l*T + i, column h*T + j is
-    the weight of query i on key j in layer l, head h. Each row of maps is a layer, top down.
+    attentions: float[L, H, T, K], rows sum to 1; K = T (self-attention, key_tokens = tokens)
+    or another sequence's length (cross-attention: key_tokens names its K keys). Drawn as ONE
+    heatmap of L*T rows by H*K columns holding whole percents as uint8 (plotly sends it as
+    base64 bytes: about L*H*T*K*4/3 bytes, ~90 KB at T = K = 30 for 6 x 12 heads), with white
+    lines between maps; 72 separate subplots would cost 30x the time to build. Row l*T + i,
+    column h*K + j is the weight of query i on key j in layer l, head h. Each row of maps is a
+    layer, top down. masked: bool[T, K], the same in every map (a causal mask): those cells are
+    gaps over a grey background (float32 then, 4 bytes a cell), with the legend note `masked_note`.
     """
-    L, H, T, _ = attentions.shape
-    percent = np.rint(np.clip(attentions, 0, 1) * 100).astype(np.uint8)  # (L, H, T, T)
-    z = percent.transpose(0, 2, 1, 3).reshape(L * T, H * T)  # (L*T, H*T): layer-major rows, head-major columns
-    names = [label(t) for t in tokens]
+    key_tokens = tokens if key_tokens is None else key_tokens
+    L, H, T, K = attentions.shape
+    percent = np.rint(np.clip(attentions, 0, 1) * 100).astype(np.uint8)  # (L, H, T, K)
+    if masked is not None:
+        percent = np.where(np.asarray(masked, dtype=bool), np.nan, percent).astype(np.float32)
+    z = percent.transpose(0, 2, 1, 3).reshape(L * T, H * K)  # (L*T, H*K): layer-major rows, head-major columns
+    names, key_names = [label(t) for t in tokens], [label(t) for t in key_tokens]
     # Category axes with one unique label per row / column, so hover names the layer,
     # head and both tokens; the axis ticks show only "layer l" / "head h".
     y = np.array([f"layer {l + 1} · query {i}: {names[i]}" for l in range(L) for i in range(T)], dtype=str)
-    x = np.array([f"head {h + 1} · key {j}: {names[j]}" for h in range(H) for j in range(T)], dtype=str)
+    x = np.array([f"head {h + 1} · key {j}: {key_names[j]}" for h in range(H) for j in range(K)], dtype=str)
     trace = dict(
         type="heatmap",
         z=z,
@@ -300,9 +369,11 @@ def head_grid(
         showscale=False,
         hovertemplate="%{y}<br>%{x}<br>attention %{z}%<extra></extra>",
     )
+    if masked is not None:
+        trace["hoverongaps"] = False
     white = dict(color="white", width=3)
     lines = [
-        dict(type="line", xref="x", yref="paper", x0=h * T - 0.5, x1=h * T - 0.5, y0=0, y1=1, line=white)
+        dict(type="line", xref="x", yref="paper", x0=h * K - 0.5, x1=h * K - 0.5, y0=0, y1=1, line=white)
         for h in range(1, H)
     ]
     lines += [
@@ -314,7 +385,7 @@ def head_grid(
         title=dict(text=title, x=0.01),
         font=FONT,
         shapes=lines,
-        plot_bgcolor="white",
+        plot_bgcolor="white" if masked is None else MASKED_GREY,
         margin=dict(l=10, r=MODEBAR_ROOM, t=60 if title else 30, b=10),
         height=min(1000, max(260, 70 + L * map_px)),
         dragmode=False,
@@ -323,7 +394,7 @@ def head_grid(
             automargin=True,
             side="top",
             tickmode="array",
-            tickvals=[str(x[h * T + T // 2]) for h in range(H)],
+            tickvals=[str(x[h * K + K // 2]) for h in range(H)],
             ticktext=[f"head {h + 1}" for h in range(H)],
             showgrid=False,
         ),
@@ -337,6 +408,12 @@ def head_grid(
             showgrid=False,
         ),
     )
+    if masked is not None:  # the note, where a legend would stand: the grid's one trace has none
+        layout["annotations"] = [
+            dict(text=f"grey: {label(masked_note)}", showarrow=False, x=0, y=0, xref="paper", yref="paper",
+                 xanchor="left", yanchor="top", yshift=-4, font=dict(size=11, color="#555"))
+        ]  # fmt: skip
+        layout["margin"]["b"] = 30
     return {"data": [trace], "layout": layout}
 
 

@@ -105,6 +105,19 @@ def check_source_tokens(n_tokens: int) -> None:
         )
 
 
+def check_translation(text: str, beam_size, translator) -> tuple[str, int, tuple]:
+    """Check one translation request: its text on one line, its beam size, and its source as the
+    translator encodes it (tokenized once, checked, and translated from); any translator with
+    encode_source (models.decoding.SubwordTranslator). Raises ValueError on bad input."""
+    k = check_beam_size(beam_size)
+    text = " ".join(clean_text(text, "The sentence").split())  # newlines and tabs: the captions are one line
+    source = translator.encode_source(text)
+    check_source_tokens(len(source[0]))
+    if len(source[0]) == 1 or not text:
+        raise ValueError("The sentence has no tokens to translate: type some words.")
+    return text, k, source
+
+
 def check_whole(value, low: int, high: int, what: str) -> int:
     """A slider value from the API: a whole number in [low, high], else a clear message."""
     try:

@@ -98,6 +98,24 @@ def _pretty(tokens: list[str]) -> list[str]:
     return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
 
 
+def _block(name: str | None, attention: np.ndarray, left: list[str], right: list[str]) -> dict:
+    """bertviz's attn_data entry: attn[L][H][len(left)][len(right)], rounded to DECIMALS."""
+    return {
+        "name": name,
+        "attn": np.round(np.asarray(attention, dtype=np.float64), DECIMALS).tolist(),
+        "left_text": left,
+        "right_text": right,
+    }
+
+
+def _check_length(n: int) -> None:
+    if n > MAX_BERTVIZ_TOKENS:
+        raise ValueError(
+            f"bertviz is limited to {MAX_BERTVIZ_TOKENS} tokens (its page grows with T²); this input "
+            f"has {n}. The maps above show all {n}; shorten the text to use bertviz."
+        )
+
+
 def bertviz_iframe(
     view: str,
     tokens: list[str],
@@ -109,42 +127,69 @@ def bertviz_iframe(
 
     Raises ValueError when T exceeds MAX_BERTVIZ_TOKENS; tokens may contain any text.
     """
-    if view not in VIEWS:
-        raise ValueError(f"view must be one of {VIEWS}, got {view!r}.")
     attentions = np.asarray(attentions)
     L, H, T, T2 = attentions.shape
     if T != T2 or T != len(tokens):
         raise ValueError(f"Attention has {T}x{T2} positions, while number of tokens is {len(tokens)}.")
-    if T > MAX_BERTVIZ_TOKENS:
-        raise ValueError(
-            f"bertviz is limited to {MAX_BERTVIZ_TOKENS} tokens (its page grows with T²); this input "
-            f"has {T}. The maps above show all {T}; shorten the text to use bertviz."
-        )
-    if script_urls is None:
-        script_urls = script_sources()[0]
+    _check_length(T)
     tokens = _pretty([str(t) for t in tokens])
-    a = np.round(attentions.astype(np.float64), DECIMALS)
-
-    def block(rows, cols, name):  # bertviz's attn_data entry: attn[L][H][rows][cols]
-        return {
-            "name": name,
-            "attn": a[:, :, rows, cols].tolist(),
-            "left_text": tokens[rows],
-            "right_text": tokens[cols],
-        }
-
-    everything = slice(0, T)
     if sentence_b_start is None:
-        attention = [block(everything, everything, None)]
+        attention = [_block(None, attentions, tokens, tokens)]
     else:
         sa, sb = slice(0, sentence_b_start), slice(sentence_b_start, T)
-        attention = [
-            block(everything, everything, "All"),
-            block(sa, sa, "Sentence A -> Sentence A"),
-            block(sb, sb, "Sentence B -> Sentence B"),
-            block(sa, sb, "Sentence A -> Sentence B"),
-            block(sb, sa, "Sentence B -> Sentence A"),
-        ]
+        attention = [_block("All", attentions, tokens, tokens)] + [
+            _block(f"Sentence {a} -> Sentence {b}", attentions[:, :, rows, cols], tokens[rows], tokens[cols])
+            for (a, rows), (b, cols) in [(("A", sa), ("A", sa)), (("B", sb), ("B", sb)), (("A", sa), ("B", sb)),
+                                         (("B", sb), ("A", sa))]
+        ]  # fmt: skip
+    return _frame(view, attention, L, H, T, script_urls)
+
+
+def bertviz_encoder_decoder_iframe(
+    view: str,
+    source_tokens: list[str],
+    decoder_tokens: list[str],
+    encoder_attention: np.ndarray,
+    decoder_attention: np.ndarray,
+    cross_attention: np.ndarray,
+    script_urls: list[str] | None = None,
+) -> str:
+    """bertviz's head or model view of an encoder-decoder, as bertviz draws one (its
+    encoder_attention / decoder_attention / cross_attention arguments): a menu picks Encoder
+    [L, H, S, S], Decoder [L, H, T, T] or Cross [L, H, T, S] (queries: decoder_tokens, the
+    decoder's T inputs; keys: source_tokens). Raises ValueError on mismatched shapes or when S
+    or T exceeds MAX_BERTVIZ_TOKENS; tokens may contain any text.
+    """
+    encoder, decoder, cross = (np.asarray(a) for a in (encoder_attention, decoder_attention, cross_attention))
+    S, T = len(source_tokens), len(decoder_tokens)
+    for name, a, shape in (("Encoder", encoder, (S, S)), ("Decoder", decoder, (T, T)), ("Cross", cross, (T, S))):
+        if a.ndim != 4 or a.shape[2:] != shape:
+            raise ValueError(
+                f"{name} attention has shape {a.shape}; expected [layers, heads, {shape[0]}, {shape[1]}] "
+                f"for {S} source and {T} decoder tokens."
+            )
+    if not encoder.shape[:2] == decoder.shape[:2] == cross.shape[:2]:
+        raise ValueError(
+            f"bertviz draws one layers x heads layout; encoder {encoder.shape[:2]}, decoder {decoder.shape[:2]} "
+            f"and cross {cross.shape[:2]} differ."
+        )
+    _check_length(max(S, T))
+    source, target = _pretty([str(t) for t in source_tokens]), _pretty([str(t) for t in decoder_tokens])
+    attention = [
+        _block("Encoder", encoder, source, source),
+        _block("Decoder", decoder, target, target),
+        _block("Cross", cross, target, source),
+    ]
+    L, H = encoder.shape[:2]
+    return _frame(view, attention, L, H, max(S, T), script_urls)
+
+
+def _frame(view: str, attention: list[dict], L: int, H: int, T: int, script_urls: list[str] | None) -> str:
+    """The sandboxed iframe of bertviz's `view` ("head" | "model") over its attn_data blocks (T: the longest side)."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}.")
+    if script_urls is None:
+        script_urls = script_sources()[0]
     root = f"bertviz-{uuid.uuid4().hex}"
     params = {"attention": attention, "default_filter": "0", "root_div_id": root, "include_layers": list(range(L))}
     if view == "head":
@@ -154,7 +199,7 @@ def bertviz_iframe(
         params.update(display_mode="light", include_heads=list(range(H)), total_heads=H)
         height = min(900, int(L * (7 * 12 / H * T + 10) + 60))
     filter_select = ""
-    if len(attention) > 1:  # the sentence A / B filters, as bertviz offers them
+    if len(attention) > 1:  # the sentence A / B or Encoder / Decoder / Cross filters, as bertviz offers them
         options = "".join(f'<option value="{i}">{html.escape(d["name"])}</option>' for i, d in enumerate(attention))
         filter_select = f'Attention: <select id="filter">{options}</select>'
 

@@ -25,12 +25,10 @@ from explorer.core import figures as fg
 from explorer.core.limits import (
     MAX_BEAM,
     MAX_SOURCE_TOKENS,
-    check_beam_size,
-    check_source_tokens,
-    clean_text,
     input_label,
     max_decoding_step,
 )
+from explorer.core.limits import check_translation as read
 from explorer.core.plural import plural
 from explorer.core.samples import sample_text
 from explorer.web.exports import request_folder
@@ -106,18 +104,6 @@ def split_words(tokens: list[str]) -> list[str]:
             words.append("".join(current).lstrip("▁"))
         current = [tok] if tok.startswith("▁") and tok != "▁" else []
     return words
-
-
-def read(text: str, beam_size, translator) -> tuple[str, int, tuple]:
-    """Check one request: its text on one line, its beam size, and its source as the translator
-    encodes it (tokenized once, checked, and translated from). Raises ValueError on bad input."""
-    k = check_beam_size(beam_size)
-    text = " ".join(clean_text(text, "The sentence").split())  # newlines and tabs: the captions are one line
-    source = translator.encode_source(text)
-    check_source_tokens(len(source[0]))
-    if len(source[0]) == 1 or not text:
-        raise ValueError("The sentence has no tokens to translate: type some words.")
-    return text, k, source
 
 
 def analyze(text: str, beam_size, translator, baseline) -> TranslationResult:
