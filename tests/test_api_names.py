@@ -24,6 +24,7 @@ SECTIONS = {
     "/self_attention_head_importance": ["text", "text_b"],
     "/nli_saliency": ["premise", "hypothesis"],
     "/tag_saliency": ["text", "index"],
+    "/transformer_history": ["epoch", "caption"],
 }
 DECLARED = {f"/{v.api_name}" for v in VIEWS} | {f"/{s.api_name}" for v in VIEWS for s in v.sections}
 

@@ -60,6 +60,11 @@ def test_every_endpoint_with_numbers_is_covered(sent):
         ("/self_attention_positions", "seed"),
         ("/self_attention_ablation", "switch_off"),
         ("/self_attention_ablation", "layer"),
+        ("/transformer", "beam_size"),
+        ("/transformer", "kind"),
+        ("/transformer", "layer"),
+        ("/transformer", "head"),
+        ("/transformer_history", "epoch"),
     ]:
         assert expected in covered, expected
 

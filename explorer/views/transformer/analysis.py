@@ -38,6 +38,11 @@ KIND_TITLES = {
     "decoder": "Decoder masked self-attention (y → y_≤t)",
     "cross": "Cross-attention (decoder queries → encoder keys and values)",
 }
+SHORT_TITLES = {
+    "encoder": "Encoder self-attention",
+    "decoder": "Decoder masked self-attention",
+    "cross": "Cross-attention",
+}
 MASKED_NOTE = "masked: y may not look ahead"
 END = "</s>"
 # Captions the bundled Transformer translates right (checked by eye; tests/test_transformer_view.py
@@ -290,7 +295,7 @@ def zoom_figure(r: TransformerResult, kind: str, layer, head) -> dict:
     A, queries, keys, masked = attention_of(r, kind)
     z = A[l].mean(axis=0) if h is None else A[l, h]
     which = "mean of its heads" if h is None else f"head {h + 1}"
-    return attention_map(z, queries, keys, masked, f"{KIND_TITLES[kind]}, layer {l + 1}, {which}", kind)
+    return attention_map(z, queries, keys, masked, f"{SHORT_TITLES[kind]}, layer {l + 1}, {which}", kind)
 
 
 def head_average_figure(r: TransformerResult, kind: str, layer) -> dict:
@@ -318,7 +323,8 @@ def step_figures(r: TransformerResult, step, layer=None, head=0) -> dict:
     pick = (lambda A: A[l].mean(axis=0)) if h is None else (lambda A: A[l, h])
     which = f"layer {l + 1}, " + ("mean of the heads" if h is None else f"head {h + 1}")
     tr = r.translation
-    writing = f"t = {t}: reading “{r.decoder_inputs[t]}”, writing “{tr.target_tokens[t]}”"
+    # Escaped: plotly reads a title's "<s>" (the decoder's first input) as strike-through markup.
+    writing = f"t = {t}: reading “{fg.label(r.decoder_inputs[t])}”, writing “{fg.label(tr.target_tokens[t])}”"
     T = len(tr.target_tokens)
     decoder_row = pick(tr.decoder_attention)[t : t + 1]  # (1, T)
     cross_row = pick(tr.cross_attention)[t : t + 1]  # (1, S)
@@ -326,7 +332,7 @@ def step_figures(r: TransformerResult, step, layer=None, head=0) -> dict:
     return {
         "decoder_step": attention_map(
             decoder_row, row_label, fg.numbered(r.decoder_inputs), np.arange(T)[None, :] > t,
-            f"{writing}: decoder self-attention over y_<t ({which})", "decoder", "",
+            f"t = {t}: decoder self-attention over y_<t ({which})", "decoder", "",
         ),
         "cross_step": attention_map(
             cross_row, row_label, fg.numbered(tr.source_tokens), None,
@@ -472,9 +478,14 @@ def history_figure(history: dict | None, epoch, sentence: int = 0, layer: int | 
     status = (
         f"Epoch {epoch} of {numbers[-1]}: val BLEU {e['val_bleu']:.2f}. "
         f"“{fg.markdown_text(history['sources'][sentence])}” → "
-        f"“{fg.markdown_text(' '.join(caption['target_tokens']))}”"
+        f"“{fg.markdown_text(subwords_as_text(caption['target_tokens']))}”"
     )
     return {"history_alignment": alignment, "history_bleu": curve, "history_status": status}
+
+
+def subwords_as_text(tokens: list[str]) -> str:
+    """BPE pieces ("▁Eine", "▁Gruppe", "n", "</s>") read as text ("Eine Gruppen")."""
+    return "".join(t for t in tokens if t != END).replace("▁", " ").strip()
 
 
 # -- exports ---------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ KIND_LABELS = [
 # -- the endpoints -----------------------------------------------------------------------------------
 def show(text: str, beam_size, kind, layer, head, *, transformer, gru) -> dict:
     """/transformer: an English caption, the beam size (1 = greedy), which attention to zoom
-    (cross | encoder | decoder), its layer (1-based) and head (1-based; 0 = the mean of the heads)
+    (cross | encoder | decoder), its layer and head (1-based; the head average is drawn beside it)
     -> the translation, the three grids, the zoomed head and the head average, step 0, the GRU's
     alignment beside the Transformer's and their agreement."""
     r = analyze(text, beam_size, transformer, gru)
@@ -108,7 +108,8 @@ def build(view: View, runtime) -> FirstPaint:
     with gr.Row():
         kind = gr.Radio(KIND_LABELS, value="cross", label="Zoom into", elem_id="transformer-kind")
         layer = gr.Slider(1, LAYERS, value=ALIGNMENT_LAYER, step=1, label="Layer", elem_id="transformer-layer")
-        head = gr.Slider(0, HEADS, value=0, step=1, label="Head (0 = mean of the heads)", elem_id="transformer-head")
+        head = gr.Slider(1, HEADS, value=1, step=1, label="Head (left; the mean of the heads is on the right)",
+                         elem_id="transformer-head")  # fmt: skip
     with gr.Row():
         zoomed = gr.Plot(show_label=False, elem_id="transformer-zoom")
         average = gr.Plot(show_label=False, elem_id="transformer-head-average")
@@ -152,6 +153,8 @@ def build(view: View, runtime) -> FirstPaint:
         **grids,
         "zoom": zoomed,
         "head_average": average,
+        "layer": layer,
+        "head": head,
         "step": steps,
         "written": written,
         "decoder_step": decoder_step,
@@ -162,13 +165,15 @@ def build(view: View, runtime) -> FirstPaint:
     }
     answer = endpoint(runtime, view.models, show, outputs)
 
-    def run(*inputs):
-        out = answer(*inputs)
+    def run(text, beam_size, kind, layer_value, head_value):
+        out = answer(text, beam_size, kind, layer_value, head_value)
         r = out[result]
         T = len(r.translation.target_tokens)
         out[steps] = gr.Slider(minimum=0, maximum=max(1, T - 1), value=0, step=1, interactive=T > 1)
-        out[layer] = gr.Slider(maximum=r.layers)
-        out[head] = gr.Slider(maximum=r.heads)
+        # With their values: a deep link's layer and head arrive in this answer, and the rerun its
+        # sentence then causes reads them from the sliders.
+        out[layer] = gr.Slider(value=int(layer_value), maximum=r.layers)
+        out[head] = gr.Slider(value=int(head_value), maximum=r.heads)
         return out
 
     with_inputs(run, view.inputs)  # the API's parameters: text, beam_size, kind, layer, head
@@ -179,7 +184,9 @@ def build(view: View, runtime) -> FirstPaint:
     beam_size.release(run_live, inputs, shown, api_name=False, show_progress="minimal")
     zoom_event = endpoint(runtime, {}, zoom, outputs)
     for control in (layer, head):
-        control.release(zoom_event, [result, kind, layer, head], [zoomed, average], api_name=False, show_progress="hidden")
+        control.release(
+            zoom_event, [result, kind, layer, head], [zoomed, average], api_name=False, show_progress="hidden"
+        )
     kind.change(zoom_event, [result, kind, layer, head], [zoomed, average], api_name=False, show_progress="hidden")
     stepped = endpoint(runtime, {}, step, outputs)
     steps.change(stepped, [result, steps, layer, head], [decoder_step, cross_step, written], api_name=False,
@@ -257,7 +264,7 @@ HISTORY = Section(
 
 def sample(tokens: int, models) -> dict:
     count = lambda t: len(models["transformer"].encode_source(t)[0])  # noqa: E731
-    return {"text": sample_text(count, tokens), "beam_size": 1, "kind": "cross", "layer": ALIGNMENT_LAYER, "head": 0}
+    return {"text": sample_text(count, tokens), "beam_size": 1, "kind": "cross", "layer": ALIGNMENT_LAYER, "head": 1}
 
 
 VIEW = View(
@@ -269,9 +276,7 @@ VIEW = View(
     analyze=analyze,
     figures=figures,
     build=build,
-    examples=tuple(
-        {"text": e, "beam_size": 1, "kind": "cross", "layer": ALIGNMENT_LAYER, "head": 0} for e in EXAMPLES
-    ),
+    examples=tuple({"text": e, "beam_size": 1, "kind": "cross", "layer": ALIGNMENT_LAYER, "head": 1} for e in EXAMPLES),
     limits={"text": MAX_SOURCE_TOKENS, "beam_size": MAX_BEAM},
     floor="models.floors:transformer",
     sample=sample,
@@ -280,7 +285,7 @@ VIEW = View(
         Param("beam", "beam_size", "The beam size", "int", 1, MAX_BEAM),
         Param("kind", "kind", "The attention", "choice", choices=KINDS),
         Param("layer", "layer", "The layer", "int", 1, LAYERS),
-        Param("head", "head", "The head", "int", 0, HEADS),
+        Param("head", "head", "The head", "int", 1, HEADS),
         Param("step", "step", "The decoding step", "int", 0, max_decoding_step(SHAPE["max_length_ratio"]), reset=True),
     ),
     sections=(BERTVIZ, HISTORY),
