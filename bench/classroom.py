@@ -44,7 +44,8 @@ def own_inputs(view, rng: random.Random) -> dict:
     such as the beam size or the layer, as on the board)."""
     inputs = dict(view.examples[0])
     for name, value in inputs.items():
-        if not isinstance(value, str) or not value.strip() or name == "model_name":
+        # Typed text only: an input with a text limit (not a choice such as the Transformer's kind).
+        if not isinstance(value, str) or not value.strip() or name == "model_name" or name not in view.limits:
             continue
         if "\n" in value:  # a batch of sentences, one per line
             inputs[name] = "\n".join(own_sentence(rng) for _ in range(rng.randint(3, 8)))

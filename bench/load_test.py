@@ -199,8 +199,12 @@ def classroom(
             with measured.lock:
                 measured.errors.append(f"connect: {type(err).__name__}: {str(err)[:200]}")
             return
+        asked = 0
         while time.time() < stop_at:
-            view = rng.choice(VIEWS)
+            # Each student goes through the tabs in turn from a tab of their own: every endpoint is
+            # asked about equally, even in a short run (a random choice left one unasked at times).
+            view = VIEWS[(index + asked) % len(VIEWS)]
+            asked += 1
             lesson_step = int((time.time() - start) // 30)  # the board changes every 30 s
             inputs = own_inputs(view, rng) if own else board_inputs(view, lesson_step)
             (warm if time.time() < measure_at else measured).ask(client, f"/{view.api_name}", view.api_args(inputs))

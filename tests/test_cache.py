@@ -63,10 +63,11 @@ def test_sizes_count_arrays_tables_and_dataclasses():
 def fake_runtime(tiny_tagger, tiny_translator, tiny_baseline, tiny_nli, encoder):
     from models.runtime import ModelSpec, Runtime
 
-    from fakes import tiny_embeddings
+    from fakes import tiny_embeddings, tiny_transformer
 
     models = {"tagger": tiny_tagger, "translator/attention": tiny_translator, "translator/no_attention": tiny_baseline,
-              "nli": tiny_nli, "encoder": encoder, "embeddings": tiny_embeddings(encoder)}  # fmt: skip
+              "translator/transformer": tiny_transformer(), "nli": tiny_nli, "encoder": encoder,
+              "embeddings": tiny_embeddings(encoder)}  # fmt: skip
     return Runtime({name: ModelSpec(name=name, load=lambda device, m=m: m) for name, m in models.items()})
 
 
