@@ -5,6 +5,7 @@ import csv
 import numpy as np
 import pytest
 
+from explorer.core import figures as fg
 from explorer.core.limits import MAX_CHARS, MAX_NLI_PIECES
 from explorer.views.nli import analysis as view
 
@@ -46,7 +47,7 @@ def test_csv_export(tiny_nli, tmp_path):
     ]
     with open(paths[1], encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert rows[0][1:] == view.numbered(r.inferred.hypothesis_tokens) and rows[1][0] == "0: ∅"
+    assert rows[0][1:] == fg.numbered(r.inferred.hypothesis_tokens) and rows[1][0] == "0: ∅"
     beta = np.array([[float(x) for x in row[1:]] for row in rows[1:]])
     assert np.allclose(beta, r.inferred.premise_to_hypothesis, atol=1e-5)
 

@@ -80,16 +80,12 @@ def analyze_many(pairs: list[tuple[str, str]], nli) -> list[NLIAnalysis | ValueE
     ]
 
 
-def numbered(tokens: list[str]) -> list[str]:
-    return [f"{i}: {t}" for i, t in enumerate(tokens)]
-
-
 def alignment_figure(r: NLIAnalysis):
     bound = float(np.abs(r.inferred.alignment).max()) or 1.0  # symmetric colours: 0 is white
     return fg.heatmap(
         r.inferred.alignment,
-        numbered(r.inferred.premise_tokens),
-        numbered(r.inferred.hypothesis_tokens),
+        fg.numbered(r.inferred.premise_tokens),
+        fg.numbered(r.inferred.hypothesis_tokens),
         title="Attend: raw scores e<sub>ij</sub> = F(a<sub>i</sub>)ᵀF(b<sub>j</sub>)",
         x_title="hypothesis word j",
         y_title="premise word i",
@@ -123,8 +119,8 @@ def weights_figure(
     low, high = own_range(weights)
     return fg.heatmap(
         weights,
-        numbered(rows),
-        numbered(columns),
+        fg.numbered(rows),
+        fg.numbered(columns),
         title=f"{title} (colours span {low:.2f}–{high:.2f})",
         x_title=column_axis,
         y_title=row_axis,
@@ -244,8 +240,8 @@ def write_csvs(r: NLIAnalysis, folder: Path | None = None) -> list[str]:
         path = folder / name
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["row \\ column"] + numbered(cols))
-            for label, row in zip(numbered(rows), z):
+            w.writerow(["row \\ column"] + fg.numbered(cols))
+            for label, row in zip(fg.numbered(rows), z):
                 w.writerow([label] + [f"{v:.6g}" for v in row])
         paths.append(str(path))
     return paths

@@ -62,10 +62,6 @@ def analyze(text: str, text_b: str, layer, head, query, encoder) -> InsideHeadRe
 
 
 # -- figures ---------------------------------------------------------------------------------
-def numbered(tokens: list[str]) -> list[str]:
-    return [f"{i}: {t}" for i, t in enumerate(tokens)]
-
-
 def _where(r: InsideHeadResult) -> str:
     h = r.inside
     return f"layer {h.layer + 1}, head {h.head + 1}"
@@ -100,7 +96,7 @@ def scores_figure(r: InsideHeadResult) -> dict:
     h, i = r.inside, r.query
     return fg.bar(
         h.scores[i],
-        numbered(h.tokens),
+        fg.numbered(h.tokens),
         title=f"Scores of query {i} ({fg.label(h.tokens[i])}): q·k<sub>j</sub> / √{h.d_k} [1 × {len(h.tokens)}]",
         x_title="score (before softmax)",
         colors=["#3b6ea5" if s >= 0 else "#e76f51" for s in h.scores[i]],
@@ -111,7 +107,7 @@ def weights_figure(r: InsideHeadResult) -> dict:
     h, i = r.inside, r.query
     return fg.bar(
         h.weights[i],
-        numbered(h.tokens),
+        fg.numbered(h.tokens),
         title=f"softmax over keys: row {i} of the map, sums to 1 [1 × {len(h.tokens)}]",
         x_title="attention weight",
         x_range=(0, 1),
@@ -212,7 +208,7 @@ def write_exports(r: InsideHeadResult, folder: Path | None = None) -> list[str]:
     }
     paths = [folder / "inside_head.json"]
     paths[0].write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    labels = numbered(h.tokens)  # "i: token" never starts with = + - @
+    labels = fg.numbered(h.tokens)  # "i: token" never starts with = + - @
     for name in ("scores", "weights"):
         path = folder / f"{name}_layer{h.layer + 1}_head{h.head + 1}.csv"
         frame = pd.DataFrame(np.round(getattr(h, name), 6), index=pd.Index(labels, name="query \\ key"), columns=labels)

@@ -63,10 +63,6 @@ def analyze(text: str, layer, head, seed, encoder) -> PositionsResult:
     )
 
 
-def numbered(tokens: list[str]) -> list[str]:
-    return [f"{i}: {t}" for i, t in enumerate(tokens)]
-
-
 def similarity_figure(r: PositionsResult) -> dict:
     N = r.similarity.shape[0]
     labels = [str(i) for i in range(N)]
@@ -91,7 +87,7 @@ def map_figure(r: PositionsResult, shuffled: bool, positions: bool) -> dict:
     a = e.attentions[1, 0 if positions else 1] if shuffled else e.permuted_original(positions)
     A = a[r.layer, r.head]
     what = "shuffled sentence" if shuffled else "original, rows and columns permuted (P A Pᵀ)"
-    labels = numbered(e.shuffled_tokens)
+    labels = fg.numbered(e.shuffled_tokens)
     return fg.heatmap(
         A,
         labels,

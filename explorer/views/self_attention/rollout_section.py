@@ -54,12 +54,8 @@ def analyze(text: str, text_b: str, encoder) -> RolloutResult:
     )
 
 
-def numbered(tokens: list[str]) -> list[str]:
-    return [f"{i}: {t}" for i, t in enumerate(tokens)]
-
-
 def _map(z: np.ndarray, tokens: list[str], title: str) -> dict:
-    labels = numbered(tokens)
+    labels = fg.numbered(tokens)
     T = len(labels)
     return fg.heatmap(
         np.round(z, 3).astype(np.float32),
@@ -90,7 +86,7 @@ def figures(r: RolloutResult) -> dict:
 def write_exports(r: RolloutResult, folder: Path | None = None) -> list[str]:
     """rollout.csv and last_layer_mean.csv: one row per query token, one column per key (6 decimals)."""
     folder = Path(folder or request_folder("rollout"))
-    labels = numbered(r.tokens)
+    labels = fg.numbered(r.tokens)
     paths = []
     for name, z in (("rollout.csv", r.rollout), ("last_layer_mean.csv", r.last_layer)):
         path = folder / name
