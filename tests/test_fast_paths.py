@@ -15,7 +15,7 @@ from gradio_client import Client
 
 from explorer.web import gradio_internals
 
-from conftest import app_log, running_app
+from conftest import answer, app_log, running_app
 
 OFF_LINE = "Gradio fast paths off"
 # Every view's endpoint with its default inputs (the tab's first paint).
@@ -79,3 +79,6 @@ def test_stock_gradio_serves_the_same_page_and_answers(app_url, stock_url):
     fast, stock = Client(app_url, verbose=False), Client(stock_url, verbose=False)
     for api_name in ENDPOINTS:
         assert comparable(stock.predict(api_name=api_name)) == comparable(fast.predict(api_name=api_name)), api_name
+    # The wrong-type checks are not a fast path: stock Gradio's server answers with them too.
+    kind, text = answer(stock, "/self_attention", {"layer": "seven"})
+    assert kind == "message" and "layer must be a whole number from 1 to 6, got 'seven'." in text

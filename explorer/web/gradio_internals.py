@@ -18,7 +18,8 @@ Two uses are not fast paths and stay on either way, because the app is wrong wit
 check_before_preprocess (wrong-type messages naming the input: stock Gradio has no public hook
 that sees an input's raw value before the component's own preprocess fails on it) and
 update_properties (which properties an update sets: its range, for a link's decoding step).
-tests/test_wrong_types.py and tests/test_fast_paths.py run them against the installed Gradio.
+tests/test_wrong_types.py and tests/test_fast_paths.py run the first against the installed Gradio,
+with the fast paths on and off.
 """
 
 from __future__ import annotations
