@@ -20,6 +20,10 @@ that sees an input's raw value before the component's own preprocess fails on it
 update_properties (which properties an update sets: its range, for a link's decoding step).
 tests/test_wrong_types.py and tests/test_fast_paths.py run the first against the installed Gradio,
 with the fast paths on and off.
+
+All of them together, measured with `python bench/page_open.py` (server CPU seconds per page open
+once warmed up, median of 3; a bare five-tab Gradio page 0.23 in the same runs), 2026-12-03 on
+the 2-core VM with other work on it: 0.40 with the fast paths, 0.53 with EXPLORER_FAST_PATHS=0.
 """
 
 from __future__ import annotations
@@ -33,10 +37,14 @@ from copy import deepcopy
 
 import brotli  # installed with gradio, which compresses with it too
 import gradio as gr
-from gradio.blocks import BlocksConfig
-from gradio.components.plot import PlotData
-from gradio.data_classes import GradioModel, GradioRootModel
 from starlette.middleware import Middleware
+
+try:  # where Gradio 6.31 keeps them; another version may not, and then the fast paths are off anyway
+    from gradio.blocks import BlocksConfig
+    from gradio.components.plot import PlotData
+    from gradio.data_classes import GradioModel, GradioRootModel
+except ImportError:
+    BlocksConfig = PlotData = GradioModel = GradioRootModel = None
 
 from explorer.core.figures import figure, plotly_json
 
