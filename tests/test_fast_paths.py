@@ -5,7 +5,10 @@ same answers, and the app's console says so in one line."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from gradio_client import Client
 
 from explorer.web import gradio_internals
 
-from conftest import answer, app_log, running_app
+from conftest import REPO, answer, app_log, running_app
 
 OFF_LINE = "Gradio fast paths off"
 # Every view's endpoint with its default inputs (the tab's first paint).
@@ -82,3 +85,28 @@ def test_stock_gradio_serves_the_same_page_and_answers(app_url, stock_url):
     # The wrong-type checks are not a fast path: stock Gradio's server answers with them too.
     kind, text = answer(stock, "/self_attention", {"layer": "seven"})
     assert kind == "message" and "layer must be a whole number from 1 to 6, got 'seven'." in text
+
+
+def test_stock_gradio_postprocesses_every_first_paint_with_and_without_a_link():
+    """With the fast paths off, each tab's load event runs with Gradio's own postprocessing, which
+    takes page_open's answer as it is: a plain visit's and a linked one's."""
+    script = (
+        "import asyncio, json, types, app\n"
+        "from gradio.state_holder import SessionState\n"
+        "loads = [fn for fn in app.demo.fns.values() if fn.name == 'first_paint']\n"
+        "sent = []\n"
+        "for block_fn, (view, _) in zip(loads, app.demo.first_paints):\n"
+        "    defaults = [component.value for component in block_fn.inputs]\n"
+        "    for query in ({}, {'view': view.api_name}):\n"
+        "        answer = block_fn.fn(types.SimpleNamespace(query_params=query), *defaults)\n"
+        "        out = asyncio.run(app.demo.postprocess_data(block_fn, answer, SessionState(app.demo)))\n"
+        "        sent.append([block_fn.postprocess, len(out) == len(block_fn.outputs)])\n"
+        "print(json.dumps(sent))\n"
+    )
+    env = {**os.environ, gradio_internals.SWITCH: "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    sent = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(sent) >= 2 * 6 and all(postprocessed and complete for postprocessed, complete in sent), sent

@@ -469,7 +469,7 @@ def wire(blocks, tabs, first_paints: list, parts: Mapping[str, LinkParts]) -> di
             api_name=False,
             concurrency_limit=None,
             show_progress_on=list(paint.outputs),
-            postprocess=not FAST_PATHS,  # page_open sends its answer serialized (stored once for plain visits)
+            postprocess=not FAST_PATHS,  # fast paths: page_open sends its answer serialized (stored once)
         ).then(None, linked, None, js=painted_js(view.api_name, names))
         painter.then_fill(painted)
         for component in linked:
