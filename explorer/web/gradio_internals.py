@@ -21,9 +21,10 @@ update_properties (which properties an update sets: its range, for a link's deco
 tests/test_wrong_types.py and tests/test_fast_paths.py run the first against the installed Gradio,
 with the fast paths on and off.
 
-All of them together, measured with `python bench/page_open.py` (server CPU seconds per page open
-once warmed up, median of 3; a bare five-tab Gradio page 0.23 in the same runs), 2026-12-03 on
-the 2-core VM with other work on it: 0.40 with the fast paths, 0.53 with EXPLORER_FAST_PATHS=0.
+All of them together, measured with `python bench/page_open.py` and `EXPLORER_FAST_PATHS=0 python
+bench/page_open.py` (server CPU seconds per page open once warmed up, median of 3 visits; a bare
+five-tab Gradio page 0.23-0.24 in the same runs), 2026-12-03 on the idle 2-core VM: 0.28 with
+the fast paths, 0.61 without.
 """
 
 from __future__ import annotations
