@@ -72,14 +72,15 @@ def fast_paths_on(version: str | None = None, environ: Mapping[str, str] | None 
 
 # Decided once per process, so that every part of the app (the load events' postprocess, the
 # answers' plot values, the middleware) takes the same path.
-FAST_PATHS = fast_paths_on()
+OFF_BECAUSE = why_off()
+FAST_PATHS = OFF_BECAUSE is None
 
 
 def announce() -> None:
     """At start-up: one line on stderr when the fast paths are off, saying why."""
-    if reason := why_off():
-        print(f"Gradio fast paths off ({reason}): stock Gradio serves the app (slower, correct).",
-              file=sys.stderr, flush=True)  # fmt: skip
+    if OFF_BECAUSE:
+        line = f"Gradio fast paths off ({OFF_BECAUSE}): stock Gradio serves the app (slower, correct)."
+        print(line, file=sys.stderr, flush=True)
 
 
 def plot_value(spec: dict):
