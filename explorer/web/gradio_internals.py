@@ -24,7 +24,9 @@ with the fast paths on and off.
 All of them together, measured with `python bench/page_open.py` and `EXPLORER_FAST_PATHS=0 python
 bench/page_open.py` (server CPU seconds per page open once warmed up, median of 3 visits; a bare
 five-tab Gradio page 0.23-0.24 in the same runs), 2026-12-03 on the idle 2-core VM: 0.28 with
-the fast paths, 0.61 without.
+the fast paths, 0.61 without. A class, `python bench/load_test.py --students 50 --seconds 60
+--page-open 0` (the same with EXPLORER_FAST_PATHS=0), same day: 61 answers per server CPU second
+with them, 43 without; p95 0.044 s and 0.090 s; RSS +5 % and +12 % over the minute.
 """
 
 from __future__ import annotations
