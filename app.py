@@ -85,15 +85,9 @@ import gradio as gr  # noqa: E402
 
 from explorer import VIEWS  # noqa: E402
 from explorer.views import lesson  # noqa: E402
-from explorer.web import deep_links, model_cards, ui  # noqa: E402
+from explorer.web import deep_links, gradio_internals, model_cards, ui  # noqa: E402
 from explorer.web.page import PAGE_CSS  # noqa: E402
-from explorer.web.serving import (  # noqa: E402
-    CONCURRENCY_PER_VIEW,
-    QUEUE_MAX_SIZE,
-    app_kwargs,
-    reuse_block_configs,
-    warm_up,
-)
+from explorer.web.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, warm_up  # noqa: E402
 from models.runtime import RUNTIME, problems  # noqa: E402
 
 
@@ -136,8 +130,9 @@ if __name__ == "__main__":
     settings = launch_settings()
     if busy := port_problem(settings["server_name"], settings["server_port"]):  # one line, not Gradio's traceback
         raise SystemExit(f"Cannot start: {busy}")
-    demo.launch(**settings, css=PAGE_CSS, app_kwargs=app_kwargs(), prevent_thread_lock=True)
-    reuse_block_configs(demo)  # after launch: the page's config is built (why: explorer/web/serving.py)
+    gradio_internals.announce()  # one line when the fast paths are off, saying why
+    demo.launch(**settings, css=PAGE_CSS, app_kwargs=gradio_internals.app_kwargs(), prevent_thread_lock=True)
+    gradio_internals.reuse_block_configs(demo)  # after launch: the page's config is built (why: there)
     # After the page answers: one thread loads the models and computes every first paint and
     # example once; requests arriving meanwhile wait for the same answers instead of racing.
     threading.Thread(target=warm_up, args=(demo.first_paints,), name="warm-up", daemon=True).start()

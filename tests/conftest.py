@@ -60,13 +60,20 @@ def app_log(url: str) -> str:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """`python app.py` in a subprocess on a free 127.0.0.1 port; yields its URL."""
+    yield from running_app(tmp_path_factory.mktemp("app"), {})
+
+
+def running_app(folder: Path, env: dict):
+    """`python app.py` with `env` added to the environment, on a free 127.0.0.1 port; yields its
+    URL once the page answers (its console goes to folder/app.log: app_log), and stops it."""
     import subprocess
     import time
     import urllib.request
 
     port = free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    log = folder / "app.log"
+    served = {"GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, **served, **env}
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

@@ -158,3 +158,70 @@ def test_explorer_and_models_share_no_file_name():
         folder: {p.name for p in (REPO / folder).rglob("*.py")} - {"__init__.py"} for folder in ("explorer", "models")
     }
     assert not names["explorer"] & names["models"]
+
+
+DOOR = "explorer.web.gradio_internals"  # the one module that may read Gradio's internals
+# Gradio names that are not its public API (gr.*), as this app has used them.
+GRADIO_INTERNALS = {"fns", "constructor_args", "config_for_block", "BlocksConfig", "PlotData", "GradioModel",
+                    "GradioRootModel", "route_utils", "__type__"}  # fmt: skip
+
+
+def gradio_submodules() -> set[str]:
+    """gr.<name>s that are submodules (gr.blocks, gr.components, ...), but for gr.themes: public."""
+    import types
+
+    import gradio
+
+    return {n for n, v in vars(gradio).items() if isinstance(v, types.ModuleType)} - {"themes"}
+
+
+def internals_used(path: Path) -> list[str]:
+    """What a module's code touches of Gradio's internals: a submodule import (`from gradio.x
+    import`, `import gradio.x`, `gr.x.Name`), a name of GRADIO_INTERNALS (as an attribute, a
+    name or a string), a private attribute of anything but self or cls, a class swapped on an object."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Import):
+            found += [f"{line}: import {a.name}" for a in node.names if a.name.startswith("gradio.")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gradio."):
+            found.append(f"{line}: from {node.module} import")
+        elif isinstance(node, ast.Attribute):
+            attr, owner = node.attr, node.value
+            of_self = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+            of_gradio = isinstance(owner, ast.Name) and owner.id in ("gr", "gradio")
+            if attr in GRADIO_INTERNALS or (of_gradio and attr in gradio_submodules()):
+                found.append(f"{line}: .{attr}")
+            elif attr.startswith("_") and not attr.startswith("__") and not of_self:
+                found.append(f"{line}: private .{attr}")
+            elif attr == "__class__" and isinstance(getattr(node, "ctx", None), ast.Store):
+                found.append(f"{line}: .__class__ =")
+        elif isinstance(node, ast.Name) and node.id in GRADIO_INTERNALS:
+            found.append(f"{line}: {node.id}")
+        elif isinstance(node, ast.Constant) and node.value in GRADIO_INTERNALS:
+            found.append(f"{line}: {node.value!r}")
+    return found
+
+
+def test_only_the_door_module_reads_gradios_internals():
+    """Issue 24: every use of a Gradio submodule or private name lives in explorer/web/gradio_internals.py,
+    behind its version check and switch; the rest of the app uses gr.* only."""
+    files = module_files()
+    uses = {}
+    for name, path in files.items():
+        if name != DOOR and "gradio" in {m.split(".")[0] for m in imported(name, path, set(files))}:
+            if found := internals_used(path):
+                uses[name] = found
+    assert not uses, uses
+    assert internals_used(files[DOOR])  # the check sees what the door does
+
+
+def test_the_internals_check_sees_each_kind_of_use(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import gradio.blocks\nfrom gradio.data_classes import GradioModel\nimport gradio as gr\n"
+        "x = gr.blocks.Block\nblocks.fns\nc.__class__ = int\nd = {'__type__': 'update'}\nb._id\nself._own\n"
+    )
+    kinds = [use.split(": ", 1)[1] for use in internals_used(sample)]
+    assert sorted(kinds) == sorted(["import gradio.blocks", "from gradio.data_classes import", ".blocks", ".fns",
+                                    ".__class__ =", "'__type__'", "private ._id"])  # fmt: skip

@@ -294,7 +294,7 @@ def test_a_pickled_checkpoint_is_refused_and_the_bundled_encoder_used(tmp_path):
 
 
 def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes():
-    """explorer.web.serving.reuse_block_configs: what a new session's state starts from is what Gradio
+    """explorer.web.gradio_internals.reuse_block_configs: what a new session's state starts from is what Gradio
     computes, and one session changing a value does not change another's."""
     import json
     import subprocess
@@ -303,7 +303,7 @@ def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes
     script = (
         "import json, app\n"
         "from gradio.state_holder import SessionState\n"
-        "from explorer.web.serving import reuse_block_configs\n"
+        "from explorer.web.gradio_internals import reuse_block_configs\n"
         "computed = json.dumps(SessionState(app.demo).config_values, default=str, sort_keys=True)\n"
         "reuse_block_configs(app.demo)\n"
         "first, second = SessionState(app.demo), SessionState(app.demo)\n"
@@ -329,7 +329,7 @@ def test_each_session_gets_its_own_copy_of_the_component_configs_gradio_computes
 
 
 def test_the_stored_page_is_the_page_gradio_builds(app_url):
-    """explorer.web.serving.StoredAnswers: the second visitor's page (from memory, compressed) is,
+    """explorer.web.gradio_internals.StoredAnswers: the second visitor's page (from memory, compressed) is,
     byte for byte, the page Gradio builds for a browser without brotli (never stored for one with)."""
     import urllib.request
 

@@ -1,4 +1,4 @@
-"""explorer.web.serving.StoredAnswers: the page's scripts are compressed once, and every visitor
+"""explorer.web.gradio_internals.StoredAnswers: the page's scripts are compressed once, and every visitor
 gets the same bytes the file holds (decompressed), only for requests that accept brotli; the
 page itself is built once per address and deep link, and every visitor gets what Gradio built."""
 
@@ -8,7 +8,7 @@ import asyncio
 
 import brotli
 
-from explorer.web.serving import StoredAnswers
+from explorer.web.gradio_internals import StoredAnswers
 
 SCRIPT = ("console.log('a plot library');\n" * 4000).encode()
 

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import gradio as gr
-from gradio.data_classes import GradioModel, GradioRootModel
 
 from explorer.contract import Param
 from explorer.core import figures as fg
 from explorer.core.limits import MAX_LINK_CHARS, MAX_QUERY_CHARS
+
+from .gradio_internals import FAST_PATHS, fresh_copy, serialized, update_properties
 
 DEFAULT_VIEW = "lesson"  # the first tab: where a link with an unknown view lands
 # Values of `view` and parameter prefixes that Gradio's own page reads (its API page, themes).
@@ -286,7 +286,7 @@ class Painter:
                 elif component in answer and isinstance(answer[component], gr.Slider):
                     # A slider whose range the view sets from its answer (the decoding step): the
                     # browser moves it once the answer has settled (pending_js), within that range.
-                    top = answer[component].constructor_args.get("maximum")
+                    top = update_properties(answer[component]).get("maximum")
                     if top is not None and value > top:
                         notices.append(f"The link's {name}={value} is past the last one ({top:g}); showing {top:g}.")
                         value = top
@@ -307,31 +307,25 @@ class Painter:
         return answer
 
     def page_open(self) -> Callable:
-        """The function of the page's load event: the Link from the page URL, then render; its
-        answer comes as Gradio would send it (the event runs with postprocess=False).
-
-        A page opened without a link asks what every such visitor asks (the tab's defaults), so
-        that answer is rendered and serialized once and each visitor gets a copy: serializing
-        it (a worker-thread hop per output, tables through pandas) cost a page open more than
-        the answer itself, which comes from the shared answer cache (measured with py-spy).
+        """The function of the page's load event: the Link from the page URL, then render; with
+        the fast paths (gradio_internals.FAST_PATHS) its answer comes as Gradio would send it (the
+        event runs with postprocess=False), and a page opened without a link asks what every such
+        visitor asks (the tab's defaults), so that answer is serialized once and each visitor gets
+        a copy (why: gradio_internals.serialized).
         """
         stored: dict = {}  # the defaults' key -> the serialized answer (one entry: a page opens with the defaults)
 
         # The request comes first: Gradio hands it only to a positional parameter, found by its hint.
         def first_paint(request: gr.Request, *values):
             query = dict(request.query_params) if request is not None else {}
+            if not FAST_PATHS:
+                return self.render(parse(query) if query else NO_LINK, *values)
             if query:
                 return serialized(self.render(parse(query, self.links), *values))
             key = json.dumps(values, default=repr, sort_keys=True)
             if key in stored:
                 return fresh_copy(stored[key])
-            answer = serialized(self.render(NO_LINK, *values))
-            # The outputs only a link fills (its notice, the comparison, ...) keep the value they
-            # have: without one Gradio would send a no-op update, for which it builds a new
-            # component and its config on every visit (15 % of a page open, py-spy).
-            for component in self.outputs:
-                if component not in answer and isinstance(component, gr.components.Component):
-                    answer[component] = component.value  # as its config has it: serialized
+            answer = serialized(self.render(NO_LINK, *values), self.outputs)
             if not stored:
                 stored[key] = answer
             return fresh_copy(answer)
@@ -413,37 +407,6 @@ def link_row(api_name: str, tab) -> LinkParts:
     return LinkParts(tab, notice, copy, box, values)
 
 
-def serialized(answer: Mapping) -> dict:
-    """Each output's value as Gradio's postprocessing sends it: component.postprocess, then the
-    data model's dump; an update (a component given as the answer) keeps its properties and its
-    value is postprocessed by the update itself; a gr.State keeps the object (the session holds it)."""
-
-    def dumped(block, value):
-        value = block.postprocess(value)
-        return value.model_dump() if isinstance(value, (GradioModel, GradioRootModel)) else value
-
-    out = {}
-    for component, value in answer.items():
-        if getattr(component, "stateful", False):
-            out[component] = value
-        elif isinstance(value, gr.blocks.Block):
-            update = {**value.constructor_args, "__type__": "update"}
-            if "value" in update:
-                update["value"] = dumped(value, update["value"])
-            out[component] = update
-        elif isinstance(value, dict) and value.get("__type__") == "update":
-            out[component] = {**value, **({"value": dumped(component, value["value"])} if "value" in value else {})}
-        else:
-            out[component] = dumped(component, value)
-    return out
-
-
-def fresh_copy(answer: Mapping) -> dict:
-    """A visitor's own copy of a stored serialized answer (a session may keep its values); a
-    gr.State's object is shared, as the answer cache shares it."""
-    return {c: v if getattr(c, "stateful", False) else deepcopy(v) for c, v in answer.items()}
-
-
 def _unique(components: list) -> list:
     seen, kept = set(), []
     for c in components:
@@ -474,7 +437,7 @@ def wire(blocks, tabs, first_paints: list, parts: Mapping[str, LinkParts]) -> di
             api_name=False,
             concurrency_limit=None,
             show_progress_on=list(paint.outputs),
-            postprocess=False,  # page_open sends its answer serialized (stored once for plain visits)
+            postprocess=not FAST_PATHS,  # fast paths: page_open sends its answer serialized (stored once)
         ).then(None, linked, None, js=painted_js(view.api_name, names))
         painter.then_fill(painted)
         for component in linked:

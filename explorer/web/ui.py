@@ -12,11 +12,10 @@ import math
 from pathlib import Path
 
 import gradio as gr
-from gradio.components.plot import PlotData
 
-from explorer.core.figures import plotly_json
 from explorer.core.limits import check_whole
 
+from .gradio_internals import check_before_preprocess, plot_value
 from .serving import MAX_BATCH, batching_enabled
 
 NOTES = Path(__file__).resolve().parents[1] / "notes"
@@ -25,9 +24,9 @@ log = logging.getLogger("explorer")
 
 def value(output):
     """What Gradio sends for one output of a handler: a plotly spec (explorer/core/figures.py) as
-    the value gr.Plot takes, without building a go.Figure; anything else as it is."""
+    the value gr.Plot takes (gradio_internals.plot_value); anything else as it is."""
     if isinstance(output, dict) and "data" in output and "layout" in output:
-        return PlotData(type="plotly", plot=plotly_json(output))
+        return plot_value(output)
     return output
 
 
@@ -120,33 +119,15 @@ def strict_inputs(blocks: gr.Blocks) -> None:
     hears as "the upstream Gradio app has raised an exception" (and the log gets a traceback).
     The name is the input's parameter name in the first named endpoint that reads it. Called once,
     after every event is wired."""
-    for block_fn in blocks.fns.values():
-        if not block_fn.api_name or not block_fn.preprocess or block_fn.fn is None:
-            continue
-        names = [p.name for p in inspect.signature(block_fn.fn).parameters.values()]
-        for component, name in zip(block_fn.inputs, names):
-            if isinstance(component, CHECKED) and not hasattr(component, "checked_as"):
-                component.__class__ = checked_class(type(component), name)
+    check_before_preprocess(blocks, CHECKED, checked_payload)
 
 
-def checked_class(cls, name: str) -> type:
-    """cls with the check before its preprocess, for the input `name`. A class, not a patched
-    instance: when an event updates a slider (its maximum read from the model), Gradio keeps the
-    session's copy as `block.__class__(**constructor_args)`, which must check too. is_template:
-    Gradio names the component after cls (the page draws a plain slider)."""
-    base = cls
-
-    def preprocess(self, payload):
-        try:
-            payload = check_value(self, payload)
-        except ValueError as err:
-            raise gr.Error(message(err), print_exception=False) from None
-        return base.preprocess(self, payload)
-
-    # type.__new__, not Gradio's ComponentMeta.__new__: that one writes a .pyi stub next to the
-    # source of every component class it makes, and this class adds no events or arguments.
-    attrs = {"is_template": True, "checked_as": name, "preprocess": preprocess, "__module__": __name__}
-    return type.__new__(type(cls), cls.__name__, (cls,), attrs)
+def checked_payload(component, payload):
+    """check_value's answer, or its ValueError as the gr.Error the user reads (no traceback)."""
+    try:
+        return check_value(component, payload)
+    except ValueError as err:
+        raise gr.Error(message(err), print_exception=False) from None
 
 
 def check_value(component, payload):
