@@ -9,8 +9,8 @@
 Classroom mode (bench/classroom.py): `python app.py` starts on a free 127.0.0.1 port and is
 measured once its warm-up is done. Students join at random times over a 15 s ramp, one
 gradio_client session each; 70 % type the sentence on the board (each view's example), 30 %
-their own (a new sentence each time); each picks one of the five endpoints at random, waits
-for the answer, thinks 2-6 s (uniform) and asks again, until the time is up. The first quarter
+their own (a new sentence each time); each goes through the views' endpoints in turn from a
+view of their own, waits for the answer, thinks 2-6 s (uniform) and asks again, until the time is up. The first quarter
 of the time (at least 15 s, the ramp in it) is a warm phase, tallied apart: "before" (RSS, CPU) is
 taken when the measured part begins, with the same students and sessions going on.
 Then, on the same idle server, real Chromium page opens: the server CPU seconds one more
