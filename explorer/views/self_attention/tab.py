@@ -1,6 +1,7 @@
 """The Self-attention tab: the sentence boxes, the layer x head grid, the zoomed head and its
-statistics, bertviz on request, export; then its sections: the comparison with a second input
-(compare.py) and "Inside self-attention" (inside_sections.py). What it computes is analysis.py.
+statistics, export, the comparison with a second input (compare.py); then its sections (placed by
+explorer/web/sections.py): bertviz on request, and "Inside self-attention" as sub-tabs (INSIDE).
+What it computes is analysis.py.
 """
 
 from __future__ import annotations
