@@ -23,11 +23,18 @@ SELECTED = (
 )
 
 
+# The value a box, slider or radio group shows: a radio group's is its checked choice (its
+# first input is only the first choice).
+SHOWN = (
+    "const root = document.querySelector(arguments[0]); if (!root) return null;"
+    " const radios = root.querySelectorAll('input[type=radio]');"
+    " const e = radios.length ? root.querySelector('input[type=radio]:checked') : root.querySelector('textarea, input');"
+    " return e ? e.value : null;"
+)
+
+
 def value(driver, elem_id: str):
-    return driver.execute_script(
-        "const e = document.querySelector(arguments[0] + ' textarea, ' + arguments[0] + ' input'); return e ? e.value : null;",
-        f"#{elem_id}",
-    )
+    return driver.execute_script(SHOWN, f"#{elem_id}")
 
 
 def text(driver, elem_id: str) -> str:
@@ -43,13 +50,19 @@ def plot_title(driver, elem_id: str) -> str:
 
 
 def shows(driver, elem_id: str, expected: str, timeout: float = 60) -> None:
-    """Wait until the box or slider `elem_id` shows `expected` (a link's boxes fill one by one)."""
+    """Wait until the box, slider or radio group `elem_id` shows `expected` (a link's boxes fill one by one)."""
     wait_for(
         driver,
-        f"const e = document.querySelector('#{elem_id} textarea, #{elem_id} input'); return e && e.value === {json.dumps(expected)};",
+        shown_is(elem_id, expected),
         timeout=timeout,
         what=f"#{elem_id} = {expected!r}",
     )
+
+
+def shown_is(elem_id: str, expected: str) -> str:
+    """A script for wait_for: true once `elem_id` shows `expected` (SHOWN, as one self-contained script)."""
+    shown = SHOWN.replace("arguments[0]", json.dumps("#" + elem_id))
+    return f"return ((() => {{ {shown} }})()) === {json.dumps(expected)};"
 
 
 def query(driver) -> dict:
@@ -283,10 +296,7 @@ def test_each_lesson_button_opens_its_tab_with_its_preset(driver, app_url):
         for name, preset in step.values.items():
             wait_for(
                 driver,
-                "const e = document.querySelector(arguments[0] + ' textarea, ' + arguments[0] + ' input');"
-                " return e && e.value === arguments[1];".replace("arguments[0]", json.dumps("#" + ids[name])).replace(
-                    "arguments[1]", json.dumps(str(preset))
-                ),
+                shown_is(ids[name], str(preset)),
                 timeout=180,
                 what=f"step {number}: {name} = {preset!r}",
             )

@@ -319,7 +319,7 @@ class Painter:
         def first_paint(request: gr.Request, *values):
             query = dict(request.query_params) if request is not None else {}
             if not FAST_PATHS:
-                return self.render(parse(query) if query else NO_LINK, *values)
+                return self.render(parse(query, self.links) if query else NO_LINK, *values)
             if query:
                 return serialized(self.render(parse(query, self.links), *values))
             key = json.dumps(values, default=repr, sort_keys=True)
