@@ -8,14 +8,15 @@ VIEWS is the one list of the views, in tab order: app.py builds a tab and an end
 `python -m bench` and the tests loop over it. A new view is one module and one line here.
 """
 
-from .views import batching, lesson, tagging, translation
+from .views import lesson, tagging, translation
+from .views.batching import tab as batching_tab
 from .views.nli import tab as nli_tab
 from .views.self_attention import tab as self_attention_tab
 from .views.transformer import tab as transformer_tab
 
 VIEWS = (
     lesson.VIEW,
-    batching.VIEW,
+    batching_tab.VIEW,
     tagging.VIEW,
     translation.VIEW,
     self_attention_tab.VIEW,

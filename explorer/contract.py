@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.core.limits import check_whole, clean_text
+from explorer.core.limits import check_number, check_whole, clean_text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,9 +40,9 @@ class Param:
     the name the tab gives that component (FirstPaint.components), and what it may hold.
 
     kind: "text" (checked like typed text; optional ones may be empty), "int" (a whole number in
-        [low, high], as the slider shows it), "bool" (1/0, true/false, yes/no, on/off) or
-        "choice" (one of `choices`)
-    high: an int, or a function giving it (a model's layers or heads, read when a link is read)
+        [low, high], as the slider shows it), "number" (any number in [low, high]), "bool"
+        (1/0, true/false, yes/no, on/off) or "choice" (one of `choices`)
+    high: a number, or a function giving it (a model's layers or heads, read when a link is read)
     reset: a slider the view resets to its start when it reruns (the decoding step): the browser
         applies the link's value once that rerun is over
     """
@@ -51,20 +51,22 @@ class Param:
     input: str
     what: str
     kind: str = "text"
-    low: int = 0
-    high: int | Callable[[], int] = 0
+    low: float = 0
+    high: float | Callable[[], float] = 0
     optional: bool = False
     reset: bool = False
     choices: tuple[str, ...] = ()
 
     @property
-    def top(self) -> int:
+    def top(self) -> float:
         return self.high() if callable(self.high) else self.high
 
     def check(self, raw: str):
         """The value for the component, or ValueError saying what is allowed."""
         if self.kind == "int":
             return check_whole(raw, self.low, self.top, self.what)
+        if self.kind == "number":
+            return check_number(raw, self.low, self.top, self.what)
         if self.kind == "bool":
             word = raw.strip().lower()
             if word in ("1", "true", "yes", "on"):
@@ -120,6 +122,8 @@ class Section:
     build_outputs: () -> its output components by name (Gradio only here and in build_inputs)
     rerun_on: own inputs whose change (a slider's release) recomputes the section
     cached: False for a measurement, which must run each time (no shared answer, no warm-up)
+    progress: the handler takes a `progress` keyword (a gr.Progress in the app, None in a
+        deep link's paint or a test) and reports through it while it works (a training)
     export: (result) -> paths of the files Export offers (endpoint /<api_name>_export)
     note: the teaching note explorer/notes/<note>.md shown above its outputs
     examples, limits, floor, sample: as a View's (examples hold reads + inputs by name)
@@ -142,6 +146,7 @@ class Section:
     note: str = ""
     rerun_on: tuple[str, ...] = ()
     cached: bool = True
+    progress: bool = False
     export: Callable[[Any], list[str]] | None = None
     export_label: str = "Export"
     examples: tuple[dict, ...] = ()

@@ -134,6 +134,14 @@ MODELS: dict[str, ModelSpec] = {
         _translator("attention"),
         _translator("no_attention"),
         _transformer(),
+        # Not trained weights: the mask experiment's corpus, from which the Batch tab trains small taggers.
+        ModelSpec(
+            name="mask_experiment",
+            load="models.mask_experiment:load_experiment",
+            files=("assets/mask_experiment/ewt_subset.json",),
+            restore="python -m training.mask_data",
+            card="assets/mask_experiment/MODEL_CARD.md",
+        ),
         ModelSpec(
             name="nli",
             load="models.nli:load_nli",

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from explorer.views import batching
+from explorer.views.batching import analysis as batching
 from models.masking import masked_cross_entropy, sequence_mask
 
 

@@ -57,7 +57,7 @@ def test_batch_view_renders(page):
     wait_for(page, "return document.querySelector('#batch-summary').innerText.includes('batch_sizes')", what="summary")
     summary = page.execute_script("return document.querySelector('#batch-summary').innerText")
     assert "masked mean" in summary  # the default batch is the EWT example with gold tags
-    # The padded vs packed timing runs on request (explorer.views.batching.packing_cost), not on a page open.
+    # The padded vs packed timing runs on request (explorer.views.batching.analysis.packing_cost), not on a page open.
     assert "forward" not in page.execute_script("return document.querySelector('#batch_cost-status').innerText")
     page.execute_script("document.querySelector('#batch_cost-button').click()")
     wait_for(

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from explorer.core import figures as fg
-from explorer.views import batching, tagging, translation
+from explorer.views import tagging, translation
+from explorer.views.batching import analysis as batching
 from explorer.views.nli import analysis as nli
 from explorer.views.self_attention import analysis as self_attention
 

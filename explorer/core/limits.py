@@ -27,7 +27,10 @@ MAX_ABLATION_PIECES = 32
 MAX_HEAD_LIST = 600  # characters of the ablation's list of heads (72 heads as 'l.h, ' fit in 432)
 SALIENCY_STEPS = 32
 MAX_MODEL_NAME = 200  # characters of a hub id typed into the encoder box
-MAX_SEED = 10_000  # the Positions experiment's shuffle seed
+MAX_SEED = 10_000  # the Positions experiment's shuffle seed; the mask experiment's training seed
+# The mask experiment (Batch tab): a custom setting trains on the server, one request at a time.
+MAX_RUN_SECONDS = 20  # training seconds one run may take before it stops (three runs a request)
+MAX_QUEUED_RUNS = 6  # requests that may wait behind the one training; more are turned away
 MAX_WORDS = 12  # the Lesson's words: a 12 x 12 cosine map is still readable on a projector
 MAX_WORD_CHARS = 40
 MAX_NLI_PIECES = 80  # MiniLM word pieces per NLI sentence: a wider alignment heatmap is unreadable
@@ -128,6 +131,17 @@ def check_whole(value, low: int, high: int, what: str) -> int:
     if not whole or not low <= k <= high:
         raise ValueError(f"{what} must be a whole number from {low} to {high}, got {str(value)[:40]!r}.")
     return k
+
+
+def check_number(value, low: float, high: float, what: str) -> float:
+    """A number from a box or the API in [low, high], else a clear message."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        x = float("nan")
+    if isinstance(value, bool) or not low <= x <= high:  # nan fails both
+        raise ValueError(f"{what} must be a number from {low:g} to {high:g}, got {str(value)[:40]!r}.")
+    return x
 
 
 def check_beam_size(beam_size) -> int:

@@ -25,13 +25,21 @@ from explorer.core.samples import CAPTIONS
 from explorer.web import deep_links
 from explorer.web.ui import endpoint, listen, live
 
-from . import batching, tagging, translation
+from . import tagging, translation
+from .batching import tab as batching_tab
 from .nli import tab as nli_tab
 from .self_attention import tab as self_attention_tab
 from .transformer import tab as transformer_tab
 
 # The other views a step opens, for their titles (explorer.VIEWS holds this view too, so it is not read here).
-OPENED = (batching.VIEW, tagging.VIEW, translation.VIEW, self_attention_tab.VIEW, transformer_tab.VIEW, nli_tab.VIEW)
+OPENED = (
+    batching_tab.VIEW,
+    tagging.VIEW,
+    translation.VIEW,
+    self_attention_tab.VIEW,
+    transformer_tab.VIEW,
+    nli_tab.VIEW,
+)
 NEIGHBOURS = 5
 
 
@@ -98,11 +106,14 @@ STEPS = (
     Step(
         "The masked loss",
         "The loss of a padded batch must average over real tokens only. Here every word carries its gold tag "
-        "inline; compare the masked mean with the unmasked one, which also counts the PAD cells.",
+        "inline; compare the masked mean with the unmasked one, which also counts the PAD cells. Below the "
+        "figures, the same small tagger trained three ways: the unmasked run learns to predict PAD, and an "
+        "accuracy that counts the pads makes it look better than it is.",
         r"L = \frac{\sum_{b,t} m_{b,t}\, \ell_{b,t}}{\sum_{b,t} m_{b,t}}",
         "batch",
         {
-            "text": "Dogs/NOUN bark/VERB ./PUNCT\nThe/DET old/ADJ man/NOUN walked/VERB his/PRON dog/NOUN in/ADP the/DET park/NOUN ./PUNCT"
+            "text": "Dogs/NOUN bark/VERB ./PUNCT\nThe/DET old/ADJ man/NOUN walked/VERB his/PRON dog/NOUN in/ADP the/DET park/NOUN ./PUNCT",
+            "section": "batch_training",
         },
     ),
     Step(

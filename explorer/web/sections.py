@@ -57,7 +57,9 @@ def build(section: Section, runtime, tab: Mapping, holder=None) -> FirstPaint:
         )
     inputs = [tab[name] for name in section.reads] + [own[name] for name in section.inputs]
     shown = list(outputs.values())
-    answer = endpoint(runtime, section.models, section.handler, outputs, cache=section.cached)
+    answer = endpoint(
+        runtime, section.models, section.handler, outputs, cache=section.cached, progress=section.progress
+    )
     run = cleared(answer, outputs.get("files"))
     button.click(run, inputs, shown, api_name=section.api_name)
     for name in section.rerun_on:

@@ -9,6 +9,7 @@ import html
 import inspect
 import logging
 import math
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -40,7 +41,7 @@ def message(err: Exception) -> str:
     return f"The analysis failed ({type(err).__name__}). Other tabs still work; try a shorter or simpler input."
 
 
-def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True):
+def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True, progress: bool = False):
     """A Gradio function for `fn(*inputs, **models) -> {output name: value}` (outputs None: fn's
     value as it is, for gr.api).
 
@@ -48,17 +49,27 @@ def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True):
     reruns the call on CPU copies after a CUDA out-of-memory (the user sees a notice). Bad
     input becomes a gr.Error the user reads in a modal; the server keeps serving either way.
     Outputs are returned by component, so a handler never depends on their order.
+    progress: fn takes a `progress` keyword; Gradio passes the event's gr.Progress (a parameter
+    with that default, after the inputs), and a direct call (a deep link's paint) passes none.
     """
+    names = inputs_of(fn, needs)
+    # The request's gr.Progress, per thread: run sets it and the sendable it calls (same thread)
+    # reads it; it is not an argument, so it is no part of the cache key.
+    tracker = threading.local()
 
     def sendable(*inputs, **models):
         # The answer as Gradio sends it (plot specs already JSON), so a cached answer costs a
         # later request no serialization.
-        answer = fn(*inputs, **models)
+        answer = fn(*inputs, **models, **({"progress": getattr(tracker, "progress", None)} if progress else {}))
         return answer if outputs is None else {name: value(v) for name, v in answer.items()}
 
     sendable.__module__, sendable.__qualname__ = fn.__module__, fn.__qualname__  # the cache key names fn
 
     def run(*inputs):
+        if progress:
+            tracker.progress = None
+            if names is not None and len(inputs) > len(names):
+                *inputs, tracker.progress = inputs
         try:
             # An identical earlier request gets its answer from the shared cache (cache=False: a
             # measurement, which must run each time).
@@ -77,7 +88,11 @@ def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True):
 
     # Named after fn, with fn's inputs (its parameters less the model keywords) as its signature.
     run.__name__, run.__qualname__, run.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-    return with_inputs(run, inputs_of(fn, needs))
+    if progress:  # Gradio hands a gr.Progress to the parameter whose default is one
+        return with_inputs(
+            run, [*names, inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress())]
+        )
+    return with_inputs(run, names)
 
 
 POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
