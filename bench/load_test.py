@@ -4,6 +4,7 @@
     python bench/load_test.py --students 100          # the same at 100 students
     python bench/load_test.py --cores 1 --students 30 # the server pinned to one core (capacity per core)
     python bench/load_test.py --short                 # 6 students x 20 s, no browser (CI runs this)
+    python bench/load_test.py --trainers 0            # no student trains the mask experiment
     python bench/load_test.py --closed-loop --students 50 --seconds 60   # each client calls again at once
 
 Classroom mode (bench/classroom.py): `python app.py` starts on a free 127.0.0.1 port and is
@@ -15,6 +16,12 @@ of the time (at least 15 s, the ramp in it) is a warm phase, tallied apart: "bef
 taken when the measured part begins, with the same students and sessions going on.
 Then, on the same idle server, real Chromium page opens: the server CPU seconds one more
 visit costs, against a bare five-tab Gradio page (bench/bare_page.py) measured in the same run.
+
+Of the class, `--trainers` students (3 by default, 1 in --short) train the Batch tab's mask
+experiment instead (/batch_training with a seed of their own and 60-150 steps: a new training
+each time, queued one at a time on the server), think 5-15 s and train again. Their answers are
+tallied apart (they wait for a training by design); the goals are the other endpoints' latency
+while those trainings run.
 
 Printed: requests, errors, p50/p95 latency per endpoint and overall, requests/s, the server's
 RSS before and after and its CPU seconds, the page-open costs. The last line is one JSON
@@ -45,6 +52,7 @@ sys.path.insert(0, str(REPO))  # run as a script: `bench` is importable from the
 from bench.classroom import board_inputs, own_inputs  # noqa: E402
 from bench.page_open import visit_costs, wait_for_warm_up  # noqa: E402
 from bench.startup import App, child_env  # noqa: E402 (the same app starter as python -m bench)
+from explorer.core.plural import plural  # noqa: E402
 
 RSS_GROWTH_LIMIT = 0.10
 OWN_SHARE = 0.3  # students who type their own sentences; the others copy the board
@@ -175,19 +183,30 @@ def classroom(
     gradio_client: bool = False,
     warm_s: float = 0.0,
     at_measure=None,
+    trainers: int = 0,
+    trainings: Tally | None = None,
 ) -> tuple[Tally, Tally, float]:
     """`students` threads, each one student as the module docstring says, for warm_s + seconds.
 
     The same students (and sessions) go on from the warm phase into the measured one, as a class
     does: requests sent in the first warm_s seconds are tallied apart, and at_measure() is called
     when the measured part begins. Returns the warm tally, the measured tally and the measured
-    seconds (to the last answer)."""
+    seconds (to the last answer). The first `trainers` students train instead (module docstring),
+    tallied in `trainings` (warm phase included)."""
     from explorer import VIEWS  # not at the top: `--help` answers without importing gradio (3 s)
 
     names = [f"/{v.api_name}" for v in VIEWS]
     warm, measured = Tally(names), Tally(names)
     start = time.time()
     measure_at, stop_at = start + warm_s, start + warm_s + seconds
+
+    training = next(s for v in VIEWS for s in v.sections if s.api_name == "batch_training")
+
+    def trainer(client, rng: random.Random) -> None:
+        while time.time() < stop_at:
+            own = {**training.examples[0], "steps": rng.choice((60, 100, 150)), "seed": rng.randint(1, 10_000)}
+            trainings.ask(client, f"/{training.api_name}", training.api_args(own))
+            time.sleep(rng.uniform(5.0, 15.0))
 
     def student(index: int) -> None:
         rng = random.Random(seed * 1000 + index)
@@ -198,6 +217,9 @@ def classroom(
         except Exception as err:  # noqa: BLE001 - a student who cannot open the page is an error
             with measured.lock:
                 measured.errors.append(f"connect: {type(err).__name__}: {str(err)[:200]}")
+            return
+        if index < trainers:
+            trainer(client, rng)
             return
         asked = 0
         while time.time() < stop_at:
@@ -296,6 +318,7 @@ def run(args) -> dict:
         wait_for_warm_up(app)
         report["rss_mb_at_start"] = round(rss_mb(app.process.pid))
         before: dict = {}
+        trainings = Tally(["/batch_training"])
 
         def at_measure() -> None:
             before.update(rss=rss_mb(app.process.pid), cpu=cpu_s(app.process.pid), students_cpu=time.process_time(),
@@ -310,15 +333,19 @@ def run(args) -> dict:
             # class; growth after it is what a longer lesson adds.
             warm, tally, elapsed = classroom(
                 app.url, args.students, args.seconds, args.ramp, args.seed, args.gradio_client,
-                warm_s=max(15.0, args.seconds / 4), at_measure=at_measure,
+                warm_s=max(15.0, args.seconds / 4), at_measure=at_measure, trainers=args.trainers, trainings=trainings,
             )  # fmt: skip
         rss_before, cpu_before, students_cpu_before = before["rss"], before["cpu"], before["students_cpu"]
         load_before, monitor = before["load"], before["monitor"]
         rss_after, cpu_after = rss_mb(app.process.pid), cpu_s(app.process.pid)
         students_cpu = time.process_time() - students_cpu_before
         report["rss_mb_every_10_s"] = monitor.stop()
-        tally.errors = warm.errors + tally.errors
+        tally.errors = warm.errors + trainings.errors + tally.errors
         report.update(summary(tally, elapsed))
+        if args.trainers and not args.closed_loop:
+            done = trainings.latencies["/batch_training"]
+            report["trainings"] = {"students": args.trainers, "requests": len(done), "errors": len(trainings.errors),
+                                   "p50_s": round(percentile(done, 0.5), 1), "max_s": round(max(done, default=0), 1)}  # fmt: skip
         report.update(
             rss_mb_before=round(rss_before),
             rss_mb_after=round(rss_after),
@@ -377,6 +404,12 @@ def table(r: dict) -> str:
         f"{r['load_average_before_after'][0]} → {r['load_average_before_after'][1]}",
         f"RSS every 10 s (MB): {r['rss_mb_every_10_s']}",
     ]
+    if "trainings" in r:
+        t = r["trainings"]
+        lines.append(
+            f"meanwhile {plural(t['students'], 'student')} trained the mask experiment: {t['requests']} trainings answered "
+            f"(p50 {t['p50_s']} s, longest {t['max_s']} s, queue included), {t['errors']} refused or failed"
+        )
     if "page_open_ratio" in r:
         lines.append(
             f"page open, server CPU s: app {r['page_open_app_s']} vs bare page {r['page_open_bare_s']} "
@@ -398,10 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--closed-loop", action="store_true", help="no think time: each client calls again at once")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--gradio-client", action="store_true", help="students as gradio_client sessions (heavier)")
+    parser.add_argument("--trainers", type=int, default=3, help="students who train the mask experiment (see above)")
     parser.add_argument("--short", action="store_true", help="6 students for 20 s, 3 s ramp, no browser (CI)")
     args = parser.parse_args(argv)
     if args.short:
         args.students, args.seconds, args.ramp, args.page_open = 6, 20, 3, 0
+        args.trainers = min(args.trainers, 1)
     report = run(args)
     print(table(report))
     for sample in report["error_samples"]:

@@ -13,11 +13,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import require
 from explorer.views.batching import training
 from explorer.views.batching.analysis import example_batch
 from models.mask_experiment import DATA, PAD, MaskExperiment, Setting, batch_of, corpus, run, training_loss
 from models.mask_setting import settings
+
+from conftest import require
 
 REPO = Path(__file__).resolve().parent.parent
 SHORT = dict(steps=40, batch_size=16)

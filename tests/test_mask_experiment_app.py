@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from conftest import answer
 from explorer.views.batching.analysis import example_batch
+
+from conftest import answer
 
 pytestmark = pytest.mark.bundled
 DEFAULTS = {"batch_size": 32, "steps": 150, "learning_rate": 0.01, "sort_by_length": False, "seed": 0}
