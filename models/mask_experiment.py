@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -186,6 +186,7 @@ class Run:
     (averaged since the previous record); accuracy, accuracy_with_pads: held-out scores
     after it; seconds: cumulative training seconds (evaluation not counted)
     stopped: "" when all steps ran, else why it stopped early (the budget)
+    model: the trained tagger (None in a copy that keeps only the curves: without_model)
     """
 
     setting: Setting
@@ -195,8 +196,12 @@ class Run:
     accuracy_with_pads: np.ndarray
     seconds: np.ndarray
     stopped: str
-    model: SmallTagger
+    model: SmallTagger | None
     corpus: Corpus
+
+    def without_model(self) -> Run:
+        """The curves alone (what an answer kept for a while needs: no weights)."""
+        return replace(self, model=None)
 
     @property
     def seconds_per_step(self) -> float:
@@ -252,6 +257,7 @@ def run(
         if stopped:
             break
     model.eval()
+    model.zero_grad(set_to_none=True)  # a kept run holds its weights, not the last step's gradients
     return Run(
         setting=setting,
         **{name: np.array(values) for name, values in curves.items()},

@@ -4,6 +4,7 @@ Chromium opening the section by a deep link, training another seed with its prog
 
 import json
 import time
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -81,5 +82,11 @@ def test_the_section_in_chromium_by_a_link_then_another_seed_with_its_progress(a
         table = driver.execute_script("return document.querySelector('#batch-training-table').innerText")
         assert all(run in table for run in ("masked + packed", "masked + padded", "unmasked + padded")), table
         driver.save_screenshot(str(SCREENSHOTS / "batch_training_seed12.png"))
+        wait_for(driver, "return location.search.includes('seed=12')", timeout=30, what="the settings in the URL")
+        query = {k: v[0] for k, v in parse_qs(urlparse(driver.current_url).query).items()}
+        assert query["view"] == "batch" and query["section"] == "batch_training", query
+        assert (query["seed"], query["steps"], query["sorted"], query["batch_size"]) == ("12", "30", "1", "32")
+        driver.get(driver.current_url)  # the copied link opens the same runs (kept: no training)
+        wait_for(driver, f"return {status}.includes('seed 12, 30 steps')", timeout=120, what="the copied link")
     finally:
         driver.quit()

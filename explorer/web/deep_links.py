@@ -158,6 +158,27 @@ def write_url_js(view: str, names: Sequence[str]) -> str:
     )
 
 
+def section_url_js(section: str, names: Sequence[str]) -> str:
+    """A js= function of a section's linked inputs (in the order of `names`), run once the section
+    has answered its button: the URL keeps the view's values and adds section=<api name> and
+    these, so a copied link opens the same answer. The view's next change writes its own link
+    again (without the section: a plain link must not cost a section's work)."""
+    return (
+        "(...values) => { if (!window.__explorer_ready) return;"
+        " const q = new URLSearchParams(location.search); q.set("
+        + json.dumps(SECTION)
+        + ", "
+        + json.dumps(section)
+        + ");"
+        " const names = " + json.dumps(list(names)) + ";"
+        " names.forEach((n, i) => { let v = values[i];"
+        "   if (v === null || v === undefined || v === '') return;"
+        "   if (typeof v === 'boolean') v = v ? '1' : '0';"
+        "   q.set(n, String(v)); });"
+        " history.replaceState(history.state, '', location.pathname + '?' + q.toString()); }"
+    )
+
+
 def select_view_js(view: str, names: Sequence[str], before: str = "") -> str:
     """A js= function for a tab's select event: this view is now shown; write its link
     (`before`: a statement to run first, e.g. a scroll)."""

@@ -3,7 +3,8 @@
 A section is declared, never wired by hand: `place` gives each one, inside the tab being built,
     its intro, its own inputs beside its button, its teaching note, a status line, its outputs,
     an Export accordion (endpoint /<api_name>_export), its endpoint /<api_name> on the button
-    (and on the inputs in rerun_on), and a FirstPaint that deep links and the warm-up run
+    (and on the inputs in rerun_on; once answered, its linked inputs are written to the URL),
+    and a FirstPaint that deep links and the warm-up run
     (explorer/web/deep_links.py, explorer/web/serving.warm_up).
 """
 
@@ -15,6 +16,7 @@ import gradio as gr
 
 from explorer.contract import FirstPaint, Section
 
+from .deep_links import section_url_js
 from .ui import endpoint, live, teaching_note, with_inputs
 
 
@@ -61,7 +63,10 @@ def build(section: Section, runtime, tab: Mapping, holder=None) -> FirstPaint:
         runtime, section.models, section.handler, outputs, cache=section.cached, progress=section.progress
     )
     run = cleared(answer, outputs.get("files"))
-    button.click(run, inputs, shown, api_name=section.api_name)
+    answered = button.click(run, inputs, shown, api_name=section.api_name)
+    if section.links:  # its settings go into the page's URL: a copied link opens this answer
+        linked = [own[p.input] for p in section.links]
+        answered.success(None, linked, None, js=section_url_js(section.api_name, [p.name for p in section.links]))
     for name in section.rerun_on:
         component = own[name]
         (component.release if isinstance(component, gr.Slider) else component.change)(

@@ -138,7 +138,7 @@ class Experiment:
     waited_for: trainings this request queued behind (0: its runs were ready)
     """
 
-    runs: tuple  # of models.mask_experiment.Run
+    runs: tuple  # of models.mask_experiment.Run, without their models (Run.without_model)
     tokens: list[list[str]]
     gold: list[list[str]] | None
     predicted: tuple[list[list[str]], ...]
@@ -191,7 +191,9 @@ def analyze(
     tokens, gold = batch_words(text, experiment.tokenize)
     shared = check_shared(batch_size, steps, learning_rate, sort_by_length, seed)
     runs, waited_for = trainer.runs(shared, experiment, progress)
-    return Experiment(runs, tokens, gold, tuple(r.predict(tokens) for r in runs), waited_for)
+    predicted = tuple(r.predict(tokens) for r in runs)
+    # The answer is kept in the shared cache: its runs without their weights (the trainer keeps those).
+    return Experiment(tuple(r.without_model() for r in runs), tokens, gold, predicted, waited_for)
 
 
 # -- 2. figures -------------------------------------------------------------------------
