@@ -122,6 +122,9 @@ class Section:
     build_outputs: () -> its output components by name (Gradio only here and in build_inputs)
     rerun_on: own inputs whose change (a slider's release) recomputes the section
     cached: False for a measurement, which must run each time (no shared answer, no warm-up)
+    concurrency: requests its endpoint runs at once (Gradio's concurrency_limit; "default": the
+        app's one per listener); a section whose handler queues its own costly work lets more
+        in, so that a request it can answer at once never waits behind that work
     progress: the handler takes a `progress` keyword (a gr.Progress in the app, None in a
         deep link's paint or a test) and reports through it while it works (a training)
     export: (result) -> paths of the files Export offers (endpoint /<api_name>_export)
@@ -146,6 +149,7 @@ class Section:
     note: str = ""
     rerun_on: tuple[str, ...] = ()
     cached: bool = True
+    concurrency: int | str = "default"
     progress: bool = False
     export: Callable[[Any], list[str]] | None = None
     export_label: str = "Export"

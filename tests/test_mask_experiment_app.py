@@ -32,6 +32,15 @@ def test_the_default_runs_come_from_the_warm_up_and_a_custom_run_is_kept(client)
     assert sorted(f.rsplit("/", 1)[-1] for f in files) == ["curves.csv", "settings.json"]
 
 
+def test_a_kept_answer_does_not_wait_behind_a_training(client):
+    long = {**DEFAULTS, "batch_size": 64, "steps": 600, "seed": 4321}  # seconds of training on any machine
+    job = client.submit(example_batch(), *long.values(), api_name="/batch_training")
+    time.sleep(1.0)  # the training has started
+    status = client.predict("dogs/NOUN bark/VERB", *DEFAULTS.values(), api_name="/batch_training")[0]
+    assert "seed 0, 150 steps" in status and not job.done()  # the defaults came while it trained
+    assert "seed 4321, " in job.result(timeout=600)[0]
+
+
 @pytest.mark.parametrize(
     "inputs, message",
     [

@@ -63,7 +63,7 @@ def build(section: Section, runtime, tab: Mapping, holder=None) -> FirstPaint:
         runtime, section.models, section.handler, outputs, cache=section.cached, progress=section.progress
     )
     run = cleared(answer, outputs.get("files"))
-    answered = button.click(run, inputs, shown, api_name=section.api_name)
+    answered = button.click(run, inputs, shown, api_name=section.api_name, concurrency_limit=section.concurrency)
     if section.links:  # its settings go into the page's URL: a copied link opens this answer
         linked = [own[p.input] for p in section.links]
         answered.success(None, linked, None, js=section_url_js(section.api_name, [p.name for p in section.links]))

@@ -30,6 +30,7 @@ from explorer.core import figures as fg
 from explorer.core.limits import MAX_QUEUED_RUNS, MAX_RUN_SECONDS, check_number, check_whole, split_lines
 from explorer.core.plural import plural
 from explorer.web.exports import request_folder
+from explorer.web.serving import release_freed_memory
 from models.mask_setting import DEFAULT, RANGES, SHARED, Setting, settings
 
 from .analysis import MAX_SENTENCES, example_batch, examples, inline_tags
@@ -115,6 +116,7 @@ class Trainer:
                     )
 
             done.append(experiment.run(setting, budget_seconds=budget, on_step=on_step))
+        release_freed_memory()
         runs = tuple(done)
         with self._turn:
             if is_default:
@@ -457,6 +459,8 @@ SECTION = Section(
     f"this server, one request at a time (each run stops after {MAX_RUN_SECONDS} s of training).",
     note="mask_experiment",
     progress=True,
+    # TRAINER queues the trainings itself; kept runs (the defaults) are answered at once.
+    concurrency=MAX_QUEUED_RUNS + 2,
     export=export_files,
     export_label="Export the curves (CSV) and settings (JSON)",
     examples=({"text": example_batch(), **DEFAULTS},),
