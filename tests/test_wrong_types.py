@@ -65,6 +65,9 @@ def test_every_endpoint_with_numbers_is_covered(sent):
         ("/transformer", "layer"),
         ("/transformer", "head"),
         ("/transformer_history", "epoch"),
+        ("/batch_training", "learning_rate"),
+        ("/batch_training", "sort_by_length"),
+        ("/batch_training", "seed"),
     ]:
         assert expected in covered, expected
 
@@ -82,7 +85,7 @@ def test_whole_numbers_say_what_they_accept(sent):
     for api_name, field, what, (_, text) in sent:
         if what in ("a string", "None", "a fraction"):
             assert "must be" in str(text) and any(
-                w in str(text) for w in ("whole number", "one of", "true or false")
+                w in str(text) for w in ("whole number", "a number from", "one of", "true or false")
             ), (
                 api_name,
                 field,
