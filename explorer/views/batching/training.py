@@ -202,8 +202,9 @@ def analyze(
 def curves_figure(e: Experiment) -> dict:
     """Three panels over the steps: the loss the optimizer saw, accuracy on real tokens, and
     the same predictions scored with the pads counted."""
-    panels = (("loss", "Training loss (what the optimizer saw)"), ("accuracy", "Accuracy on real tokens"),
-              ("accuracy_with_pads", "Accuracy with the pads counted"))  # fmt: skip
+    # Short titles: three panels share a phone's width too.
+    panels = (("loss", "Training loss"), ("accuracy", "Accuracy: words"),
+              ("accuracy_with_pads", "Accuracy: pads counted"))  # fmt: skip
     data = []
     for number, (r, name, colour) in enumerate(zip(e.runs, RUN_NAMES, RUN_COLOURS, strict=True)):
         for panel, (field, _) in enumerate(panels, start=1):
