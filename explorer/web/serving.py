@@ -70,24 +70,27 @@ def each_checked(inputs: Sequence, check: Callable[[Any], Any], run_many: Callab
 
 
 def warm_up(first_paints: list) -> None:
-    """Compute each view's first paint and examples once, in order, then its sections' examples, so
+    """Compute each view's first paint and examples once, in order, then every section's examples, so
     their answers (and the models behind them) are in the shared cache before the class asks.
     first_paints: (View, FirstPaint) pairs from app.build_demo; a failure is logged and the rest go on."""
     log = logging.getLogger("explorer")
     start = time.perf_counter()
+    runs, later = [], []
     for view, paint in first_paints:
         defaults = [component.value for component in paint.inputs]
-        runs = [(view.api_name, paint.fn, args) for args in [defaults] + [view.api_args(e) for e in view.examples]]
+        runs += [(view.api_name, paint.fn, args) for args in [defaults] + [view.api_args(e) for e in view.examples]]
         painted = {extra.name: extra for extra in paint.linked if extra.name}
         for section in view.sections:
             if section.cached and section.api_name in painted:  # a measurement is never cached: not warmed
                 fn = painted[section.api_name].fn
-                runs += [(section.api_name, fn, section.api_args(e)) for e in section.examples]
-        for name, fn, args in runs:
-            try:
-                fn(*args)
-            except Exception:  # noqa: BLE001 - a warm-up failure must not stop the server
-                log.exception("warm-up of /%s failed", name)
+                later += [(section.api_name, fn, section.api_args(e)) for e in section.examples]
+    # Every tab's first paint before any section (a class opens tabs first; the mask experiment's
+    # section trains for seconds).
+    for name, fn, args in runs + later:
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - a warm-up failure must not stop the server
+            log.exception("warm-up of /%s failed", name)
     print(f"warm-up done in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
 
