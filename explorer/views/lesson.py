@@ -280,8 +280,10 @@ def figures(r: LessonResult) -> dict:
 
 
 def show(text: str, *, embeddings) -> dict:
-    """/lesson: a few words -> their one-hot and embedding cosine maps, and nearest neighbours."""
-    return figures(analyze(text, embeddings))
+    """/lesson: a few words -> their one-hot and embedding cosine maps, and nearest neighbours
+    (and the plain result, which the tab does not send: explorer.show hands it on)."""
+    r = analyze(text, embeddings)
+    return {**figures(r), "result": r}
 
 
 # -- the tab --------------------------------------------------------------------------------------

@@ -208,8 +208,10 @@ def render(r: TaggingResult, text: str, k) -> dict:
 
 
 def show(text: str, k, *, tagger) -> dict:
-    """/tag: a text and the heatmap's top-k -> tags, probabilities, table and status by name."""
-    return render(analyze(text, tagger), text, k)
+    """/tag: a text and the heatmap's top-k -> tags, probabilities, table and status by name
+    (and the plain result, which the tab does not send: explorer.show hands it on)."""
+    r = analyze(text, tagger)
+    return {**render(r, text, k), "result": r}
 
 
 def show_many(requests: list[tuple], *, tagger) -> list:
