@@ -113,11 +113,16 @@ def callable_parts() -> dict[str, tuple[Any, tuple[str, ...], dict]]:
 
 
 def make(name: str, part, parameters: tuple[str, ...], example: dict) -> Callable[..., Shown]:
+    lines = {p for p in parameters if isinstance(example.get(p), str) and "\n" in example[p]}  # one sentence a line
+
     def call(*args, **kwargs) -> Shown:
         bound = call.__signature__.bind(*args, **kwargs)
         bound.apply_defaults()
+        values = {
+            p: "\n".join(v) if p in lines and isinstance(v, (list, tuple)) else v for p, v in bound.arguments.items()
+        }
         models = {keyword: RUNTIME.get(model) for keyword, model in part.models.items()}
-        return shown(name, part.handler(*bound.arguments.values(), **models))
+        return shown(name, part.handler(*values.values(), **models))
 
     call.__name__ = call.__qualname__ = name
     call.__signature__ = inspect.Signature(

@@ -44,6 +44,12 @@ def test_a_call_returns_the_tabs_figures_and_the_plain_result():
         show.tags("Dogs bark.", k="many")  # the view's own check, as the API answers it
 
 
+def test_a_batch_is_a_list_of_sentences_or_one_a_line():
+    listed = show.batch(["the cat sat", "hi there", "a much longer sentence here ."])
+    assert listed.result.layout.lengths.tolist() == [3, 2, 6]
+    assert show.batch("the cat sat\nhi there").result.layout.lengths.tolist() == [3, 2]
+
+
 def test_a_shown_figure_carries_plotly_js_inline_once():
     html = show.rollout("The animal didn't cross the street.").html()
     assert html.count("Plotly.newPlot(") == 2  # its two figures
