@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import ablation, inside_attention
+from . import ablation, contexts, inside_attention
 from .device import pick_device
 from .hub import HUB_ID, is_dir
 from .minilm import load_minilm
@@ -161,6 +161,14 @@ class Encoder:
         enc, tensors = self._inputs(text, max_tokens)
         tokens = self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
         return inside_attention.shuffle_experiment(self.model, tokens, tensors, enc.word_ids(0), seed)
+
+    def word_in_contexts(self, word: str, sentences: list[str], max_tokens: int | None = None):
+        """`word`'s vector in each sentence at every layer and its self-similarity: models.contexts."""
+        return contexts.word_in_contexts(self, word, sentences, max_tokens)
+
+    def anisotropy(self, sentences: list[str], pairs: int = 500, seed: int = 0) -> np.ndarray:
+        """Random words' mean cosine per layer, the baseline of a self-similarity: models.contexts."""
+        return contexts.anisotropy(self, sentences, pairs, seed)
 
     def position_similarity(self, count: int = 64) -> np.ndarray:
         """Cosine similarity of the first `count` learned position embeddings: float32[count, count]."""
