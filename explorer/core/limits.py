@@ -29,7 +29,7 @@ SALIENCY_STEPS = 32
 MAX_MODEL_NAME = 200  # characters of a hub id typed into the encoder box
 MAX_SEED = 10_000  # the Positions experiment's shuffle seed; the mask experiment's training seed
 # The mask experiment (Batch tab): a custom setting trains on the server, one request at a time.
-MAX_RUN_SECONDS = 20  # training seconds one run may take before it stops (three runs a request)
+MAX_RUN_SECONDS = 20  # CPU seconds one run may train before it stops (three runs a request)
 MAX_QUEUED_RUNS = 6  # requests that may wait behind the one training; more are turned away
 MAX_WORDS = 12  # the Lesson's words: a 12 x 12 cosine map is still readable on a projector
 MAX_WORD_CHARS = 40

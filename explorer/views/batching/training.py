@@ -457,7 +457,7 @@ SECTION = Section(
     button="Train the three runs",
     intro="### Training with and without the mask\nA small BiLSTM tagger learns from scratch on 1,200 UD EWT "
     "sentences three ways. The default runs are already trained; change a setting and a new training runs on "
-    f"this server, one request at a time (each run stops after {MAX_RUN_SECONDS} s of training).",
+    f"this server, one request at a time (each run stops after {MAX_RUN_SECONDS} CPU s of training).",
     note="mask_experiment",
     progress=True,
     # TRAINER queues the trainings itself; kept runs (the defaults) are answered at once.
