@@ -10,6 +10,7 @@ VIEWS is the one list of the views, in tab order: app.py builds a tab and an end
 
 from .views import lesson, tagging, translation
 from .views.batching import tab as batching_tab
+from .views.corpus import tab as corpus_tab
 from .views.nli import tab as nli_tab
 from .views.self_attention import tab as self_attention_tab
 from .views.transformer import tab as transformer_tab
@@ -22,4 +23,5 @@ VIEWS = (
     self_attention_tab.VIEW,
     transformer_tab.VIEW,
     nli_tab.VIEW,
+    corpus_tab.VIEW,
 )

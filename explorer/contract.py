@@ -120,7 +120,7 @@ class Section:
         output is the plain result that Export writes
     build_inputs: () -> its own input components by name (a row beside its button)
     build_outputs: () -> its output components by name (Gradio only here and in build_inputs)
-    rerun_on: own inputs whose change (a slider's release) recomputes the section
+    rerun_on: own inputs whose change by the user (a slider's release) recomputes the section
     cached: False for a measurement, which must run each time (no shared answer, no warm-up)
     concurrency: requests its endpoint runs at once (Gradio's concurrency_limit; "default": the
         app's one per listener); a section whose handler queues its own costly work lets more
@@ -132,6 +132,8 @@ class Section:
     examples, limits, floor, sample: as a View's (examples hold reads + inputs by name)
     links: deep-link parameters of its own inputs; a link may also name the section
         (section=<api_name>) to open it computed
+    wire: (its own inputs, its outputs, by name) -> None: events between them that are not its
+        endpoint (a click on an output cell that sets its inputs), wired once both exist
     """
 
     title: str
@@ -158,6 +160,7 @@ class Section:
     floor: str = ""
     sample: Callable[[int, Mapping[str, Any]], dict] | None = None
     links: tuple[Param, ...] = ()
+    wire: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = None
 
     @property
     def parameters(self) -> tuple[str, ...]:

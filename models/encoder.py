@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import ablation, contexts, inside_attention
+from . import ablation, contexts, inside_attention, syntax_heads
 from .device import pick_device
 from .hub import HUB_ID, is_dir
 from .minilm import load_minilm
+from .text import treebank_tokenize
 
 BUNDLED_NAME = "all-MiniLM-L6-v2 (bundled)"
 log = logging.getLogger("explorer")
@@ -169,6 +170,28 @@ class Encoder:
     def anisotropy(self, sentences: list[str], pairs: int = 500, seed: int = 0) -> np.ndarray:
         """Random words' mean cosine per layer, the baseline of a self-similarity: models.contexts."""
         return contexts.anisotropy(self, sentences, pairs, seed)
+
+    def sentence_words(self, text: str) -> list[str]:
+        """`text` split into words as UD English EWT splits them (Penn Treebank: "don't" -> do n't),
+        the words the syntax-head scores were measured on."""
+        return treebank_tokenize(text)
+
+    @torch.inference_mode()
+    def word_attention(self, words: list[str], max_tokens: int | None = None) -> np.ndarray:
+        """Every head's word-level attention over pre-split `words`: float64[layers, heads, W, W]
+        (models.syntax_heads.word_attention: keys summed and queries averaged over a word's
+        pieces, [CLS]/[SEP] out, each word's attention to itself 0)."""
+        if not words:
+            raise ValueError("The sentence has no words.")
+        enc = self.tokenizer(list(words), is_split_into_words=True, return_tensors="pt", truncation=False)
+        T = enc["input_ids"].shape[1]
+        limit = min(max_tokens or self.max_tokens, self.max_tokens)
+        if T > limit:
+            raise ValueError(f"The sentence has {T} word pieces (with [CLS]/[SEP]); the limit is {limit}. Shorten it.")
+        out = self.model(**{k: v.to(self.device) for k, v in enc.items()}, output_attentions=True)
+        pieces = torch.cat(out.attentions, dim=0).double().cpu().numpy()  # [L, H, T, T]
+        ids = [-1 if w is None else w for w in enc.word_ids(0)]
+        return syntax_heads.word_attention(pieces, ids, len(words))
 
     def position_similarity(self, count: int = 64) -> np.ndarray:
         """Cosine similarity of the first `count` learned position embeddings: float32[count, count]."""

@@ -6,7 +6,7 @@ UD English EWT dev (models/syntax_heads.py).
 Each dev sentence's words (the treebank's own tokenization, multiword tokens split as UD does)
 go through the tokenizer as pre-split words; every head's attention becomes word-level attention
 and is scored against the gold arcs. Sentences over MAX_PIECES word pieces are skipped (counted
-in the asset). The output is derived from UD English EWT (CC BY-SA 4.0) and shared under it.
+in the asset). A few dev sentences with their gold arcs are kept for the app to draw a head on. The output is derived from UD English EWT (CC BY-SA 4.0) and shared under it.
 The same data and model give the same file, byte for byte (CPU, rounded to 4 decimals).
 """
 
@@ -22,13 +22,28 @@ import torch
 from tqdm import tqdm
 
 from models.runtime import RUNTIME
-from models.syntax_heads import Sentence, base_relation, score, summary, word_attention
+from models.syntax_heads import Sentence, base_relation, score, summary
 from models.text import write_json
 
 from .ud import REPO, ewt_path
 
 OUT = REPO / "assets" / "analysis" / "syntax_heads.json"
 MAX_PIECES = 128
+EXAMPLES = 12  # corpus sentences the app draws a head's attention on, with their gold arcs
+EXAMPLE_WORDS = (8, 16)
+
+
+def examples(trees, count: int = EXAMPLES) -> list[dict]:
+    """The first `count` sentences of EXAMPLE_WORDS words that hold a det, an nsubj and an obj:
+    their words, gold heads (-1: the root) and relations."""
+    low, high = EXAMPLE_WORDS
+    picked = []
+    for words, tree in trees:
+        if low <= len(words) <= high and {"det", "nsubj", "obj"} <= set(tree.relations):
+            picked.append({"words": words, "heads": list(tree.heads), "relations": list(tree.relations)})
+        if len(picked) == count:
+            break
+    return picked
 
 
 def read_trees(split: str) -> list[tuple[list[str], Sentence]]:
@@ -46,19 +61,14 @@ def read_trees(split: str) -> list[tuple[list[str], Sentence]]:
     return trees
 
 
-@torch.inference_mode()
 def word_attentions(encoder, trees, max_pieces: int = MAX_PIECES):
     """For each sentence within max_pieces: [layers, heads, W, W] word-level attention, and its tree."""
     kept, skipped = [], 0
     for words, tree in tqdm(trees, desc="EWT dev", unit="sentence"):
-        enc = encoder.tokenizer(words, is_split_into_words=True, return_tensors="pt")
-        if enc["input_ids"].shape[1] > max_pieces:
+        try:
+            kept.append((encoder.word_attention(words, max_tokens=max_pieces), tree))
+        except ValueError:  # over max_pieces
             skipped += 1
-            continue
-        out = encoder.model(**{k: v.to(encoder.device) for k, v in enc.items()}, output_attentions=True)
-        pieces = torch.cat(out.attentions, dim=0).double().cpu().numpy()  # [L, H, T, T]
-        ids = [-1 if w is None else w for w in enc.word_ids(0)]
-        kept.append((word_attention(pieces, ids, len(words)), tree))
     return kept, skipped
 
 
@@ -71,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     with RUNTIME.cpu_only():
         encoder = RUNTIME.get("encoder")
-        kept, skipped = word_attentions(encoder, read_trees(args.split))
+        trees = read_trees(args.split)
+        kept, skipped = word_attentions(encoder, trees)
     relations = summary(score([a for a, _ in kept], [t for _, t in kept]))
     write_json(
         {
@@ -86,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             "layers": encoder.layers,
             "heads": encoder.heads,
             "relations": relations,
+            "examples": examples(trees),
         },
         Path(args.out),
     )

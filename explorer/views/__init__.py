@@ -1,3 +1,3 @@
 """One module per view (analyze -> result -> figures, then the tab), and a package for a view
-with sections: self_attention/, nli/. saliency_section.py is the section NLI and tagging share,
+with sections: batching/, self_attention/, nli/, transformer/, corpus/. saliency_section.py is the section NLI and tagging share,
 comparison.py what the two comparisons (self_attention/compare.py, nli/compare.py) share."""

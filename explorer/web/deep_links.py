@@ -50,6 +50,11 @@ def declared(views) -> dict[str, tuple[Param, ...]]:
         names = tuple(s.api_name for s in view.sections if "result" not in s.reads)
         if names:
             params.append(Param(SECTION, "", "The section", kind="choice", choices=names))
+        twice = sorted({p.name for p in params if [q.name for q in params].count(p.name) > 1})
+        if twice:  # one query parameter cannot fill two inputs: a declaration error, said at start
+            raise ValueError(
+                f"view {view.api_name}: the link parameters {twice} are declared twice (view and sections)"
+            )
         out[view.api_name] = tuple(params)
     return out
 

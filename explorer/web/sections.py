@@ -1,7 +1,8 @@
 """The one wiring step of a view's sections (explorer.contract.Section) and of every Export.
 
 A section is declared, never wired by hand: `place` gives each one, inside the tab being built,
-    its intro, its own inputs beside its button, its teaching note, a status line, its outputs,
+    its intro, its own inputs beside its button, its teaching note, a status line, its outputs
+    (and the events its `wire` adds between them),
     an Export accordion (endpoint /<api_name>_export), its endpoint /<api_name> on the button
     (and on the inputs in rerun_on; once answered, its linked inputs are written to the URL),
     and a FirstPaint that deep links and the warm-up run
@@ -67,9 +68,14 @@ def build(section: Section, runtime, tab: Mapping, holder=None) -> FirstPaint:
     if section.links:  # its settings go into the page's URL: a copied link opens this answer
         linked = [own[p.input] for p in section.links]
         answered.success(None, linked, None, js=section_url_js(section.api_name, [p.name for p in section.links]))
+    if section.wire is not None:
+        section.wire(own, outputs)
+    # A person's own change reruns it (a slider's release, another input's `input` event), never a
+    # value written by the page: a deep link fills several inputs one after another, and a rerun on
+    # each would race its own paint with half the link's values.
     for name in section.rerun_on:
         component = own[name]
-        (component.release if isinstance(component, gr.Slider) else component.change)(
+        (component.release if isinstance(component, gr.Slider) else component.input)(
             run, inputs, shown, api_name=False, show_progress="minimal"
         )
     return FirstPaint(live(run, status, shown), inputs, shown, components=own, name=section.api_name, holder=holder)

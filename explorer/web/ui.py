@@ -126,7 +126,7 @@ def as_input(name) -> inspect.Parameter:
 
 
 def strict_inputs(blocks: gr.Blocks) -> None:
-    """Every slider, number, checkbox and radio that a named endpoint reads checks the raw value
+    """Every slider, number, checkbox, radio and dropdown that a named endpoint reads checks the raw value
     it gets before Gradio's own preprocess: a wrong type ('seven' or None where a number goes, 2.5
     where a whole number goes, 'yes' where true/false goes) or a value out of range answers one
     line naming the API parameter and what it accepts, as a gr.Error without a traceback in the
@@ -152,7 +152,9 @@ def check_value(component, payload):
         if payload is None or isinstance(payload, bool):
             return bool(payload)
         raise ValueError(f"{name} must be true or false, got {str(payload)[:40]!r}.")
-    if isinstance(component, gr.Radio):
+    if isinstance(component, gr.Dropdown) and component.allow_custom_value:
+        return payload  # any text: the handler checks it
+    if isinstance(component, (gr.Radio, gr.Dropdown)):
         if payload is None or payload in component.choices or payload in [v for _, v in component.choices]:
             return payload
         accepted = ", ".join(repr(v) for _, v in component.choices)
@@ -170,7 +172,7 @@ def check_value(component, payload):
     return number
 
 
-CHECKED = (gr.Slider, gr.Number, gr.Checkbox, gr.Radio)
+CHECKED = (gr.Slider, gr.Number, gr.Checkbox, gr.Radio, gr.Dropdown)
 CLEARED = (gr.Plot, gr.HighlightedText, gr.Dataframe, gr.HTML, gr.File, gr.State)
 
 
