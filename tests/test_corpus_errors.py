@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sacrebleu
 
 from models.runtime import RUNTIME
 from training import nli_data
@@ -18,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 ANALYSIS = REPO / "assets" / "analysis"
 ASSET = ANALYSIS / "errors_tagger.json"
 NLI_ASSET = ANALYSIS / "errors_nli.json"
+TRANSLATORS_ASSET = ANALYSIS / "errors_translators.json"
 pytestmark = pytest.mark.bundled
 
 
@@ -50,6 +52,11 @@ def test_each_listed_error_is_what_the_tagger_predicts(errors):
 @pytest.fixture(scope="module")
 def nli_errors():
     return json.loads(NLI_ASSET.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def translator_errors():
+    return json.loads(TRANSLATORS_ASSET.read_text(encoding="utf-8"))
 
 
 def test_nli_scores_are_the_model_cards_and_each_matrix_sums_to_its_set(nli_errors):
@@ -105,5 +112,30 @@ def test_no_multinli_text_ships(nli_errors):
     assert "CC BY-SA 4.0" in nli_errors["licence"] and "MultiNLI" in nli_errors["licence"]
 
 
-def test_the_analysis_assets_fit_in_5_mb():
+def test_translator_bleu_is_evaluations_and_sentence_bleu_recomputes(translator_errors):
+    evaluation = json.loads((REPO / "assets" / "translator" / "bleu_by_length.json").read_text(encoding="utf-8"))
+    references = [s["reference"] for s in translator_errors["sentences"]]
+    assert len(references) == 1000 and translator_errors["decoding"] == "beam 5"
+    for variant, m in translator_errors["models"].items():
+        assert m["bleu"] == evaluation["overall"][variant]["beam_5"]  # EVALUATION.md's 22.44 / 30.38 / 37.77
+        assert m["signature"] == evaluation["metric"]
+        assert round(sacrebleu.corpus_bleu(m["hypotheses"], [references]).score, 2) == m["bleu"]
+        assert len(m["hypotheses"]) == len(m["sentence_bleu"]) == 1000
+        for i in (0, 1, 2, 500, 999):
+            assert sacrebleu.sentence_bleu(m["hypotheses"][i], [references[i]]).score == pytest.approx(
+                m["sentence_bleu"][i], abs=0.005
+            )
+        assert m["sentence_bleu_median"] == round(float(np.median(m["sentence_bleu"])), 2)
+
+
+def test_stored_translations_are_what_the_translators_give(translator_errors):
+    for variant, m in translator_errors["models"].items():
+        tr = RUNTIME.get(f"translator/{variant}")
+        for i in (0, 7):
+            source = translator_errors["sentences"][i]["source"]
+            assert tr.translate(source, beam_size=5).text == m["hypotheses"][i]
+
+
+def test_the_analysis_assets_fit_in_5_mb(nli_errors, translator_errors):
     assert sum(p.stat().st_size for p in ANALYSIS.glob("*.json")) <= 5_000_000
+    assert "non-commercial" in translator_errors["licence"]

@@ -3,6 +3,7 @@
     python -m training.corpus_errors                       # every asset below
     python -m training.corpus_errors --only tagger         # -> assets/analysis/errors_tagger.json
     python -m training.corpus_errors --only nli            # -> assets/analysis/errors_nli.json
+    python -m training.corpus_errors --only translators    # -> assets/analysis/errors_translators.json
 
 The tagger on UD English EWT test (gold tokenization, as its model card scores it): its accuracy,
 the confusion matrix over the 17 UPOS tags (rows gold, columns predicted; it sums to the test
@@ -15,7 +16,9 @@ accuracy, 3 x 3 confusion and every wrong pair with its confidence; Breaking NLI
 (its category column is not in our copy). SNLI and Breaking NLI texts ship under CC BY-SA 4.0;
 MultiNLI's terms are unverified here, so its errors are pair indices without text.
 
-The translators are still to come.
+The three translators on Multi30k test_2016_flickr, beam 5 (training/corpus_errors_translators.py):
+corpus sacreBLEU as assets/translator/EVALUATION.md, each sentence's hypothesis and sentence BLEU.
+Multi30k is Flickr30K-derived, for non-commercial research and educational use; shared on its terms.
 
 Each file rebuilds byte for byte: one thread, fixed order, rounded floats. The data are read from
 the shared data folder (../shared/data, or EXPLORER_DATA).
@@ -35,6 +38,9 @@ from models.runtime import RUNTIME
 from models.text import write_json
 
 from .corpus_errors_nli import nli_errors
+from .corpus_errors_translators import SPLIT, translator_errors
+from .evaluate_translator import MODELS
+from .multi30k import read_split
 from .ud import REPO, read_ewt
 
 OUT_DIR = REPO / "assets" / "analysis"
@@ -81,6 +87,10 @@ def tagger_errors(tagger, sentences) -> dict:
 PARTS = {
     "tagger": ("errors_tagger.json", lambda: tagger_errors(RUNTIME.get("tagger"), read_ewt("test"))),
     "nli": ("errors_nli.json", lambda: nli_errors(RUNTIME.get("nli"))),
+    "translators": (
+        "errors_translators.json",
+        lambda: translator_errors({v: RUNTIME.get(f"translator/{v}") for v in MODELS}, *read_split(SPLIT)),
+    ),
 }
 
 
