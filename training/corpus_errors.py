@@ -1,12 +1,27 @@
-"""Where each model is wrong, precomputed over a test set (issue 26's "Across a corpus").
+"""Where each model is wrong, precomputed over its test sets (issue 26's "Across a corpus").
 
-    python -m training.corpus_errors     -> assets/analysis/errors_tagger.json
+    python -m training.corpus_errors                       # every asset below
+    python -m training.corpus_errors --only tagger         # -> assets/analysis/errors_tagger.json
+    python -m training.corpus_errors --only nli            # -> assets/analysis/errors_nli.json
+    python -m training.corpus_errors --only translators    # -> assets/analysis/errors_translators.json
 
 The tagger on UD English EWT test (gold tokenization, as its model card scores it): its accuracy,
 the confusion matrix over the 17 UPOS tags (rows gold, columns predicted; it sums to the test
 set's words) and every wrong word with its sentence, its gold and predicted tag and the model's
 probability for the prediction (sortable by confidence). Derived from UD English EWT (CC BY-SA
-4.0) and shared under it. The NLI models and the translators are still to come.
+4.0) and shared under it.
+
+The NLI model on SNLI test, MultiNLI dev mismatched and Breaking NLI (training/corpus_errors_nli.py):
+accuracy, 3 x 3 confusion and every wrong pair with its confidence; Breaking NLI by swapped word
+(its category column is not in our copy). SNLI and Breaking NLI texts ship under CC BY-SA 4.0;
+MultiNLI's terms are unverified here, so its errors are pair indices without text.
+
+The three translators on Multi30k test_2016_flickr, beam 5 (training/corpus_errors_translators.py):
+corpus sacreBLEU as assets/translator/EVALUATION.md, each sentence's hypothesis and sentence BLEU.
+Multi30k is Flickr30K-derived, for non-commercial research and educational use; shared on its terms.
+
+Each file rebuilds byte for byte: one thread, fixed order, rounded floats. The data are read from
+the shared data folder (../shared/data, or EXPLORER_DATA).
 """
 
 from __future__ import annotations
@@ -22,9 +37,13 @@ from tqdm import tqdm
 from models.runtime import RUNTIME
 from models.text import write_json
 
+from .corpus_errors_nli import nli_errors
+from .corpus_errors_translators import SPLIT, translator_errors
+from .evaluate_translator import MODELS
+from .multi30k import read_split
 from .ud import REPO, read_ewt
 
-OUT = REPO / "assets" / "analysis" / "errors_tagger.json"
+OUT_DIR = REPO / "assets" / "analysis"
 BATCH = 64
 
 
@@ -50,11 +69,12 @@ def tagger_errors(tagger, sentences) -> dict:
                                    "predicted": predicted,
                                    "confidence": round(float(result.probs[i, index[predicted]]), 4)})  # fmt: skip
     total = int(confusion.sum())
+    print(f"  EWT test: accuracy {np.trace(confusion) / total:.5f} of {total} words, {len(errors)} errors")
     return {
         "model": "the bundled BiLSTM tagger (assets/tagger)",
         "data": f"UD English EWT v2.16 test split: {len(sentences)} sentences, {total} words (gold tokenization)",
         "licence": "derived from UD English EWT (CC BY-SA 4.0), shared under the same licence",
-        "command": "python -m training.corpus_errors",
+        "command": "python -m training.corpus_errors --only tagger",
         "accuracy": round(float(np.trace(confusion)) / total, 5),
         "labels": tags,
         "confusion": confusion.tolist(),
@@ -63,17 +83,33 @@ def tagger_errors(tagger, sentences) -> dict:
     }
 
 
+# part -> (file, what it builds); each runs on the CPU copies of the bundled models
+PARTS = {
+    "tagger": ("errors_tagger.json", lambda: tagger_errors(RUNTIME.get("tagger"), read_ewt("test"))),
+    "nli": ("errors_nli.json", lambda: nli_errors(RUNTIME.get("nli"))),
+    "translators": (
+        "errors_translators.json",
+        lambda: translator_errors({v: RUNTIME.get(f"translator/{v}") for v in MODELS}, *read_split(SPLIT)),
+    ),
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--only", choices=list(PARTS), help="rebuild this asset alone")
+    parser.add_argument("--out_dir", default=str(OUT_DIR))
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)  # the same sums in the same order: the file rebuilds byte for byte
-    start = time.perf_counter()
-    with RUNTIME.cpu_only():
-        data = tagger_errors(RUNTIME.get("tagger"), read_ewt("test"))
-    write_json(data, Path(args.out), indent=None)
-    print(f"tagger: accuracy {data['accuracy']:.5f}, {len(data['errors'])} errors, "
-          f"{time.perf_counter() - start:.0f} s -> {args.out}")  # fmt: skip
+    torch.set_num_threads(1)  # the same sums in the same order: the files rebuild byte for byte
+    for part, (name, build) in PARTS.items():
+        if args.only and part != args.only:
+            continue
+        start = time.perf_counter()
+        print(f"{part}:")
+        with RUNTIME.cpu_only():
+            data = build()
+        path = Path(args.out_dir) / name
+        write_json(data, path, indent=None)
+        print(f"{part}: {time.perf_counter() - start:.0f} s -> {path} ({path.stat().st_size / 1e3:.0f} kB)")
 
 
 if __name__ == "__main__":

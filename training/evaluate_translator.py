@@ -47,6 +47,15 @@ def latency_ms(tr, beam_size: int, repeats: int = 20) -> float:
     return round(float(np.median(times)) * 1000, 1)
 
 
+def beam_translations(tr, english: list[str], beam_size: int, desc: str = "") -> list[str]:
+    """The detokenized beam-search translations of `english`, one sentence at a time (beam search
+    decodes one source; training.train_translator.bleu batches only greedy search)."""
+    return [
+        tr.translate(s, beam_size=beam_size).text
+        for s in tqdm(english, desc=f"{desc} beam {beam_size}".strip(), mininterval=20)
+    ]
+
+
 # Source length in English words (whitespace-separated), chosen so every bucket has 50+ sentences.
 BUCKETS = [(1, 8), (9, 11), (12, 14), (15, 18), (19, 99)]
 
@@ -83,10 +92,7 @@ def main() -> None:
         start = time.time()
         greedy, hyps = bleu(tr, english, german)  # batched greedy search
         if args.beam_size > 1:
-            hyps = [
-                tr.translate(s, beam_size=args.beam_size).text
-                for s in tqdm(english, desc=f"{variant} beam {args.beam_size}", mininterval=20)
-            ]
+            hyps = beam_translations(tr, english, args.beam_size, desc=variant)
         seconds[variant] = round(time.time() - start, 1)
         beam = metric.corpus_score(hyps, [german]).score
         overall[variant] = {"greedy": round(greedy, 2), f"beam_{args.beam_size}": round(beam, 2)}

@@ -54,6 +54,7 @@ class Source:
     columns: tuple[str, ...]
     link: Callable[[dict], str]
     bleu: np.ndarray | None = None
+    breakdown: str = ""
 
 
 def tagger_source() -> Source:
@@ -97,9 +98,26 @@ def nli_sources() -> list[Source]:
                 else ("gold", "predicted", "confidence", "pair"),
                 link=(lambda e: query_string("nli", {"text": e["premise"], "text_b": e["hypothesis"]}))
                 if has_text else (lambda e: ""),
+                breakdown=swaps_markdown(s.get("by_swap")),
             )
         )  # fmt: skip
     return out
+
+
+def swaps_markdown(by_swap: dict | None) -> str:
+    """Breaking NLI's accuracy per swapped word (its note says why not per category), as a table."""
+    if not by_swap:
+        return ""
+    rows = [
+        f"| {fg.markdown_text(swap)} | {v['pairs']} | {v['accuracy'] * 100:.1f} % |"
+        for swap, v in by_swap["swaps"].items()
+    ]
+    other = by_swap["other"]
+    rows.append(f"| other (more than one word differs) | {other['pairs']} | {other['accuracy'] * 100:.1f} % |")
+    return (
+        f"**By swapped word.** {fg.markdown_text(by_swap['note'])}\n\n| swap | pairs | right |\n|---|---|---|\n"
+        + "\n".join(rows)
+    )
 
 
 def translator_sources() -> list[Source]:
@@ -116,7 +134,7 @@ def translator_sources() -> list[Source]:
         out.append(
             Source(
                 key=f"translator:{name}",
-                title=f"Translator ({name}) on Multi30k test 2016",
+                title=f"Translator: {m.get('name', name)} on Multi30k test 2016",
                 headline=f"Corpus BLEU **{m['bleu']:.2f}** (beam 5, sacreBLEU {m.get('signature', '')}) over "
                 f"{len(rows):,} captions; below, each caption's sentence BLEU. Licence: {a['licence']}.",
                 labels=(),
@@ -238,6 +256,7 @@ def figures(e: Errors) -> dict:
         "matrix": bleu_figure(s) if s.bleu is not None else confusion_figure(s),
         "cells": confusion_table(s),
         "rows": rows_table(e),
+        "breakdown": s.breakdown,
     }
 
 
@@ -306,7 +325,9 @@ def outputs() -> dict:
                          interactive=False, elem_id="errors-cells")  # fmt: skip
     rows = gr.Dataframe(label="The errors", interactive=False, wrap=True, elem_id="errors-rows", max_height=520,
                         datatype="markdown")  # fmt: skip
-    return {"matrix": matrix, "cells": cells, "rows": rows}
+    with gr.Accordion("Breaking NLI by swapped word", open=False, elem_id="errors-breakdown-box"):
+        breakdown = gr.Markdown(elem_id="errors-breakdown")
+    return {"matrix": matrix, "cells": cells, "rows": rows, "breakdown": breakdown}
 
 
 def cell_filters(model, evt: gr.SelectData):
