@@ -8,8 +8,10 @@ name), prepares once, and returns the function to time. A view names its floor i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,6 +20,8 @@ from .ablation import climbing_batch, encode_pair
 from .nli_words import pad, run_layers
 from .transformer import greedy_search as transformer_greedy
 from .translator import BOS_ID, greedy_search
+
+SYNTAX_HEADS = Path(__file__).resolve().parent.parent / "assets" / "analysis" / "syntax_heads.json"
 
 
 def _tagger_forward(tagger, sentences: list[list[str]]) -> Callable[[], object]:
@@ -249,5 +253,44 @@ def transformer(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callabl
             features, _, _ = model.decode(target_in[:, :t], memory, source_allowed)
             model.logits(features[:, -1])  # (1, V)
         return model(source, target_in[:, :-1])  # logits and the three attentions
+
+    return floor
+
+
+def _split_words_forward(enc, sentences: list[list[str]]) -> list[dict]:
+    out = []
+    for words in sentences:
+        encoded = enc.tokenizer(words, is_split_into_words=True, return_tensors="pt")
+        out.append({k: v.to(enc.device) for k, v in encoded.items()})
+    return out
+
+
+def syntax_heads(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """The encoder's forward on the two sentences the section draws a head on: the EWT dev example
+    (its words, from the bundled analysis) and the user's sentence, both as pre-split words."""
+    enc = models["encoder"]
+    examples = json.loads(SYNTAX_HEADS.read_text(encoding="utf-8"))["examples"]
+    prepared = _split_words_forward(
+        enc, [examples[int(inputs["example"])]["words"], enc.sentence_words(inputs["text"])]
+    )
+
+    @torch.no_grad()
+    def floor():
+        return [enc.model(**tensors) for tensors in prepared]
+
+    return floor
+
+
+def contexts(models: Mapping[str, Any], inputs: Mapping[str, Any]) -> Callable[[], object]:
+    """The encoder's forward on the padded batch of the sentences a word is read in (the user's
+    lines; corpus mode reads the same forward on the bundled sentences)."""
+    enc = models["encoder"]
+    lines = [line for line in inputs["sentences"].splitlines() if line.strip()]
+    encoded = enc.tokenizer(lines, return_tensors="pt", padding=True)
+    tensors = {k: v.to(enc.device) for k, v in encoded.items()}
+
+    @torch.no_grad()
+    def floor():
+        return enc.model(**tensors, output_hidden_states=True)
 
     return floor

@@ -27,6 +27,7 @@ from explorer.web.ui import endpoint, listen, live
 
 from . import tagging, translation
 from .batching import tab as batching_tab
+from .corpus import tab as corpus_tab
 from .nli import tab as nli_tab
 from .self_attention import tab as self_attention_tab
 from .transformer import tab as transformer_tab
@@ -39,6 +40,7 @@ OPENED = (
     self_attention_tab.VIEW,
     transformer_tab.VIEW,
     nli_tab.VIEW,
+    corpus_tab.VIEW,
 )
 NEIGHBOURS = 5
 
@@ -156,6 +158,15 @@ STEPS = (
         {"text": "A man is playing a guitar.", "text_b": "Someone is making music.", "layer": 4, "head": 12},
     ),
     Step(
+        "Contextual vectors: one word, a vector per sentence",
+        "A static embedding (word2vec, GloVe, the table of step 1) gives 'bank' one vector. After self-attention "
+        "each layer mixes the sentence into it, so the river bank and the money bank get different vectors: "
+        "their mean cosine falls with depth (Ethayarajh 2019), and on two principal axes the two senses part.",
+        r"\mathrm{SelfSim}_\ell(w) = \frac{2}{n(n-1)} \sum_{i<j} \cos\big(h_\ell(w, s_i),\, h_\ell(w, s_j)\big)",
+        "corpus",
+        {"section": "corpus_contexts", "word": "bank", "source": "yours", "projected": 6},
+    ),
+    Step(
         "A decoder that may only look back, and attention across two sentences",
         "The Transformer translates with three attentions: self-attention over the English, self-attention over "
         "the German written so far, masked so that position t cannot look ahead, and cross-attention, where each "
@@ -173,6 +184,24 @@ STEPS = (
         r"\beta_i = \sum_j \mathrm{softmax}_j(e_{ij})\, b_j,\quad e_{ij} = F(a_i)^{\top} F(b_j)",
         "nli",
         {"text": YELLOW, "text_b": YELLOW.replace("yellow", "red"), "text2": YELLOW, "text2_b": YELLOW},
+    ),
+    Step(
+        "Across a corpus: does attention learn grammar?",
+        "One sentence shows little. Over 2,001 treebank sentences, single MiniLM heads point from an object to "
+        "its verb or from a determiner to its noun far more often than 'the word k places away' does (Clark et "
+        "al. 2019). Choose a relation and compare the best head with the position baseline; then see where each "
+        "model goes wrong over its whole test set.",
+        r"\mathrm{acc}_{l,h}(r) = \frac{|\{\, d : \arg\max_j A^{l,h}_{d j} = \mathrm{head}(d),\ \mathrm{rel}(d) = r \,\}|}{|\{\, d : \mathrm{rel}(d) = r \,\}|}",
+        "corpus",
+        {
+            "text": "The dog chased a ball across the garden.",
+            "section": "corpus_syntax_heads",
+            "relation": "obj",
+            "direction": "dep_to_head",
+            "layer": 3,
+            "head": 1,
+            "example": 0,
+        },
     ),
 )
 

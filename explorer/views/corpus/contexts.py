@@ -269,7 +269,7 @@ SECTION = Section(
         {"word": "work", "sentences": YOUR_SENTENCES, "source": "corpus", "layer": LAYERS},
     ),
     limits={"sentences": MAX_ATTENTION_TOKENS},
-    floor="models.floors:encoder",
+    floor="models.floors:contexts",
     sample=sample,
     links=(
         Param("word", "word", "The word"),
