@@ -61,8 +61,13 @@ def test_each_section_answers_through_its_endpoint(client):
         (
             "/corpus_errors",
             {"model": "tagger", "gold": "<b>", "predicted": "any", "order": "unsure"},
-            "gold label must be one of",
+            "gold must be one of",
         ),  # fmt: skip
+        (
+            "/corpus_errors",
+            {"model": "tagger", "gold": "entailment", "predicted": "any", "order": "unsure"},
+            "The gold label must be one of any, ADJ",
+        ),
         (
             "/corpus_contexts",
             {"word": "bank", "sentences": "no such word\nhere either", "source": "yours", "layer": 6},

@@ -14,7 +14,10 @@ import pytest
 
 from explorer import VIEWS
 from explorer.core.projection import pca_2d
-from explorer.views.corpus import analysis, contexts, errors, syntax_heads
+from explorer.views.corpus import analysis
+from explorer.views.corpus import contexts_section as contexts
+from explorer.views.corpus import errors_section as errors
+from explorer.views.corpus import heads_section as syntax_heads
 from explorer.web import deep_links
 from models.runtime import RUNTIME
 

@@ -185,24 +185,6 @@ STEPS = (
         "nli",
         {"text": YELLOW, "text_b": YELLOW.replace("yellow", "red"), "text2": YELLOW, "text2_b": YELLOW},
     ),
-    Step(
-        "Across a corpus: does attention learn grammar?",
-        "One sentence shows little. Over 2,001 treebank sentences, single MiniLM heads point from an object to "
-        "its verb or from a determiner to its noun far more often than 'the word k places away' does (Clark et "
-        "al. 2019). Choose a relation and compare the best head with the position baseline; then see where each "
-        "model goes wrong over its whole test set.",
-        r"\mathrm{acc}_{l,h}(r) = \frac{|\{\, d : \arg\max_j A^{l,h}_{d j} = \mathrm{head}(d),\ \mathrm{rel}(d) = r \,\}|}{|\{\, d : \mathrm{rel}(d) = r \,\}|}",
-        "corpus",
-        {
-            "text": "The dog chased a ball across the garden.",
-            "section": "corpus_syntax_heads",
-            "relation": "obj",
-            "direction": "dep_to_head",
-            "layer": 3,
-            "head": 1,
-            "example": 0,
-        },
-    ),
 )
 
 

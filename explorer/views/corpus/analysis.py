@@ -6,7 +6,7 @@ heads that track syntax best across UD English EWT.
     best_heads()                        -> per relation, the head that finds it best, and its baseline
     analyze(text, encoder)              -> YourSentence: your words and every head's word-level attention
     figures(result)                     -> the scores table and the best heads on your words
-The three sections (syntax_heads.py, errors.py, contexts.py) read the same assets.
+The three sections (heads_section.py, errors_section.py, contexts_section.py) read the same assets.
 """
 
 from __future__ import annotations
@@ -163,7 +163,10 @@ def heads_table(r: YourSentence) -> pd.DataFrame:
         if b.relation in SHOWN_RELATIONS:
             by_head.setdefault((b.layer, b.head, b.direction), []).append(b.relation)
     table = {"word": [f"{i}: {w}" for i, w in enumerate(r.words)]}
+    layers, heads = r.attention.shape[:2]
     for (layer, head, direction), relations in by_head.items():
+        if layer > layers or head > heads:  # the analysis is the bundled MiniLM's; another encoder lacks that head
+            continue
         picks = pointed(r.attention[layer - 1, head - 1], direction)
         table[f"L{layer}H{head} ({', '.join(relations)})"] = [f"{j}: {r.words[j]}" for j in picks]
     return pd.DataFrame(table)

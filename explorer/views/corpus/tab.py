@@ -2,8 +2,8 @@
 
 Its endpoint /corpus reads your sentence with the heads that find each relation best across UD
 EWT dev, beside every model's corpus score; its sections (sub-tabs) are the three analyses:
-heads that track syntax (syntax_heads.py), where each model is wrong (errors.py) and one word in
-many contexts (contexts.py). What the endpoint computes is analysis.py.
+heads that track syntax (heads_section.py), where each model is wrong (errors_section.py) and one
+word in many contexts (contexts_section.py). What the endpoint computes is analysis.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from explorer.core.samples import sample_text
 from explorer.web.sections import place
 from explorer.web.ui import endpoint, listen, live, teaching_note
 
-from . import contexts, errors, syntax_heads
+from . import contexts_section, errors_section, heads_section
 from .analysis import analyze, figures, show
 
 EXAMPLES = (
@@ -72,5 +72,5 @@ VIEW = View(
     sample=sample,
     floor="models.floors:encoder",
     links=(text_param("text", "text", "The sentence"),),
-    sections=(syntax_heads.SECTION, errors.SECTION, contexts.SECTION),
+    sections=(heads_section.SECTION, errors_section.SECTION, contexts_section.SECTION),
 )

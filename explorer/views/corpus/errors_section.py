@@ -295,18 +295,23 @@ def label_choices(model) -> list[str]:
         return [ANY]
 
 
+def every_label() -> list[str]:
+    labels = [ANY]
+    for s in sources().values():
+        labels += [label for label in s.labels if label not in labels]
+    return labels
+
+
 def inputs() -> dict:
     keys = [key for _, key in choices()]
     first = keys[0] if keys else "tagger"
     with gr.Column():
         model = gr.Dropdown(choices(), value=first, label="Model and test set", elem_id="errors-model")
         with gr.Row():
-            # Custom values allowed: each model has its own labels, and the handler checks them
-            # against the chosen model's (an API call names a model's labels directly).
-            gold = gr.Dropdown(label_choices(first), value=ANY, label="Gold label", allow_custom_value=True,
-                               elem_id="errors-gold")  # fmt: skip
-            predicted = gr.Dropdown(label_choices(first), value=ANY, label="Predicted label", allow_custom_value=True,
-                                    elem_id="errors-predicted")  # fmt: skip
+            # Every model's labels as the choices (what the API accepts; the handler checks a label
+            # against the chosen model's); the page offers the chosen model's (relabel).
+            gold = gr.Dropdown(every_label(), value=ANY, label="Gold label", elem_id="errors-gold")
+            predicted = gr.Dropdown(every_label(), value=ANY, label="Predicted label", elem_id="errors-predicted")
             order = gr.Radio([(label, key) for key, label in ORDERS.items()], value="unsure", label="Order",
                              elem_id="errors-order")  # fmt: skip
     return {"model": model, "gold": gold, "predicted": predicted, "order": order}

@@ -75,6 +75,10 @@ def analyze(text, relation, direction, layer, head, example, encoder) -> HeadOnS
     start = time.perf_counter()
     corpus = encoder.word_attention(sentence["words"], max_tokens=MAX_ATTENTION_TOKENS)
     yours = encoder.word_attention(words, max_tokens=MAX_ATTENTION_TOKENS)
+    if corpus.shape[0] < layer or corpus.shape[1] < head:  # the scores are the bundled MiniLM's
+        raise ValueError(
+            f"This encoder has {corpus.shape[0]} layers of {corpus.shape[1]} heads; the scores are MiniLM's."
+        )
     scores = asset("syntax_heads")["relations"][relation]
     return HeadOnSentences(
         relation=relation,
