@@ -12,6 +12,9 @@ import os
 import platform
 import socket
 import threading
+import time
+
+STARTED = time.perf_counter()  # the warm-up's lines give their times from here (bench/startup.py reads them)
 
 # Before gradio is imported: no usage analytics, and the hub is never asked for anything
 # the user did not name.
@@ -87,7 +90,7 @@ from explorer import VIEWS  # noqa: E402
 from explorer.views import lesson  # noqa: E402
 from explorer.web import deep_links, gradio_internals, model_cards, ui  # noqa: E402
 from explorer.web.page import PAGE_CSS  # noqa: E402
-from explorer.web.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, warm_up  # noqa: E402
+from explorer.web.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, load_models, model_names, warm_up  # noqa: E402
 from models.runtime import RUNTIME, problems  # noqa: E402
 
 
@@ -122,7 +125,23 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
     return blocks
 
 
-demo = build_demo()
+# The page answers once the models are loaded, or after this many seconds (a slow machine): then
+# the requests that need them wait, and their outputs say "Loading the models (n of N)…".
+MODELS_BEFORE_PAGE_S = 20.0
+
+
+def start_loading(runtime=RUNTIME, views=VIEWS) -> None:
+    """Load the models in a thread of their own while the page is built (the launch waits for
+    them, at most MODELS_BEFORE_PAGE_S): a class on a waking Space asks for them the moment the
+    page answers, and the first ones waited seconds for them (bench/load_test.py --cold; README
+    "Serving a classroom"). torch is imported here first, in this thread: its import pulls in
+    multiprocessing modules that the launch (uvicorn) imports too, and two threads importing the
+    same modules at once can deadlock; what the loading thread imports after it, building and
+    launching the page do not (measured: the modules each adds to sys.modules). Until the load is
+    over, requests wait for it (explorer/web/ui.wait_for_models): no request's code imports beside it."""
+    runtime.device()  # imports torch (models.runtime keeps it out of `import app`)
+    load_models(runtime, model_names(views), STARTED)
+
 
 if __name__ == "__main__":
     if found := problems():  # a damaged weight file stops the start, named, instead of failing one tab later
@@ -130,10 +149,18 @@ if __name__ == "__main__":
     settings = launch_settings()
     if busy := port_problem(settings["server_name"], settings["server_port"]):  # one line, not Gradio's traceback
         raise SystemExit(f"Cannot start: {busy}")
+    start_loading()
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    RUNTIME.wait_loaded(MODELS_BEFORE_PAGE_S)
     gradio_internals.announce()  # one line when the fast paths are off, saying why
     demo.launch(**settings, css=PAGE_CSS, app_kwargs=gradio_internals.app_kwargs(), prevent_thread_lock=True)
     gradio_internals.reuse_block_configs(demo)  # after launch: the page's config is built (why: there)
-    # After the page answers: one thread loads the models and computes every first paint and
-    # example once; requests arriving meanwhile wait for the same answers instead of racing.
-    threading.Thread(target=warm_up, args=(demo.first_paints,), name="warm-up", daemon=True).start()
+    # After the page answers: one thread waits for the models, then computes every first paint and
+    # example once, in the order a class asks, stepping aside while people's requests are answered;
+    # a request for an answer it is computing waits for that answer instead of racing it.
+    warming = threading.Thread(target=warm_up, args=(demo.first_paints, RUNTIME, STARTED), name="warm-up", daemon=True)
+    warming.start()
     demo.block_thread()
