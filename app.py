@@ -8,6 +8,17 @@ the port check), then the page: one tab per view of explorer.VIEWS; then the lau
 
 import ctypes
 import ctypes.util
+
+# The modules that both the launch (uvicorn) and the models' loading thread (torch) import, read
+# from sys.modules: imported here, once, so that the two threads never import the same module at
+# once (two threads in one module's import cycle can deadlock: app.start_loading).
+import multiprocessing.connection  # noqa: F401
+import multiprocessing.pool  # noqa: F401
+import multiprocessing.queues  # noqa: F401
+import multiprocessing.resource_sharer  # noqa: F401
+import multiprocessing.resource_tracker  # noqa: F401
+import multiprocessing.spawn  # noqa: F401
+import multiprocessing.synchronize  # noqa: F401
 import os
 import platform
 import socket
@@ -126,20 +137,18 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
 
 
 # The page answers once the models are loaded, or after this many seconds (a slow machine): then
-# the requests that need them wait, and their outputs say "Loading the models (n of N)…".
+# a request that needs them waits, and its outputs say "Loading the models (n of N)…".
 MODELS_BEFORE_PAGE_S = 20.0
 
 
 def start_loading(runtime=RUNTIME, views=VIEWS) -> None:
-    """Load the models in a thread of their own while the page is built (the launch waits for
-    them, at most MODELS_BEFORE_PAGE_S): a class on a waking Space asks for them the moment the
-    page answers, and the first ones waited seconds for them (bench/load_test.py --cold; README
-    "Serving a classroom"). torch is imported here first, in this thread: its import pulls in
-    multiprocessing modules that the launch (uvicorn) imports too, and two threads importing the
-    same modules at once can deadlock; what the loading thread imports after it, building and
-    launching the page do not (measured: the modules each adds to sys.modules). Until the load is
-    over, requests wait for it (explorer/web/ui.wait_for_models): no request's code imports beside it."""
-    runtime.device()  # imports torch (models.runtime keeps it out of `import app`)
+    """Load the models in a thread of their own from now, while the page is built; the launch
+    waits for them (at most MODELS_BEFORE_PAGE_S). Why wait: a class on a waking Space asks for
+    them the moment the page answers, and a page that answered first (2.9 s) left the load to
+    compete with fifty page opens: models in at 9.4 s instead of 6.1, first answers waiting up to
+    6 s, p95 3.0 s over the first 30 s instead of 0.2 (bench/load_test.py --cold; README "Serving a
+    classroom"). Until the load is over, a request that needs them waits, and says so
+    (explorer/web/ui.wait_for_models): no request's code imports beside the loading thread."""
     load_models(runtime, model_names(views), STARTED)
 
 
