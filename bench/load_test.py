@@ -405,7 +405,7 @@ def run_cold(args) -> dict:
     trainings = Tally(["/batch_training"])
     try:
         page_s = app.wait()
-        answered = time.time()
+        answered, students_cpu = time.time(), time.process_time()
         first, rest, _ = classroom(
             app.url, args.students, max(0.0, args.seconds - FIRST_S), args.ramp, args.seed, args.gradio_client,
             warm_s=min(FIRST_S, args.seconds), trainers=args.trainers, trainings=trainings,
@@ -413,6 +413,9 @@ def run_cold(args) -> dict:
         elapsed = max([sent + latency for sent, latency in first.asked + rest.asked], default=time.time()) - answered
         report["rss_mb_after"] = round(rss_mb(app.process.pid))
         report["server_cpu_s"] = round(cpu_s(app.process.pid), 1)
+        # The students' clients run on the same machine: their CPU is not the server's.
+        report["students_cpu_s"] = round(time.process_time() - students_cpu, 1)
+        report["load_average_after"] = round(os.getloadavg()[0], 2)
     finally:
         seen = timeline.stop()
         app.stop()
@@ -458,7 +461,8 @@ def cold_table(r: dict) -> str:
         f"from the process start: {timeline}",
         f"p95 per {WINDOW_S:.0f} s since the page answered: {r['p95_by_10_s']}",
         f"errors {r['errors']}, requests/s {r['requests_per_s']}, RSS after {r['rss_mb_after']} MB, "
-        f"server CPU {r['server_cpu_s']} s since its start",
+        f"server CPU {r['server_cpu_s']} s since its start, the students' clients {r['students_cpu_s']} CPU s, "
+        f"load average at the end {r['load_average_after']}",
         f"meanwhile {plural(t['students'], 'student')} trained the mask experiment: {t['requests']} trainings "
         f"answered (p50 {t['p50_s']} s, longest {t['max_s']} s), {t['errors']} refused or failed",
         "",
