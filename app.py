@@ -8,10 +8,24 @@ the port check), then the page: one tab per view of explorer.VIEWS; then the lau
 
 import ctypes
 import ctypes.util
+
+# The modules that both the launch (uvicorn) and the models' loading thread (torch) import, read
+# from sys.modules: imported here, once, so that the two threads never import the same module at
+# once (two threads in one module's import cycle can deadlock: app.start_loading).
+import multiprocessing.connection  # noqa: F401
+import multiprocessing.pool  # noqa: F401
+import multiprocessing.queues  # noqa: F401
+import multiprocessing.resource_sharer  # noqa: F401
+import multiprocessing.resource_tracker  # noqa: F401
+import multiprocessing.spawn  # noqa: F401
+import multiprocessing.synchronize  # noqa: F401
 import os
 import platform
 import socket
 import threading
+import time
+
+STARTED = time.perf_counter()  # the warm-up's lines give their times from here (bench/startup.py reads them)
 
 # Before gradio is imported: no usage analytics, and the hub is never asked for anything
 # the user did not name.
@@ -87,7 +101,7 @@ from explorer import VIEWS  # noqa: E402
 from explorer.views import lesson  # noqa: E402
 from explorer.web import deep_links, gradio_internals, model_cards, ui  # noqa: E402
 from explorer.web.page import PAGE_CSS  # noqa: E402
-from explorer.web.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, warm_up  # noqa: E402
+from explorer.web.serving import CONCURRENCY_PER_VIEW, QUEUE_MAX_SIZE, load_models, model_names, warm_up  # noqa: E402
 from models.runtime import RUNTIME, problems  # noqa: E402
 
 
@@ -122,7 +136,21 @@ def build_demo(views=VIEWS, runtime=RUNTIME) -> gr.Blocks:
     return blocks
 
 
-demo = build_demo()
+# The page answers once the models are loaded, or after this many seconds (a slow machine): then
+# a request that needs them waits, and its outputs say "Loading the models (n of N)…".
+MODELS_BEFORE_PAGE_S = 20.0
+
+
+def start_loading(runtime=RUNTIME, views=VIEWS) -> None:
+    """Load the models in a thread of their own from now, while the page is built; the launch
+    waits for them (at most MODELS_BEFORE_PAGE_S). Why wait: a class on a waking Space asks for
+    them the moment the page answers, and a page that answered first (2.9 s) left the load to
+    compete with fifty page opens: models in at 9.4 s instead of 6.1, first answers waiting up to
+    6 s, p95 3.0 s over the first 30 s instead of 0.2 (bench/load_test.py --cold; README "Serving a
+    classroom"). Until the load is over, a request that needs them waits, and says so
+    (explorer/web/ui.wait_for_models): no request's code imports beside the loading thread."""
+    load_models(runtime, model_names(views), STARTED)
+
 
 if __name__ == "__main__":
     if found := problems():  # a damaged weight file stops the start, named, instead of failing one tab later
@@ -130,10 +158,18 @@ if __name__ == "__main__":
     settings = launch_settings()
     if busy := port_problem(settings["server_name"], settings["server_port"]):  # one line, not Gradio's traceback
         raise SystemExit(f"Cannot start: {busy}")
+    start_loading()
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    RUNTIME.wait_loaded(MODELS_BEFORE_PAGE_S)
     gradio_internals.announce()  # one line when the fast paths are off, saying why
     demo.launch(**settings, css=PAGE_CSS, app_kwargs=gradio_internals.app_kwargs(), prevent_thread_lock=True)
     gradio_internals.reuse_block_configs(demo)  # after launch: the page's config is built (why: there)
-    # After the page answers: one thread loads the models and computes every first paint and
-    # example once; requests arriving meanwhile wait for the same answers instead of racing.
-    threading.Thread(target=warm_up, args=(demo.first_paints,), name="warm-up", daemon=True).start()
+    # After the page answers: one thread waits for the models, then computes every first paint and
+    # example once, in the order a class asks, stepping aside while people's requests are answered;
+    # a request for an answer it is computing waits for that answer instead of racing it.
+    warming = threading.Thread(target=warm_up, args=(demo.first_paints, RUNTIME, STARTED), name="warm-up", daemon=True)
+    warming.start()
     demo.block_thread()

@@ -6,6 +6,7 @@
     python bench/load_test.py --short                 # 6 students x 20 s, no browser (CI runs this)
     python bench/load_test.py --trainers 0            # no student trains the mask experiment
     python bench/load_test.py --closed-loop --students 50 --seconds 60   # each client calls again at once
+    python bench/load_test.py --cold                  # the class arrives the moment the page answers
 
 Classroom mode (bench/classroom.py): `python app.py` starts on a free 127.0.0.1 port and is
 measured once its warm-up is done. Students join at random times over a 15 s ramp, one
@@ -26,6 +27,13 @@ while those trainings run.
 Printed: requests, errors, p50/p95 latency per endpoint and overall, requests/s, the server's
 RSS before and after and its CPU seconds, the page-open costs. The last line is one JSON
 object; the exit status is 1 when any request failed or RSS grew by 10 % or more.
+
+Cold mode (`--cold`), a class on a Space that was asleep: the same students begin the moment
+the page first answers (no warm phase, no page-open measurement), while the app still loads its
+models and warms its answers. Printed: p50/p95 per endpoint for the first 30 s and for the whole
+run, p95 per 10 s since the page answered, errors, and the start-up timeline from the process
+start: the page answers, every model loaded, every first paint cached, the warm-up done (the
+lines the app writes as it warms; bench/startup.py MILESTONES). Exit status 1 on any error.
 """
 
 from __future__ import annotations
@@ -51,7 +59,7 @@ sys.path.insert(0, str(REPO))  # run as a script: `bench` is importable from the
 
 from bench.classroom import board_inputs, own_inputs  # noqa: E402
 from bench.page_open import visit_costs, wait_for_warm_up  # noqa: E402
-from bench.startup import App, child_env  # noqa: E402 (the same app starter as python -m bench)
+from bench.startup import App, Timeline, child_env  # noqa: E402 (the same app starter as python -m bench)
 from explorer.core.plural import plural  # noqa: E402
 
 RSS_GROWTH_LIMIT = 0.10
@@ -59,6 +67,8 @@ OWN_SHARE = 0.3  # students who type their own sentences; the others copy the bo
 THINK_S = (2.0, 6.0)
 RAMP_S = 15.0
 GOALS = {"p95_s": 2.0, "endpoint_p95_s": 4.0, "page_open_ratio": 1.5, "rss_growth": RSS_GROWTH_LIMIT}
+FIRST_S = 30.0  # cold mode: the first window, the class arriving while the app warms up
+WINDOW_S = 10.0  # cold mode: p95 per window of this many seconds since the page answered
 
 
 def rss_mb(pid: int) -> float:
@@ -157,11 +167,12 @@ class Tally:
 
     def __init__(self, names):
         self.latencies: dict[str, list[float]] = {name: [] for name in names}
+        self.asked: list[tuple[float, float]] = []  # (time.time() when sent, latency) of each answer
         self.errors: list[str] = []
         self.lock = threading.Lock()
 
     def ask(self, client, name: str, args: list) -> None:
-        t0 = time.perf_counter()
+        sent, t0 = time.time(), time.perf_counter()
         try:
             problem = refusal(client.predict(*args, api_name=name))
             if problem:
@@ -172,6 +183,15 @@ class Tally:
             return
         with self.lock:
             self.latencies[name].append(time.perf_counter() - t0)
+            self.asked.append((sent, self.latencies[name][-1]))
+
+    def merged(self, other: Tally) -> Tally:
+        """This tally and `other` as one (the cold mode's whole run: its first window and the rest)."""
+        both = Tally(self.latencies)
+        for name in both.latencies:
+            both.latencies[name] = self.latencies[name] + other.latencies.get(name, [])
+        both.asked, both.errors = self.asked + other.asked, self.errors + other.errors
+        return both
 
 
 def classroom(
@@ -372,6 +392,91 @@ def run(args) -> dict:
     return report
 
 
+def run_cold(args) -> dict:
+    """Cold mode (module docstring): start the app, and the class the moment its page answers."""
+    env = {**child_env(threads=args.threads), "EXPLORER_BATCHING": "0" if args.batching == "off" else "1"}
+    if args.concurrency:
+        env["EXPLORER_CONCURRENCY"] = str(args.concurrency)
+    log = Path(tempfile.mkdtemp(prefix="load-test-cold-")) / "app.log"
+    app = App(env, log)
+    timeline = Timeline(app)
+    report: dict = {"mode": "cold classroom", "students": args.students, "batching": args.batching,
+                    "client": "gradio_client" if args.gradio_client else "http", "log": str(log)}  # fmt: skip
+    trainings = Tally(["/batch_training"])
+    try:
+        page_s = app.wait()
+        answered, students_cpu = time.time(), time.process_time()
+        first, rest, _ = classroom(
+            app.url, args.students, max(0.0, args.seconds - FIRST_S), args.ramp, args.seed, args.gradio_client,
+            warm_s=min(FIRST_S, args.seconds), trainers=args.trainers, trainings=trainings,
+        )  # fmt: skip
+        elapsed = max([sent + latency for sent, latency in first.asked + rest.asked], default=time.time()) - answered
+        report["rss_mb_after"] = round(rss_mb(app.process.pid))
+        report["server_cpu_s"] = round(cpu_s(app.process.pid), 1)
+        # The students' clients run on the same machine: their CPU is not the server's.
+        report["students_cpu_s"] = round(time.process_time() - students_cpu, 1)
+        report["load_average_after"] = round(os.getloadavg()[0], 2)
+    finally:
+        seen = timeline.stop()
+        app.stop()
+    report["timeline_s"] = {"page answers": round(page_s, 2), **seen}
+    whole = first.merged(rest)
+    whole.errors += trainings.errors
+    report["first_30_s"] = summary(first, min(FIRST_S, elapsed))
+    report.update(summary(whole, elapsed))
+    windows: dict[int, list[float]] = {}
+    for sent, latency in whole.asked:
+        windows.setdefault(int((sent - answered) // WINDOW_S), []).append(latency)
+    report["p95_by_10_s"] = [
+        round(percentile(windows.get(k, []), 0.95), 3) for k in range(int(elapsed // WINDOW_S) + 1)
+    ]
+    done = trainings.latencies["/batch_training"]
+    report["trainings"] = {"students": args.trainers, "requests": len(done), "errors": len(trainings.errors),
+                           "p50_s": round(percentile(done, 0.5), 1), "max_s": round(max(done, default=0), 1)}  # fmt: skip
+    return report
+
+
+def cold_table(r: dict) -> str:
+    """The cold mode's printout: both windows side by side, the timeline, the goals."""
+    first = r["first_30_s"]
+    lines = [
+        f"{r['mode']}: {r['students']} students from the moment the page answered, {r['seconds']} s, "
+        f"batching {r['batching']}",
+        "",
+        f"| endpoint | first {FIRST_S:.0f} s: requests | p50 s | p95 s | whole run: requests | p50 s | p95 s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, e in r["per_endpoint"].items():
+        f = first["per_endpoint"][name]
+        lines.append(
+            f"| {name} | {f['requests']} | {f['p50_s']} | {f['p95_s']} | {e['requests']} | {e['p50_s']} | {e['p95_s']} |"
+        )
+    lines.append(
+        f"| all | {first['requests']} | {first['p50_s']} | {first['p95_s']} | {r['requests']} | {r['p50_s']} | {r['p95_s']} |"
+    )
+    timeline = ", ".join(f"{name} {'—' if s is None else f'{s} s'}" for name, s in r["timeline_s"].items())
+    t = r["trainings"]
+    lines += [
+        "",
+        f"from the process start: {timeline}",
+        f"p95 per {WINDOW_S:.0f} s since the page answered: {r['p95_by_10_s']}",
+        f"errors {r['errors']}, requests/s {r['requests_per_s']}, RSS after {r['rss_mb_after']} MB, "
+        f"server CPU {r['server_cpu_s']} s since its start, the students' clients {r['students_cpu_s']} CPU s, "
+        f"load average at the end {r['load_average_after']}",
+        f"meanwhile {plural(t['students'], 'student')} trained the mask experiment: {t['requests']} trainings "
+        f"answered (p50 {t['p50_s']} s, longest {t['max_s']} s), {t['errors']} refused or failed",
+        "",
+        f"errors: {r['errors']} (goal 0)",
+    ]
+    for label, window in ((f"first {FIRST_S:.0f} s", first), ("whole run", r)):
+        slowest = max(window["per_endpoint"].items(), key=lambda item: item[1]["p95_s"])
+        lines.append(
+            f"{label}: p95 {window['p95_s']} s (goal <= {GOALS['p95_s']}), slowest endpoint {slowest[0]} "
+            f"p95 {slowest[1]['p95_s']} s (goal <= {GOALS['endpoint_p95_s']})"
+        )
+    return "\n".join(lines)
+
+
 def verdicts(r: dict) -> list[str]:
     """Each goal of the classroom mode, met or not."""
     lines = [
@@ -433,10 +538,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gradio-client", action="store_true", help="students as gradio_client sessions (heavier)")
     parser.add_argument("--trainers", type=int, default=3, help="students who train the mask experiment (see above)")
     parser.add_argument("--short", action="store_true", help="6 students for 20 s, 3 s ramp, no browser (CI)")
+    parser.add_argument("--cold", action="store_true", help="the class begins the moment the page answers (above)")
     args = parser.parse_args(argv)
     if args.short:
         args.students, args.seconds, args.ramp, args.page_open = 6, 20, 3, 0
         args.trainers = min(args.trainers, 1)
+    if args.cold:
+        report = run_cold(args)
+        print(cold_table(report))
+        for sample in report["error_samples"]:
+            print("error:", sample)
+        print(json.dumps({"load_test": report, "cpu_count": os.cpu_count()}))
+        return 1 if report["errors"] else 0
     report = run(args)
     print(table(report))
     for sample in report["error_samples"]:

@@ -7,6 +7,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -74,6 +75,47 @@ class App:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+# What the app writes to its console as it warms up (explorer/web/serving.py), in the order it
+# happens: the cold load test times each from the process start.
+MILESTONES = {
+    "every model loaded": "warm-up: every model loaded",
+    "every first paint cached": "warm-up: every first paint cached",
+    "warm-up done": "warm-up done",
+}
+
+
+class Timeline:
+    """Seconds from an App's start until its console first showed each of MILESTONES (None: not
+    yet, or never: an app that does not say it), read every 50 ms from now until stop()."""
+
+    def __init__(self, app: App, every_s: float = 0.05):
+        self.app = app
+        self.seen: dict[str, float | None] = dict.fromkeys(MILESTONES)
+        self._done = threading.Event()
+
+        def watch() -> None:
+            while not self._done.wait(every_s):
+                self.read()
+
+        self._thread = threading.Thread(target=watch, name="timeline", daemon=True)
+        self._thread.start()
+
+    def read(self) -> None:
+        try:
+            text = self.app.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return
+        now = time.perf_counter() - self.app.started
+        for name, line in MILESTONES.items():
+            if self.seen[name] is None and line in text:
+                self.seen[name] = round(now, 2)
+
+    def stop(self) -> dict[str, float | None]:
+        self._done.set()
+        self._thread.join()
+        return dict(self.seen)
 
 
 def import_seconds(env: dict) -> float:

@@ -12,11 +12,12 @@ No torch here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -97,15 +98,41 @@ class ResultCache:
             with self._lock:
                 self._computing.pop(key).set()
 
-    def lookup(self, key: Hashable) -> tuple[bool, Any]:
-        """(True, answer) when `key` is stored (it becomes the most recent), else (False, None)."""
+    def lookup(self, key: Hashable, wait: bool = False) -> tuple[bool, Any]:
+        """(True, answer) when `key` is stored (it becomes the most recent), else (False, None).
+        wait: when another thread is computing `key` (get_or_compute, computing), wait for it and
+        take its answer: the batched endpoints ask this way, so a class's first request and the
+        warm-up never compute the same answer twice."""
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    self.hits += 1
+                    return True, self._answers[key][0]
+                waiting = self._computing.get(key) if wait else None
+                if waiting is None:
+                    self.misses += 1
+                    return False, None
+            waiting.wait()  # then look again: stored, or (a failure, an answer not kept) a miss
+
+    @contextlib.contextmanager
+    def computing(self, keys: Iterable[Hashable]) -> Iterator[list]:
+        """Inside this block, this thread computes `keys` (a batch of them) and puts their answers:
+        get_or_compute and lookup(wait=True) of one of them elsewhere wait for the block to end
+        instead of computing it again. Yields the keys this thread claimed (one that another
+        thread was computing already is not claimed, and is computed here too)."""
+        claimed = []
         with self._lock:
-            if key in self._answers:
-                self._answers.move_to_end(key)
-                self.hits += 1
-                return True, self._answers[key][0]
-            self.misses += 1
-            return False, None
+            for key in keys:
+                if key not in self._computing and key not in claimed:
+                    self._computing[key] = threading.Event()
+                    claimed.append(key)
+        try:
+            yield claimed
+        finally:
+            with self._lock:
+                for key in claimed:
+                    self._computing.pop(key).set()
 
     def put(self, key: Hashable, answer: Any) -> None:
         self._store(key, answer)

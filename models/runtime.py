@@ -10,6 +10,10 @@ import torch, transformers or a model module at the same moment (that raised
 _DeadlockError / ImportError under load). Each model module imports what it needs at its
 top, so after its load a request triggers no import.
 
+    RUNTIME.load_in_background(["encoder", "tagger"])   # the app at start-up: one thread loads them
+    RUNTIME.loading()                                   # (3, 9): 3 of the 9 loaded; None once done
+    RUNTIME.wait_loaded(0.5)                            # True once the background load is over
+
 torch is imported inside the functions, so `import models.runtime` (and the app) stays light.
 """
 
@@ -174,6 +178,10 @@ class Runtime:
         # on the CPU after CUDA ran out of memory, so that request alone gets CPU copies.
         self._request = threading.local()
         self.cache = ResultCache(budget_mb() if cache_mb is None else cache_mb)
+        # A background load (load_in_background): the names it loads, in order, and set once it is over.
+        self._order: list[str] = []
+        self._loaded_in_background = threading.Event()
+        self._loaded_in_background.set()
 
     @contextlib.contextmanager
     def cpu_only(self) -> Iterator[None]:
@@ -218,6 +226,58 @@ class Runtime:
     def loaded(self) -> list[str]:
         """Names (name or name@cpu) of the models loaded so far."""
         return sorted(self._loaded)
+
+    def in_order(self, names) -> list[str]:
+        """`names` with each model's needs before it (MiniLM before the tagger), each once."""
+        order: list[str] = []
+
+        def add(name: str) -> None:
+            if name in order:
+                return
+            if name not in self.specs:
+                raise KeyError(f"No model {name!r}; the runtime knows {sorted(self.specs)}.")
+            for need in self.specs[name].needs:
+                add(need)
+            order.append(name)
+
+        for name in names:
+            add(name)
+        return order
+
+    def load_in_background(self, names, on_loaded: Callable[[str], None] | None = None) -> threading.Thread:
+        """Load `names` (and their needs, in_order) one after the other in a thread of its own,
+        started now; on_loaded(name) after each. Until it is over, loading() says how far it is. A
+        model that fails to load is logged and left to the first request that needs it (which then
+        hears why). Returns the thread."""
+        order = self.in_order(names)
+        self._order = order
+        self._loaded_in_background.clear()  # before the thread runs: a request arriving now sees the load
+
+        def load() -> None:
+            try:
+                for name in order:
+                    try:
+                        self.get(name)
+                    except Exception:  # noqa: BLE001 - the request that needs it will raise it, named
+                        log.exception("loading the model %s failed", name)
+                    if on_loaded is not None:
+                        on_loaded(name)
+            finally:
+                self._loaded_in_background.set()
+
+        thread = threading.Thread(target=load, name="load-models", daemon=True)
+        thread.start()
+        return thread
+
+    def loading(self) -> tuple[int, int] | None:
+        """(models loaded, models to load) while a background load runs; None when none does."""
+        if self._loaded_in_background.is_set():
+            return None
+        return sum(name in self._loaded for name in self._order), len(self._order)
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Wait (at most `timeout` s) for the background load to be over; True if it is."""
+        return self._loaded_in_background.wait(timeout)
 
     def named_encoder(self, name: str) -> Any:
         """An encoder a user named (a hub id) instead of the bundled one. Only the last named one

@@ -20,6 +20,7 @@ The Lesson's buttons open their step's link through the same `Painter.render` as
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from explorer.core import figures as fg
 from explorer.core.limits import MAX_LINK_CHARS, MAX_QUERY_CHARS
 
 from .gradio_internals import FAST_PATHS, fresh_copy, serialized, update_properties
+from .serving import LIVE
+from .ui import reporting
 
 DEFAULT_VIEW = "lesson"  # the first tab: where a link with an unknown view lands
 # Values of `view` and parameter prefixes that Gradio's own page reads (its API page, themes).
@@ -341,20 +344,36 @@ class Painter:
         """
         stored: dict = {}  # the defaults' key -> the serialized answer (one entry: a page opens with the defaults)
 
-        # The request comes first: Gradio hands it only to a positional parameter, found by its hint.
+        # The request comes first: Gradio hands it only to a positional parameter, found by its hint;
+        # after the inputs, the event's gr.Progress (the signature below: one parameter per input,
+        # then one whose default is a gr.Progress), where a wait for the models at start-up shows
+        # (ui.wait_for_models). A direct call passes the request and the values only.
         def first_paint(request: gr.Request, *values):
+            progress = None
+            if values and isinstance(values[-1], gr.Progress):
+                *values, progress = values
             query = dict(request.query_params) if request is not None else {}
-            if not FAST_PATHS:
-                return self.render(parse(query, self.links) if query else NO_LINK, *values)
-            if query:
-                return serialized(self.render(parse(query, self.links), *values))
-            key = json.dumps(values, default=repr, sort_keys=True)
-            if key in stored:
-                return fresh_copy(stored[key])
-            answer = serialized(self.render(NO_LINK, *values), self.outputs)
+            with LIVE.answering(), reporting(progress):
+                if not FAST_PATHS:
+                    return self.render(parse(query, self.links) if query else NO_LINK, *values)
+                if query:
+                    return serialized(self.render(parse(query, self.links), *values))
+                key = json.dumps(values, default=repr, sort_keys=True)
+                if key in stored:
+                    return fresh_copy(stored[key])
+                answer = serialized(self.render(NO_LINK, *values), self.outputs)
             if not stored:
                 stored[key] = answer
             return fresh_copy(answer)
+
+        positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        first_paint.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter("request", positional, annotation=gr.Request),
+                *(inspect.Parameter(f"value_{k}", positional) for k in range(len(self.inputs))),
+                inspect.Parameter("progress", positional, default=gr.Progress()),
+            ]
+        )
 
         return first_paint
 

@@ -4,12 +4,15 @@ component), batched and live versions of a view, teaching notes."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import inspect
 import logging
 import math
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -17,7 +20,7 @@ import gradio as gr
 from explorer.core.limits import check_whole
 
 from .gradio_internals import check_before_preprocess, plot_value
-from .serving import MAX_BATCH, batching_enabled
+from .serving import LIVE, MAX_BATCH, batching_enabled
 
 NOTES = Path(__file__).resolve().parents[1] / "notes"
 log = logging.getLogger("explorer")
@@ -41,6 +44,46 @@ def message(err: Exception) -> str:
     return f"The analysis failed ({type(err).__name__}). Other tabs still work; try a shorter or simpler input."
 
 
+# While the app loads its models (app.py starts that before the page answers), a request that
+# needs them waits, and says so: in the overlay of its outputs (gr.Progress) while it waits, then
+# in its answer's status line. The one place of these words.
+LOADING = "Loading the models ({n} of {total})…"
+READY = "The models are loaded: the app is ready."
+_reporting = threading.local()  # the gr.Progress of the request this thread answers (a first paint's)
+
+
+@contextlib.contextmanager
+def reporting(progress) -> Iterator[None]:
+    """Inside this block, a wait for the models in this thread shows on `progress` (a gr.Progress):
+    a page's first paint, whose views' functions are called with their inputs only."""
+    before = getattr(_reporting, "progress", None)
+    _reporting.progress = progress
+    try:
+        yield
+    finally:
+        _reporting.progress = before
+
+
+def wait_for_models(runtime, progress=None) -> float:
+    """While the runtime loads the app's models in the background, wait until all are loaded,
+    showing LOADING on `progress` (or the one `reporting` set); seconds waited (0.0: none).
+
+    All of them, not only the request's own: until the load is over, no request runs model code
+    beside the thread that imports torch, transformers and the model modules (two threads importing
+    at once raised ImportError under load), and the request's own are most of the load anyway
+    (MiniLM's, which five tabs read, comes first)."""
+    if runtime.loading() is None:
+        return 0.0
+    start = time.perf_counter()
+    progress = progress if progress is not None else getattr(_reporting, "progress", None)
+    while (state := runtime.loading()) is not None:
+        if progress is not None:
+            n, total = state
+            progress(state, desc=LOADING.format(n=n, total=total), unit="models")
+        runtime.wait_loaded(0.25)
+    return time.perf_counter() - start
+
+
 def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True, progress: bool = False):
     """A Gradio function for `fn(*inputs, **models) -> {output name: value}` (outputs None: fn's
     value as it is, for gr.api).
@@ -51,11 +94,15 @@ def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True, progr
     Outputs are returned by component, so a handler never depends on their order.
     progress: fn takes a `progress` keyword; Gradio passes the event's gr.Progress (a parameter
     with that default, after the inputs), and a direct call (a deep link's paint) passes none.
+    An endpoint with models gets the event's gr.Progress too (for the wait for the models at
+    start-up: wait_for_models), and a person's request counts as live (serving.LIVE), unless it
+    reports progress.
     """
     names = inputs_of(fn, needs)
     # The request's gr.Progress, per thread: run sets it and the sendable it calls (same thread)
     # reads it; it is not an argument, so it is no part of the cache key.
     tracker = threading.local()
+    reports = names is not None and (progress or bool(needs))  # run takes the event's gr.Progress
 
     def sendable(*inputs, **models):
         # The answer as Gradio sends it (plot specs already JSON), so a cached answer costs a
@@ -66,29 +113,38 @@ def endpoint(runtime, needs, fn, outputs: dict | None, cache: bool = True, progr
     sendable.__module__, sendable.__qualname__ = fn.__module__, fn.__qualname__  # the cache key names fn
 
     def run(*inputs):
-        if progress:
-            tracker.progress = None
-            if names is not None and len(inputs) > len(names):
-                *inputs, tracker.progress = inputs
-        try:
-            # An identical earlier request gets its answer from the shared cache (cache=False: a
-            # measurement, which must run each time).
-            answer, notice = (runtime.answer if cache else runtime.call)(needs, sendable, *inputs)
-        except gr.Error:
-            raise
-        except Exception as err:  # noqa: BLE001 - the boundary between the app and a user request
-            raise gr.Error(message(err), print_exception=False) from None
+        given = None
+        if reports and len(inputs) > len(names):
+            *inputs, given = inputs
+        tracker.progress = given if progress else None
+        # A long request (one that reports its progress: a training, seconds) is not one the
+        # warm-up steps aside for: it would hold the warm-up for its whole length.
+        with contextlib.nullcontext() if progress else LIVE.answering():
+            waited = wait_for_models(runtime, given) if needs else 0.0
+            try:
+                # An identical earlier request gets its answer from the shared cache (cache=False: a
+                # measurement, which must run each time).
+                answer, notice = (runtime.answer if cache else runtime.call)(needs, sendable, *inputs)
+            except gr.Error:
+                raise
+            except Exception as err:  # noqa: BLE001 - the boundary between the app and a user request
+                raise gr.Error(message(err), print_exception=False) from None
         if notice:
             gr.Warning(notice)
         if outputs is None:
             return answer
         # A handler may return more than this event shows (a figures dict has every figure of
         # the view); only the names this event has a component for are sent.
-        return {outputs[name]: v for name, v in answer.items() if name in outputs}
+        shown = {outputs[name]: v for name, v in answer.items() if name in outputs}
+        # A person's event that waited says so (this answer only: the cached one is untouched); a
+        # direct call (a page's first paint, the warm-up) does not: its answer may be stored for others.
+        if waited and given is not None and isinstance(answer.get("status"), str) and "status" in outputs:
+            shown[outputs["status"]] = f"{READY} {answer['status']}"
+        return shown
 
     # Named after fn, with fn's inputs (its parameters less the model keywords) as its signature.
     run.__name__, run.__qualname__, run.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-    if progress:  # Gradio hands a gr.Progress to the parameter whose default is one
+    if reports:  # Gradio hands a gr.Progress to the parameter whose default is one
         return with_inputs(
             run, [*names, inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress())]
         )
@@ -219,11 +275,22 @@ def batched(runtime, needs, analyze_many, render, outputs: dict, status: str, sa
         return {status: f"⚠️ {html.escape(text, quote=False)}"}
 
     def run_batch(*columns):
-        requests = list(zip(*columns))
-        keys = [runtime.key(needs, same_as or render, *request) for request in requests]
-        # The cache holds (answer, notice) pairs, as Runtime.answer stores them for `same_as`.
-        known = [runtime.cache.lookup(key) if key is not None else (False, None) for key in keys]
-        known = [(found, stored[0] if found else None) for found, stored in known]
+        with LIVE.answering():
+            wait_for_models(runtime)  # no overlay: Gradio gives a batched event no gr.Progress
+            requests = list(zip(*columns))
+            keys = [runtime.key(needs, same_as or render, *request) for request in requests]
+            # The cache holds (answer, notice) pairs, as Runtime.answer stores them for `same_as`;
+            # an answer being computed elsewhere (the warm-up's example) is waited for, not recomputed.
+            known = [runtime.cache.lookup(key, wait=True) if key is not None else (False, None) for key in keys]
+            known = [(found, stored[0] if found else None) for found, stored in known]
+            new = [key for key, (found, _) in zip(keys, known) if not found and key is not None]
+            with runtime.cache.computing(new):  # meanwhile, the same question elsewhere waits for this batch
+                answers = answer_batch(requests, keys, known)
+        if complete is not None:
+            answers = [answer if status_only(answer) else complete(answer) for answer in answers]
+        return [[answer.get(name) for answer in answers] for name in names]
+
+    def answer_batch(requests: list, keys: list, known: list) -> list[dict]:
         todo = [request for request, (found, _) in zip(requests, known) if not found]  # only these reach the model
         try:
             computed = iter(runtime.call(needs, analyze_many, todo)[0] if todo else [])
@@ -247,9 +314,7 @@ def batched(runtime, needs, analyze_many, render, outputs: dict, status: str, sa
             except Exception as err:  # noqa: BLE001 - one request's bug must not fail the others
                 log.exception("rendering one request of a batch failed")
                 answers.append(failed(f"The analysis failed ({type(err).__name__}). Try a shorter or simpler input."))
-        if complete is not None:
-            answers = [answer if status_only(answer) else complete(answer) for answer in answers]
-        return [[answer.get(name) for answer in answers] for name in names]
+        return answers
 
     def status_only(answer: dict) -> bool:
         return list(answer) == [status]
