@@ -158,6 +158,7 @@ def projection_figure(r: WordContexts) -> dict:
             margin=dict(l=10, r=fg.MODEBAR_ROOM, t=50, b=10),
             plot_bgcolor="white",
             showlegend=bool(r.tags),
+            legend=dict(orientation="h", y=-0.2),  # under the plot: the mode bar stands at its right
             xaxis=dict(title=dict(text="axis 1"), zeroline=False, automargin=True),
             yaxis=dict(title=dict(text="axis 2"), zeroline=False, automargin=True),
         ),
