@@ -37,6 +37,7 @@ PER_TAG = 12
 MAX_WORDS = 30
 BASELINE_SENTENCES = 400  # EWT dev sentences the anisotropy baseline draws its words from
 BASELINE_PAIRS = 2000
+BASELINE_CHUNK = 100
 
 
 def first_tags(sentences: list[TaggedSentence]) -> dict[str, list[tuple[int, str]]]:
@@ -82,9 +83,11 @@ def main(argv: list[str] | None = None) -> None:
     dev = [" ".join(s.words) for s in read_ewt("dev") if 4 <= len(s.words) <= MAX_WORDS][:BASELINE_SENTENCES]
     with RUNTIME.cpu_only():
         encoder = RUNTIME.get("encoder")
-        baseline = np.concatenate(
-            [anisotropy(encoder, dev[i : i + 100], pairs=BASELINE_PAIRS // 4, seed=i) for i in range(0, len(dev), 100)]
-        ).reshape(4, -1).mean(axis=0)  # fmt: skip
+        chunks = range(0, len(dev), BASELINE_CHUNK)  # a padded batch of BASELINE_CHUNK sentences at a time
+        pairs = BASELINE_PAIRS // len(chunks)
+        baseline = np.mean(
+            [anisotropy(encoder, dev[i : i + BASELINE_CHUNK], pairs=pairs, seed=i) for i in chunks], axis=0
+        )
         similarity = {}
         for word, found in tqdm(words.items(), desc="words", unit="word"):
             similarity[word] = encoder.word_in_contexts(word, [f["text"] for f in found]).self_similarity
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.out),
         indent=None,
     )
-    print(f"{len(words)} words, baseline {np.round(baseline, 3).tolist()}, {time.perf_counter() - start:.0f} s "
+    print(f"{len(words)} words, baseline {np.round(baseline.astype(float), 3).tolist()}, {time.perf_counter() - start:.0f} s "
           f"-> {args.out}")  # fmt: skip
 
 

@@ -87,10 +87,16 @@ def best_heads(min_count: int = MIN_COUNT) -> tuple[BestHead, ...]:
     return tuple(best_head(r, s) for r, s in relations.items() if s["count"] >= min_count)
 
 
+def best_for(relation: str) -> BestHead | None:
+    """The best head of `relation` (None: a relation with too few dependents, or unknown)."""
+    return next((b for b in best_heads() if b.relation == relation), None)
+
+
 def relation_choices() -> list[str]:
     return [b.relation for b in best_heads()]
 
 
+@cache
 def scores_table() -> pd.DataFrame:
     """Each bundled model's headline score over its test set, read from the error analyses (equal
     to its model card's), one row per model and set; the analyses not bundled are left out."""

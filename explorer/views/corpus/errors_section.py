@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import gradio as gr
@@ -61,11 +62,7 @@ def tagger_source() -> Source:
     a = asset("errors_tagger")
     words = {s["id"]: s["words"] for s in a["sentences"]}
     confusion = np.asarray(a["confusion"])
-    rows = [
-        {**e, "word": e["word"], "sentence_words": words[e["sentence"]],
-         "sentence_text": " ".join(words[e["sentence"]])}
-        for e in a["errors"]
-    ]  # fmt: skip
+    rows = [{**e, "sentence_text": " ".join(words[e["sentence"]])} for e in a["errors"]]
     return Source(
         key="tagger",
         title="Tagger (BiLSTM) on UD EWT test",
@@ -148,8 +145,9 @@ def translator_sources() -> list[Source]:
     return out
 
 
+@cache
 def sources() -> dict[str, Source]:
-    """Every bundled analysis, by key (an analysis not bundled is left out)."""
+    """Every bundled analysis, by key (an analysis not bundled is left out); built once per process."""
     found: list[Source] = []
     for make in (tagger_source, nli_sources, translator_sources):
         try:
@@ -160,15 +158,10 @@ def sources() -> dict[str, Source]:
     return {s.key: s for s in found}
 
 
-_SOURCES: dict[str, Source] = {}
-
-
 def source(key) -> Source:
-    if not _SOURCES:
-        _SOURCES.update(sources())
-    if key not in _SOURCES:
-        raise ValueError(f"The model must be one of {', '.join(_SOURCES)}, got {str(key)[:40]!r}.")
-    return _SOURCES[key]
+    if key not in sources():
+        raise ValueError(f"The model must be one of {', '.join(sources())}, got {str(key)[:40]!r}.")
+    return sources()[key]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from explorer.core.samples import sample_text
 from explorer.web.exports import request_folder
 from models.runtime import MODELS
 
-from .analysis import CLARK_BERT_BASE, DIRECTIONS, asset, best_heads, relation_choices, words_of
+from .analysis import CLARK_BERT_BASE, DIRECTIONS, asset, best_for, best_heads, pointed, relation_choices, words_of
 
 API_NAME = "corpus_syntax_heads"
 SHAPE = MODELS["encoder"].shape
@@ -169,7 +169,7 @@ def figures(r: HeadOnSentences) -> dict:
     gold = r.example
     finds = [(i, h) for i, (h, rel) in enumerate(zip(gold["heads"], gold["relations"], strict=True))
              if rel == r.relation and h >= 0]  # fmt: skip
-    picks = attention.argmax(axis=-1) if r.direction == "dep_to_head" else attention.argmax(axis=-2)
+    picks = pointed(attention, r.direction)
     right = sum(int(picks[i] == h) for i, h in finds)
     name = f"layer {r.layer}, head {r.head}"
     return {
@@ -208,21 +208,20 @@ def write_exports(r: HeadOnSentences, folder: Path | None = None) -> list[str]:
 
 
 def inputs() -> dict:
-    first = best_heads()[0] if best_heads() else None
+    det = default_example("")
     with gr.Column():
         with gr.Row():
             relation = gr.Dropdown(relation_choices(), value="det", label="Relation (UD, EWT dev)",
                                    elem_id="syntax-relation")  # fmt: skip
             direction = gr.Radio(
                 [(label, key) for key, label in DIRECTIONS.items()],
-                value=first.direction if first else "dep_to_head",
+                value=det["direction"],
                 label="Direction",
                 elem_id="syntax-direction",
             )
         with gr.Row():
-            det = next((b for b in best_heads() if b.relation == "det"), first)
-            layer = gr.Slider(1, LAYERS, value=det.layer if det else 1, step=1, label="Layer", elem_id="syntax-layer")
-            head = gr.Slider(1, HEADS, value=det.head if det else 1, step=1, label="Head", elem_id="syntax-head")
+            layer = gr.Slider(1, LAYERS, value=det["layer"], step=1, label="Layer", elem_id="syntax-layer")
+            head = gr.Slider(1, HEADS, value=det["head"], step=1, label="Head", elem_id="syntax-head")
             example = gr.Slider(0, len(examples()) - 1, value=0, step=1, label="Corpus sentence #",
                                 elem_id="syntax-example")  # fmt: skip
         to_best = gr.Button("Go to this relation's best head", size="sm", elem_id="syntax-to-best")
@@ -236,7 +235,7 @@ def inputs() -> dict:
 
 
 def best_of(relation):
-    b = next((b for b in best_heads() if b.relation == relation), None)
+    b = best_for(relation)
     if b is None:
         return gr.skip(), gr.skip(), gr.skip()
     return b.direction, b.layer, b.head
@@ -253,7 +252,7 @@ def outputs() -> dict:
 
 
 def default_example(text: str) -> dict:
-    det = next(b for b in best_heads() if b.relation == "det")
+    det = best_for("det")
     return {"text": text, "relation": "det", "direction": det.direction, "layer": det.layer, "head": det.head,
             "example": 0}  # fmt: skip
 
