@@ -114,8 +114,18 @@ def test_corpus_tab_in_chromium_opens_each_section_and_lists_a_cells_errors(app_
         time.sleep(1)
         driver.save_screenshot(str(SCREENSHOTS / "corpus_syntax_heads_1280x900.png"))
 
-        driver.get(app_url + "?view=corpus&section=corpus_errors&model=tagger&gold=ADJ&predicted=NOUN")
+        # A link that names another model keeps its filters (choosing the model must not reset them).
+        driver.get(app_url + "?view=corpus&section=corpus_errors&model=nli:breaking_nli&gold=contradiction"
+                   "&predicted=entailment")  # fmt: skip
         status = "return document.querySelector('#corpus_errors-status')?.innerText || ''"
+        wait_for(driver, f"{status[:-6]}.includes('(gold contradiction, predicted entailment)')", timeout=120,
+                 what="the linked NLI errors")  # fmt: skip
+        time.sleep(3)  # any event the link's filling set off has run by now
+        predicted = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#errors-rows [data-col=\"2\"]')).map(c => c.innerText)"
+        )
+        assert predicted and set(predicted) == {"entailment"}, predicted
+        driver.get(app_url + "?view=corpus&section=corpus_errors&model=tagger&gold=ADJ&predicted=NOUN")
         wait_for(driver, f"{status[:-6]}.includes('(gold ADJ, predicted NOUN)')", timeout=120, what="the linked errors")
         # A click on the counts table's VERB row, PROPN column (after the label column) lists those errors.
         target = driver.find_element(By.CSS_SELECTOR, '#errors-cells [data-testid="cell-15-12"]')  # VERB, PROPN

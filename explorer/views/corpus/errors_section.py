@@ -218,8 +218,10 @@ def bleu_figure(s: Source) -> dict:
 
 
 def confusion_table(s: Source) -> pd.DataFrame:
-    if s.confusion is None:
-        return pd.DataFrame()
+    if s.confusion is None:  # a translator: a caption has no label to count
+        return pd.DataFrame(
+            {"counts": ["A translation has no label: no confusion matrix. Its sentence BLEU is above."]}
+        )
     table = pd.DataFrame(s.confusion, columns=list(s.labels))
     table.insert(0, "gold \\ predicted", list(s.labels))
     return table
@@ -339,14 +341,13 @@ def cell_filters(model, evt: gr.SelectData):
 
 
 def wire(own: dict, shown: dict) -> None:
-    """Another model offers its own labels as filters; clicking a count sets the filters to its
+    """Another model chosen by the user (`input`: not a deep link filling it, whose own paint has
+    every value) offers its own labels as filters; clicking a count sets the filters to its
     cell. Each then reruns the section (its button, pressed in the browser once the filters hold
     the new values: rerun_on reruns only on a person's own change of a filter)."""
     press = dict(fn=None, inputs=None, outputs=None, js=f"() => document.getElementById('{API_NAME}-button').click()")
     filters = [own["gold"], own["predicted"]]
-    own["model"].change(relabel, [own["model"], *filters], filters, api_name=False, show_progress="hidden").then(
-        **press
-    )
+    own["model"].input(relabel, [own["model"], *filters], filters, api_name=False, show_progress="hidden").then(**press)
     shown["cells"].select(cell_filters, [own["model"]], filters, api_name=False, show_progress="hidden").then(**press)
 
 
